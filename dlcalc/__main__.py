@@ -1,0 +1,3 @@
+from dlcalc.cli.main import main
+
+main()

@@ -1,0 +1,168 @@
+"""The Typer application. Formula commands are generated from their declarations, lazily: only
+the command being run is built. Commands that are not formulas live in their own modules."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from dlcalc import registry
+from dlcalc.cli.run import run_formula
+from dlcalc.errors import ExitCode
+from dlcalc.registry import Formula, Param
+
+HELP = """A calculator and derivation checker for the mathematics of deep learning.
+
+Every formula of the deep-learning formula sheet is a command: run `dlcalc list` to see them,
+`dlcalc info NAME` for one. Output is the bare value in a pipe, a worked formula on a terminal,
+and one JSON object with --json."""
+
+
+def _default_text(param: Param) -> str:
+    if param.default_from:
+        return f"the value of --{param.default_from}"
+    value = param.default
+    if isinstance(value, tuple):
+        value = ",".join(map(str, value))
+    return str(value)
+
+
+def _option(param: Param) -> tuple[Any, Any]:
+    """(annotation, typer.Option) for one declared parameter."""
+    if param.kind.is_flag:
+        return bool, typer.Option(False, *param.flags, help=param.help)
+    help_text = param.help
+    if param.required:
+        help_text += "  [required]"
+    elif param.default is not None:
+        help_text += f"  [default: {_default_text(param)}]"
+    annotation = Optional[list[str]] if param.multiple else Optional[str]
+    return annotation, typer.Option(None, *param.flags, help=help_text, metavar=param.kind.metavar)
+
+
+def _epilog(formula: Formula) -> str:
+    lines = [f"Formula: {formula.formula}"]
+    lines += [f"Example: dlcalc {formula.name} {e.args}  ->  {e.output}" for e in formula.examples]
+    if formula.errata:
+        lines.append(f"The sheet states this wrongly: see dlcalc info {formula.name} ({', '.join(formula.errata)}).")
+    return "\n\n".join(lines)
+
+
+def formula_command(formula: Formula) -> typer.Typer:
+    """A one-command Typer app for ``formula``, its options taken from the declaration."""
+
+    def command(**options: Any) -> None:
+        raw = {p.name: (options[p.dest] or None) for p in formula.params}
+        code = run_formula(formula, raw, json_mode=options["json_"], batch=options["batch"])
+        raise typer.Exit(int(code))
+
+    parameters = []
+    for param in formula.params:
+        annotation, default = _option(param)
+        parameters.append(inspect.Parameter(param.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+    parameters.append(
+        inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+                          default=typer.Option(False, "--json", help="print one JSON object (JSON Lines with --batch)"))
+    )
+    parameters.append(
+        inspect.Parameter("batch", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
+                          default=typer.Option(None, "--batch", metavar="FILE",
+                                               help="CSV, TSV or JSON Lines whose columns are option names; - for stdin"))
+    )
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    single = typer.Typer(add_completion=False)
+    single.command(
+        name=formula.name,
+        help=f"{formula.summary}.\n\n{formula.formula}",
+        epilog=_epilog(formula),
+        rich_help_panel=f"§{formula.section.split('.')[0]} formulas",
+    )(command)
+    return single
+
+
+class FormulaGroup(TyperGroup):
+    """The top-level group: its own commands plus every registered formula, built on demand."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + sorted(f.name for f in registry.formulas() if f.is_command and f.name not in names)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        formula = registry.get(name) if command is None else None
+        if formula is not None and formula.is_command:
+            command = typer.main.get_command(formula_command(formula))
+        return command
+
+
+def build_app() -> typer.Typer:
+    from dlcalc.cli import catalogue_commands
+
+    app = typer.Typer(
+        name="dlcalc",
+        cls=FormulaGroup,
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(False, "--version", "-V", help="print the version and exit"),
+        debug: bool = typer.Option(False, "--debug", help="show tracebacks of internal errors"),
+    ) -> None:
+        if version:
+            from dlcalc import __version__
+
+            typer.echo(f"dlcalc {__version__}")
+            raise typer.Exit(0)
+
+    catalogue_commands.register(app)
+    for module in _OPTIONAL_COMMAND_MODULES:
+        module.register(app)
+    return app
+
+
+def _optional_modules() -> list[Any]:
+    """Command modules that register themselves (e.g. check-deriv)."""
+    import importlib
+
+    modules = []
+    for name in ("dlcalc.cli.check_deriv",):
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+    return modules
+
+
+_OPTIONAL_COMMAND_MODULES = _optional_modules()
+
+
+def click_command() -> Any:
+    return typer.main.get_command(build_app())
+
+
+def run_app(args: list[str]) -> int:
+    """Run the Typer app; usage errors become one line and exit 2."""
+    from typer._click import exceptions as click_exceptions
+
+    command = click_command()
+    try:
+        result = command.main(args=args, prog_name="dlcalc", standalone_mode=False)
+    except click_exceptions.UsageError as err:
+        where = err.ctx.command_path if err.ctx is not None else "dlcalc"
+        hint = f" (see '{where} --help')"
+        import sys
+
+        sys.stderr.write(f"dlcalc: error: {err.format_message()}{hint}\n")
+        return ExitCode.USAGE
+    except typer.Abort:
+        return 130
+    return result if isinstance(result, int) else ExitCode.OK

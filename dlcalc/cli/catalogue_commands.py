@@ -1,0 +1,115 @@
+"""Commands about the catalogue itself: list, info, errata, completions."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from dlcalc import registry
+from dlcalc.errors import DlcalcError
+from dlcalc.registry import Formula
+from dlcalc.render.output import dumps, is_terminal
+
+
+def section_key(section: str) -> tuple[int, ...]:
+    """'12.10.1' -> (12, 10, 1), so that sections sort numerically."""
+    return tuple(int(part) if part.isdigit() else 0 for part in section.split("."))
+
+
+def list_entries() -> list[dict[str, str]]:
+    entries = [
+        {"name": f.name, "section": f.section, "kind": f.kind, "summary": f.summary}
+        for f in registry.formulas()
+    ]
+    return sorted(entries, key=lambda e: (section_key(e["section"]), e["name"]))
+
+
+def info_record(formula: Formula) -> dict[str, Any]:
+    return {
+        "name": formula.name,
+        "section": formula.section,
+        "catalogue_id": formula.catalogue_id,
+        "kind": formula.kind,
+        "summary": formula.summary,
+        "formula": formula.formula,
+        "latex": formula.latex,
+        "parameters": [
+            {
+                "name": p.name,
+                "aliases": list(p.aliases),
+                "type": "flag" if p.kind.is_flag else p.kind.metavar,
+                "required": p.required,
+                "default": None if p.required else _plain_default(p),
+                "help": p.help,
+            }
+            for p in formula.params
+        ],
+        "examples": [{"command": f"dlcalc {formula.name} {e.args}", "output": e.output, "note": e.note} for e in formula.examples],
+        "errata": [registry.ERRATA[e] for e in formula.errata],
+        "notes": formula.notes,
+    }
+
+
+def _plain_default(param: registry.Param) -> Any:
+    if param.default_from:
+        return f"={param.default_from}"
+    if isinstance(param.default, tuple):
+        return param.default[0] if len(param.default) == 1 else list(param.default)
+    return param.default
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("list", rich_help_panel="The catalogue")
+    def list_command(
+        json_mode: bool = typer.Option(False, "--json", help="a JSON array of {name, section, kind, summary}"),
+    ) -> None:
+        """List every formula, grouped by section of the sheet."""
+        entries = list_entries()
+        if json_mode:
+            typer.echo(dumps(entries))
+        elif is_terminal(sys.stdout):
+            from dlcalc.render.terminal import render_listing
+
+            render_listing(entries)
+        else:
+            for e in entries:
+                typer.echo(f"{e['section']}\t{e['name']}\t{e['kind']}\t{e['summary']}")
+
+    @app.command("info", rich_help_panel="The catalogue")
+    def info_command(
+        name: str = typer.Argument(..., help="a formula's command name (see dlcalc list)"),
+        json_mode: bool = typer.Option(False, "--json", help="one JSON object"),
+    ) -> None:
+        """Show a formula: statement, LaTeX, parameters, examples, and the sheet's erratum if any."""
+        formula = registry.get(name)
+        if formula is None:
+            raise DlcalcError(f"no formula named {name!r} (see 'dlcalc list')")
+        record = info_record(formula)
+        if json_mode:
+            typer.echo(dumps(record))
+        else:
+            from dlcalc.render.terminal import render_info
+
+            render_info(record, rich=is_terminal(sys.stdout))
+
+    @app.command("errata", rich_help_panel="The catalogue")
+    def errata_command(json_mode: bool = typer.Option(False, "--json", help="JSON Lines, one erratum each")) -> None:
+        """List the sheet's errata that dlcalc implements correctly, with a command that shows each."""
+        registry.formulas()
+        for record in sorted(registry.ERRATA.values(), key=lambda e: int(e["id"][1:])):
+            if json_mode:
+                typer.echo(dumps(record))
+            else:
+                typer.echo(f"{record['id']}  {record['title']}\n    sheet:   {record['sheet']}\n"
+                           f"    correct: {record['correct']}\n    try:     {record['command']}")
+
+    @app.command("completions", rich_help_panel="The catalogue")
+    def completions_command(shell: str = typer.Argument(..., help="bash, zsh or fish")) -> None:
+        """Print the completion script for a shell (see the README for where to put it)."""
+        from dlcalc.cli.completions import SHELLS, script
+
+        if shell not in SHELLS:
+            raise DlcalcError(f"unknown shell {shell!r}; expected one of {', '.join(SHELLS)}")
+        sys.stdout.write(script(shell))

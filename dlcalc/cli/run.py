@@ -1,0 +1,21 @@
+"""Run one formula command, shared by the fast path and the Typer commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlcalc.errors import ExitCode
+from dlcalc.evaluate import evaluate
+from dlcalc.registry import Formula
+from dlcalc.render.output import emit
+
+# Options every formula command has besides its own parameters.
+COMMON_OPTIONS = {"json": "print one JSON object (JSON Lines with --batch)", "batch": "FILE"}
+
+
+def run_formula(formula: Formula, raw: dict[str, Any], *, json_mode: bool, batch: str | None) -> ExitCode:
+    if batch is not None:
+        from dlcalc.numeric.batch import run_batch
+
+        return run_batch(formula, raw, batch, json_mode=json_mode)
+    return emit(evaluate(formula, raw), json_mode=json_mode)

@@ -1,0 +1,119 @@
+"""Evaluate a declared formula: raw option text -> validated values -> rules -> Result.
+
+The same steps serve a single call and batch mode: per-axis values are tuples of components, and
+a component is a Python number (one call) or a NumPy array with one entry per row (batch).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+from dlcalc.errors import DlcalcError
+from dlcalc.registry import PADDING, SAME, Formula, Param
+from dlcalc.render.result import Result
+
+Values = dict[str, Any]  # Param.dest -> value
+
+
+def convert_options(formula: Formula, raw: dict[str, Any], preset: Values | None = None) -> Values:
+    """Raw option values (text, bools, lists for repeated options; None if absent) -> values.
+
+    ``preset`` holds values already converted (batch columns parsed by NumPy)."""
+    values: Values = dict(preset or {})
+    for param in formula.params:
+        if param.dest in values:
+            continue
+        text = raw.get(param.name)
+        if text is None or text == []:
+            if param.required:
+                raise DlcalcError(f"missing option --{param.name}")
+            values[param.dest] = param.default
+        elif param.multiple:
+            values[param.dest] = [param.convert(item) for item in (text if isinstance(text, list) else [text])]
+        else:
+            values[param.dest] = param.convert(text)
+    for param in formula.params:
+        source = param.default_from
+        if source and values[param.dest] == param.default:
+            values[param.dest] = values[formula.param(source).dest]
+    return values
+
+
+def per_axis_params(formula: Formula) -> list[Param]:
+    return [p for p in formula.params if p.kind.per_axis]
+
+
+def broadcast_axes(formula: Formula, values: Values) -> int:
+    """Give every per-axis value the same number of axes (a single value repeats); return it."""
+    axis_params = per_axis_params(formula)
+    ndim = max((len(values[p.dest]) for p in axis_params), default=1)
+    for param in axis_params:
+        value = values[param.dest]
+        if len(value) == 1:
+            values[param.dest] = value * ndim
+        elif len(value) != ndim:
+            longest = max(axis_params, key=lambda p: len(values[p.dest]))
+            raise DlcalcError(
+                f"--{param.name} has {len(value)} values but --{longest.name} has {ndim}; "
+                "give one value or one per axis"
+            )
+    return ndim
+
+
+def axis_arguments(formula: Formula, values: Values, ndim: int) -> Iterator[tuple[int, Values]]:
+    """For an elementwise formula: the arguments of each axis in turn."""
+    axis_dests = {p.dest for p in per_axis_params(formula)}
+    for axis in range(ndim):
+        yield axis, {k: (v[axis] if k in axis_dests else v) for k, v in values.items()}
+
+
+def argument_sets(formula: Formula, values: Values, ndim: int) -> list[tuple[int | None, Values]]:
+    """The calls to make: one per axis for elementwise formulas, else one with tuples."""
+    if formula.elementwise:
+        return list(axis_arguments(formula, values, ndim))
+    return [(None, values)]
+
+
+def broken_rules(formula: Formula, args: Values) -> Iterator[tuple[Any, Callable[..., str]]]:
+    """(mask, explain) for each rule: mask is a bool, or a bool array over batch rows."""
+    for rule in formula.rules:
+        yield rule.broken(**args), rule.says
+
+
+def axis_prefix(axis: int | None, ndim: int) -> str:
+    return f"axis {axis + 1}: " if axis is not None and ndim > 1 else ""
+
+
+def display_input(param: Param, value: Any) -> Any:
+    """How an input appears in JSON and on the terminal: 3, [224, 224], "same"."""
+    if param.kind.per_axis:
+        shown = ["same" if (param.kind is PADDING and v == SAME) else v for v in value]
+        return shown[0] if len(shown) == 1 else shown
+    return value
+
+
+def evaluate(formula: Formula, raw: dict[str, Any]) -> Result:
+    """One call: parse, validate, compute. Raises DlcalcError for bad input."""
+    values = convert_options(formula, raw)
+    inputs = {p.name: display_input(p, values[p.dest]) for p in formula.params}
+    ndim = broadcast_axes(formula, values)
+    calls = argument_sets(formula, values, ndim)
+    for axis, args in calls:
+        for broken, says in broken_rules(formula, args):
+            if broken:
+                raise DlcalcError(axis_prefix(axis, ndim) + says(**args))
+
+    outputs = [formula.compute(**args) for _, args in calls]
+    if isinstance(outputs[0], Result):
+        result = outputs[0]
+        result.inputs = inputs
+    else:
+        shown = [formula.present(v) if formula.present else v for v in outputs]
+        value = shown if formula.elementwise and ndim > 1 else shown[0]
+        result = Result(name=formula.name, inputs=inputs, value=value)
+        if formula.show:
+            result.steps = [axis_prefix(axis, ndim) + formula.show(**args) for axis, args in calls]
+    result.extra.setdefault("equation", formula.formula)
+    if formula.errata:
+        result.extra.setdefault("errata", list(formula.errata))
+    return result

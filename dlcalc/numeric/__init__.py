@@ -1,0 +1,1 @@
+"""Numeric side of dlcalc."""

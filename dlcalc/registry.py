@@ -1,0 +1,369 @@
+"""The formula registry: one declaration per formula.
+
+A catalogue module declares each formula once with :func:`formula`. Everything else is generated
+from that declaration: the CLI command (Typer and the fast path), ``dlcalc list``, ``dlcalc info``,
+the completions, the command reference and the test that runs every example.
+
+This module must stay cheap to import: no NumPy, no SymPy, no Typer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from dlcalc.errors import DlcalcError
+
+# Sentinel for padding "same" in vectorised arithmetic (a real padding is never negative).
+SAME = -1
+
+
+# --------------------------------------------------------------------------------------------
+# Parameter kinds: how text (from argv or a batch file) becomes a value.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a parameter's text is parsed. ``parse`` raises DlcalcError with a reason."""
+
+    metavar: str
+    parse: Callable[[str], Any]
+    per_axis: bool = False
+    is_flag: bool = False
+    choices: tuple[str, ...] = ()
+
+
+def _int(text: str) -> int:
+    text = text.strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise DlcalcError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise DlcalcError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise DlcalcError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _axes(text: str) -> tuple[int, ...]:
+    parts = str(text).split(",")
+    if not text or any(not p.strip() for p in parts):
+        raise DlcalcError(f"expected a whole number or one per axis like 224,224, got {text!r}")
+    return tuple(_int(p) for p in parts)
+
+
+def _padding_token(text: str) -> int:
+    token = text.strip().lower()
+    if token == "same":
+        return SAME
+    if token == "valid":
+        return 0
+    return _int(token)
+
+
+def _padding(text: str) -> tuple[int, ...]:
+    parts = str(text).split(",")
+    if not text or any(not p.strip() for p in parts):
+        raise DlcalcError(f"expected a whole number, 'same' or 'valid', got {text!r}")
+    return tuple(_padding_token(p) for p in parts)
+
+
+_TRUE = {"1", "true", "yes", "y", "on", "t"}
+_FALSE = {"0", "false", "no", "n", "off", "f", ""}
+
+
+def parse_bool(text: str) -> bool:
+    token = str(text).strip().lower()
+    if token in _TRUE:
+        return True
+    if token in _FALSE:
+        return False
+    raise DlcalcError(f"expected true or false, got {text!r}")
+
+
+def _text(text: str) -> str:
+    return str(text)
+
+
+def _read_array_file(path: str) -> list:
+    """@file.csv / @file.tsv / @file.npy -> nested lists of floats."""
+    if path.endswith(".npy"):
+        import numpy as np
+
+        try:
+            return np.load(path, allow_pickle=False).astype(float).tolist()
+        except (OSError, ValueError) as err:
+            raise DlcalcError(f"cannot read {path}: {err}") from None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            rows = [line.replace("\t", ",").split(",") for line in handle if line.strip()]
+    except OSError as err:
+        raise DlcalcError(f"cannot read {path}: {err.strerror}") from None
+    return [[_float(cell) for cell in row] for row in rows]
+
+
+def _numbers(text: str) -> list:
+    """'0.2,0.3', '[0.2, 0.3]', '[[1,2],[3,4]]', '1,2;3,4' or '@file' -> nested lists of floats."""
+    text = text.strip()
+    if text.startswith("@"):
+        return _read_array_file(text[1:])
+    if text.startswith("["):
+        import json
+
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise DlcalcError(f"expected numbers like [[1,2],[3,4]], got {text!r}") from None
+        return _floats_in(value)
+    rows = [row for row in text.split(";")]
+    return [[_float(cell) for cell in row.split(",")] for row in rows] if ";" in text else [_float(c) for c in text.split(",")]
+
+
+def _floats_in(value):
+    if isinstance(value, list):
+        return [_floats_in(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _float(str(value))
+    raise DlcalcError(f"expected a number, got {value!r}")
+
+
+def _vector(text: str) -> tuple[float, ...]:
+    value = _numbers(text)
+    if value and isinstance(value[0], list):  # a one-row or one-column matrix is a vector
+        if len(value) == 1 or all(len(row) == 1 for row in value):
+            value = [x for row in value for x in row]
+        else:
+            raise DlcalcError("expected a vector (one row of numbers), got a matrix")
+    if not value:
+        raise DlcalcError("expected at least one number")
+    return tuple(value)
+
+
+def _matrix(text: str) -> tuple[tuple[float, ...], ...]:
+    value = _numbers(text)
+    if not value:
+        raise DlcalcError("expected a matrix")
+    if not isinstance(value[0], list):
+        value = [value]
+    if any(not isinstance(row, list) or len(row) != len(value[0]) for row in value):
+        raise DlcalcError("matrix rows must all have the same length")
+    return tuple(tuple(row) for row in value)
+
+
+INT = Kind("INT", _int)
+FLOAT = Kind("FLOAT", _float)
+AXES = Kind("INT[,INT...]", _axes, per_axis=True)
+PADDING = Kind("INT[,INT...]|same|valid", _padding, per_axis=True)
+FLAG = Kind("", parse_bool, is_flag=True)
+TEXT = Kind("TEXT", _text)
+# Vectors: 0.2,0.3,0.5 or [0.2,0.3,0.5] or @file.csv/@file.npy -> tuple of floats.
+VECTOR = Kind("NUMBERS", _vector)
+# Matrices: "[[1,2],[3,4]]" or "1,2;3,4" or @file.csv/@file.npy -> tuple of row tuples.
+MATRIX = Kind("MATRIX", _matrix)
+
+
+def choice(*options: str) -> Kind:
+    def parse(text: str) -> str:
+        token = str(text).strip().lower()
+        if token not in options:
+            raise DlcalcError(f"expected one of {', '.join(options)}, got {text!r}")
+        return token
+
+    return Kind("|".join(options), parse, choices=options)
+
+
+# --------------------------------------------------------------------------------------------
+# Declarations
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    """One option of a formula command.
+
+    name     the option name without dashes, as users type it (``I``, ``c-in``, ``ceil-mode``)
+    aliases  further long names (``input`` for ``I``)
+    default  None means required; "=NAME" means "the value of parameter NAME"
+    minimum  smallest allowed value (per axis for per-axis kinds)
+    multiple the option may be repeated; the values arrive as a list
+    """
+
+    name: str
+    kind: Kind
+    help: str
+    default: Any = None
+    aliases: tuple[str, ...] = ()
+    minimum: int | float | None = None
+    multiple: bool = False
+
+    @property
+    def dest(self) -> str:
+        """The Python keyword the implementation receives."""
+        key = self.name.replace("-", "_")
+        return key + "_" if key in {"in", "lambda", "from", "def", "class", "for"} else key
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple("--" + n for n in (self.name, *self.aliases))
+
+    @property
+    def required(self) -> bool:
+        return self.default is None and not self.kind.is_flag
+
+    @property
+    def default_from(self) -> str | None:
+        """The parameter whose value is the default ("=K" -> "K"), if any."""
+        if isinstance(self.default, str) and self.default.startswith("="):
+            return self.default[1:]
+        return None
+
+    def convert(self, raw: Any) -> Any:
+        """Text (or a JSON value from a batch file) -> a validated value; errors name the option."""
+        try:
+            value = self._parse(raw)
+            self._check_minimum(value)
+        except DlcalcError as err:
+            raise DlcalcError(f"--{self.name}: {err}", param=None) from None
+        return value
+
+    def _parse(self, raw: Any) -> Any:
+        if self.kind.is_flag and isinstance(raw, bool):
+            return raw
+        if isinstance(raw, list) and self.kind.per_axis:  # JSON Lines: [224, 224]
+            raw = ",".join(str(v) for v in raw)
+        if isinstance(raw, bool):
+            raise DlcalcError(f"expected {self.kind.metavar}, got {str(raw).lower()}")
+        if isinstance(raw, float) and raw.is_integer() and self.kind in (INT, AXES, PADDING):
+            raw = int(raw)
+        return self.kind.parse(str(raw))
+
+    def _check_minimum(self, value: Any) -> None:
+        if self.minimum is None:
+            return
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if v == SAME and self.kind is PADDING:
+                continue
+            if v < self.minimum:
+                raise DlcalcError(f"must be at least {self.minimum}, got {v}")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A command line (the arguments after the command name) and its exact plain output."""
+
+    args: str
+    output: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A constraint across parameters. ``broken`` returns True (or a boolean array, in batch
+    mode) where the rule is broken; ``says`` explains one broken case with scalar values."""
+
+    broken: Callable[..., Any]
+    says: Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One formula of the catalogue; see the module docstring.
+
+    compute     the pure implementation. It receives the parameters by ``Param.dest``.
+                With ``elementwise=True`` it is called once per axis with plain numbers (or with
+                NumPy arrays, one entry per batch row) and must use only arithmetic that works
+                for both. Otherwise per-axis parameters arrive as tuples of per-axis values.
+                It returns a value, or a Result for structured output.
+    kind        "numeric" (a command that computes), "identity" (proven by `dlcalc verify`,
+                no command of its own) or "claim" (a command that decides a claim of the sheet)
+    prove       for identities (and formulas that are both): a function returning a
+                dlcalc.symbolic.proof.Proof; `dlcalc verify` runs it
+    show        optional: the formula with the numbers substituted, for the terminal
+    present     optional: turns one computed value (per axis) into what the user sees
+    rules       cross-parameter constraints (checked before compute)
+    batch_rows  False where rows cannot be evaluated as arrays (structured input such as a
+                layer list); batch mode then evaluates row by row.
+    """
+
+    name: str
+    section: str
+    summary: str
+    params: tuple[Param, ...]
+    formula: str
+    latex: str
+    compute: Callable[..., Any] | None = None
+    examples: tuple[Example, ...] = ()
+    catalogue_id: str = ""
+    errata: tuple[str, ...] = ()
+    sheet_says: str = ""
+    notes: str = ""
+    kind: str = "numeric"
+    elementwise: bool = False
+    show: Callable[..., str] | None = None
+    present: Callable[[Any], Any] | None = None
+    rules: tuple[Rule, ...] = ()
+    batch_rows: bool = True
+    prove: Callable[[], Any] | None = None
+
+    @property
+    def is_command(self) -> bool:
+        return self.compute is not None
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if name == p.name or name in p.aliases:
+                return p
+        raise KeyError(name)
+
+    def lookup_option(self, option: str) -> Param | None:
+        """An option or column name (``--input``, ``input``, ``ceil_mode``) -> its Param."""
+        key = option.lstrip("-").replace("_", "-")
+        for p in self.params:
+            if key == p.name or key in p.aliases:
+                return p
+        return None
+
+
+REGISTRY: dict[str, Formula] = {}
+ERRATA: dict[str, dict[str, str]] = {}
+
+
+def formula(**fields: Any) -> Formula:
+    """Declare a formula and register it under its command name."""
+    params = tuple(fields.pop("params", ()))
+    examples = tuple(
+        e if isinstance(e, Example) else Example(*e) for e in fields.pop("examples", ())
+    )
+    entry = Formula(params=params, examples=examples, **fields)
+    if entry.name in REGISTRY:
+        raise RuntimeError(f"formula {entry.name!r} declared twice")
+    REGISTRY[entry.name] = entry
+    return entry
+
+
+def erratum(eid: str, *, title: str, sheet: str, correct: str, command: str = "") -> str:
+    """Record one of the sheet's errata (catalogue Part 2) and return its id."""
+    ERRATA[eid] = {"id": eid, "title": title, "sheet": sheet, "correct": correct, "command": command}
+    return eid
+
+
+def formulas() -> Iterable[Formula]:
+    from dlcalc import catalogue
+
+    catalogue.load()
+    return REGISTRY.values()
+
+
+def get(name: str) -> Formula | None:
+    from dlcalc import catalogue
+
+    catalogue.load()
+    return REGISTRY.get(name)

@@ -1,0 +1,1 @@
+"""Result objects and the renderers that turn one into plain text, Rich, JSON or LaTeX."""

@@ -1,0 +1,75 @@
+"""Choose a renderer and write one result: plain (pipes), Rich (terminals), JSON or LaTeX."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+from dlcalc.errors import ExitCode
+from dlcalc.render.result import Result
+
+
+def plain_value(value: Any) -> str:
+    """The bare one-line form of a value: numbers as they are, per-axis lists joined by commas."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(plain_value(v) for v in value)
+    if isinstance(value, float):
+        return format_float(value)
+    if isinstance(value, dict):
+        return " ".join(f"{k}={plain_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def format_float(x: float) -> str:
+    """Shortest repr that round-trips; integers-valued floats keep no trailing '.0' noise."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    return repr(x)
+
+
+def to_json(result: Result) -> dict[str, Any]:
+    obj: dict[str, Any] = {"formula": result.name, "inputs": result.inputs, "result": result.value}
+    obj.update(result.extra)
+    if result.warnings:
+        obj["warnings"] = result.warnings
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=_json_default)
+
+
+def _json_default(obj: Any) -> Any:
+    # NumPy scalars and arrays reach here; convert without importing NumPy.
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def emit(result: Result, *, json_mode: bool = False, latex: bool = False, stream: TextIO | None = None) -> ExitCode:
+    """Write ``result`` to stdout in the right form and return its exit code."""
+    out = stream or sys.stdout
+    if json_mode:
+        out.write(dumps(to_json(result)) + "\n")
+    elif latex:
+        out.write((result.latex or plain_value(result.value)) + "\n")
+    elif is_terminal(out) and not os.environ.get("DLCALC_PLAIN"):
+        from dlcalc.render.terminal import render_terminal
+
+        render_terminal(result, out)
+    else:
+        for warning in result.warnings:
+            sys.stderr.write(f"dlcalc: note: {warning}\n")
+        out.write((result.plain if result.plain is not None else plain_value(result.value)) + "\n")
+    return result.exit_code

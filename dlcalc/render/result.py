@@ -1,0 +1,45 @@
+"""The result object every computation returns. Renderers decide how it is shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlcalc.errors import ExitCode
+
+
+@dataclass
+class Table:
+    """A small table for the terminal (per-layer output, comparisons)."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    title: str | None = None
+
+
+@dataclass
+class Result:
+    """What a command computed.
+
+    name      the formula or command name
+    inputs    the inputs as the user gave them (JSON-able)
+    value     the answer: a number, a list (one entry per axis), a string or a dict (JSON-able)
+    plain     the one line printed when stdout is not a terminal; derived from ``value`` if None
+    steps     lines shown on a terminal: the formula with numbers substituted, derivation steps
+    table     an optional table shown on a terminal
+    warnings  notes the user should see (printed to stderr in plain mode)
+    extra     further JSON fields
+    latex     the LaTeX form, for --latex
+    exit_code OK, or REFUTED for a refuted claim
+    """
+
+    name: str
+    inputs: dict[str, Any]
+    value: Any
+    plain: str | None = None
+    steps: list[str] = field(default_factory=list)
+    table: Table | None = None
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    latex: str | None = None
+    exit_code: ExitCode = ExitCode.OK
