@@ -193,6 +193,7 @@ class Param:
     default  None means required; "=NAME" means "the value of parameter NAME"
     minimum  smallest allowed value (per axis for per-axis kinds)
     multiple the option may be repeated; the values arrive as a list
+    positional an argument rather than an option (``dlcalc model-params bert-base``)
     """
 
     name: str
@@ -202,6 +203,7 @@ class Param:
     aliases: tuple[str, ...] = ()
     minimum: int | float | None = None
     multiple: bool = False
+    positional: bool = False
 
     @property
     def dest(self) -> str:

@@ -7,17 +7,16 @@ module level (numeric commands start fast; a subprocess test checks it).
 from __future__ import annotations
 
 import importlib
-
-# One entry per area; a new area is one new module and one line here.
-MODULES = ("cnn",)
+import pkgutil
 
 _loaded = False
 
 
 def load() -> None:
+    """Import every module of this package once; a new area is just a new module."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    for name in MODULES:
-        importlib.import_module(f"{__name__}.{name}")
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+        importlib.import_module(f"{__name__}.{module}")

@@ -34,6 +34,8 @@ def _option(param: Param) -> tuple[Any, Any]:
     """(annotation, typer.Option) for one declared parameter."""
     if param.kind.is_flag:
         return bool, typer.Option(False, *param.flags, help=param.help)
+    if param.positional:
+        return Optional[str], typer.Argument(None, help=param.help, metavar=param.name.upper(), show_default=False)
     help_text = param.help
     if param.required:
         help_text += "  [required]"
@@ -133,7 +135,7 @@ def _optional_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("dlcalc.cli.check_deriv",):
+    for name in ("dlcalc.cli.check_deriv", "dlcalc.cli.verify"):
         try:
             modules.append(importlib.import_module(name))
         except ModuleNotFoundError as err:

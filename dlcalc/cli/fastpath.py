@@ -19,10 +19,15 @@ from dlcalc.registry import Formula
 def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool, str | None] | None:
     """argv after the command name -> (raw options, json mode, batch file), or None."""
     by_flag = {flag: p for p in formula.params for flag in p.flags}
+    positionals = [p for p in formula.params if p.positional]
     raw: dict[str, Any] = {}
     json_mode, batch = False, None
     position = 0
     while position < len(args):
+        if not args[position].startswith("-") and positionals:
+            raw[positionals.pop(0).name] = args[position]
+            position += 1
+            continue
         option, has_value, value = args[position].partition("=")
         param = by_flag.get(option)
         position += 1
