@@ -65,7 +65,10 @@ def _padding_token(text: str) -> int:
         return SAME
     if token == "valid":
         return 0
-    return _int(token)
+    value = _int(token)
+    if value < 0:  # checked here: a negative number must never read as the SAME sentinel
+        raise DlcalcError(f"must be at least 0, got {value}")
+    return value
 
 
 def _padding(text: str) -> tuple[int, ...]:

@@ -315,7 +315,8 @@ def _broadcast_axes(layers):
     axes = {len(v) for layer in layers for v in layer.values()}
     ndim = max(axes)
     if axes - {1, ndim}:
-        raise DlcalcError(f"layers mix {sorted(axes)} axes; use one value or {ndim} values")
+        mixed = " and ".join(map(str, sorted(axes - {1})))
+        raise DlcalcError(f"layers mix {mixed} axes; use one value or {ndim} values")
     return ndim, [{k: v * ndim if len(v) == 1 else v for k, v in layer.items()} for layer in layers]
 
 
@@ -365,7 +366,7 @@ def receptive_field(layers):
             ]
             for i, (layer, row) in enumerate(zip(layers, table_rows))
         ],
-        title="receptive field per layer (r: size, j: jump, start: first input index of unit 0)",
+        title="r: field size, j: jump, start: first input of unit 0",
     )
     too_large = None in (final["nonzero"] if ndim > 1 else [final["nonzero"]])
     return Result(
@@ -374,7 +375,6 @@ def receptive_field(layers):
         value=final["r"],
         table=table,
         extra={**final, "layers": table_rows},
-        steps=["r_l = r_{l−1} + (k_l − 1)·d_l·j_{l−1},   j_l = j_{l−1}·s_l,   r_0 = j_0 = 1"],
         warnings=["the field is too large to count its holes; nonzero is null"] if too_large else [],
     )
 
@@ -409,7 +409,7 @@ formula(
     batch_rows=False,
     errata=(_E51,),
     examples=(
-        ("--layers 'k=3,s=1; k=2,s=2; k=3,d=2,p=1'", "10"),
+        ("--layers 'k=3,s=1; k=2,s=2; k=3,d=2,p=1'", "12"),
         ("--layers 'k=3; k=3; k=3'", "7", "three 3×3 convs see 7×7 (VGG)"),
         ("--layer k=7,s=2,p=3 --layer k=3,s=2,p=1", "11", "ResNet stem: conv 7/2 then max-pool 3/2"),
         ("--layers 'k=2,d=1; k=2,d=2; k=2,d=4; k=2,d=8'", "16", "WaveNet-style doubling dilations: 2^L"),
@@ -422,8 +422,13 @@ formula(
 # ---- parameter counts ----------------------------------------------------------------------
 
 
-def conv_params(c_in, c_out, K, groups, no_bias):
-    return c_out * (c_in // groups) * _prod(K) + (1 - no_bias) * c_out
+def kernel_volume(K, dims):
+    """K×K×… entries: one K value spans ``dims`` axes; several K values give the axes."""
+    return _prod(K) if len(K) > 1 else K[0] ** dims
+
+
+def conv_params(c_in, c_out, K, dims, groups, no_bias):
+    return c_out * (c_in // groups) * kernel_volume(K, dims) + (1 - no_bias) * c_out
 
 
 _E50 = erratum(
@@ -444,16 +449,17 @@ formula(
     params=(
         _C_IN,
         Param("c-out", INT, "output channels (filters)", aliases=("out-channels",), minimum=1),
-        _K,
+        Param("K", AXES, "kernel size: 3 is 3×3 (see --dims), or one per axis: 3,3,3", aliases=("kernel",), minimum=1),
+        Param("dims", INT, "spatial axes of a single --K value (1: Conv1d, 2: Conv2d, 3: Conv3d)", default=2, minimum=1),
         Param("groups", INT, "groups (depthwise: groups = c-in)", default=1, minimum=1),
         _NO_BIAS,
     ),
     formula="c_out·(c_in/groups)·∏K + c_out",
     latex=r"C_{\mathrm{out}} \frac{C_{\mathrm{in}}}{g} \prod_a K_a + C_{\mathrm{out}}",
     compute=conv_params,
-    show=lambda c_in, c_out, K, groups, no_bias: f"{c_out}·({c_in}/{groups})·{'·'.join(map(str, K))}"
+    show=lambda c_in, c_out, K, dims, groups, no_bias: f"{c_out}·({c_in}/{groups})·{kernel_volume(K, dims)}"
     + ("" if no_bias else f" + {c_out}")
-    + f" = {conv_params(c_in, c_out, K, groups, no_bias)}",
+    + f" = {conv_params(c_in, c_out, K, dims, groups, no_bias)}",
     errata=(_E50,),
     rules=(
         Rule(
@@ -461,12 +467,17 @@ formula(
             says=lambda c_in, c_out, groups, **_: f"c-in={c_in} and c-out={c_out} must both be "
             f"divisible by groups={groups}",
         ),
+        Rule(
+            broken=lambda K, dims, **_: (len(K) > 1) & (dims != 2) & (dims != len(K)),
+            says=lambda K, dims, **_: f"--dims {dims} disagrees with --K {','.join(map(str, K))} ({len(K)} axes)",
+        ),
     ),
     examples=(
         ("--c-in 3 --c-out 64 --K 3", "1792"),
         ("--c-in 3 --c-out 2 --K 3", "56", "the sheet's 7×7×3 channels example with K=3"),
         ("--c-in 32 --c-out 32 --K 3 --groups 32 --no-bias", "288", "depthwise 3×3"),
         ("--c-in 64 --c-out 128 --K 3,3,3", "221312", "3-D convolution"),
+        ("--c-in 16 --c-out 32 --K 5 --dims 1", "2592", "1-D convolution"),
     ),
 )
 
@@ -585,7 +596,8 @@ def param_compare(I, c_in, K, filters, no_bias):
         value=counts,
         table=table,
         extra={"outputs": outputs, "sheet": sheet},
-        warnings=[f"the sheet's §12.11 count for {name} is wrong (E53/E54)" for name in differs],
+        warnings=[f"the sheet's §12.11 counts for {' and '.join(differs)} are wrong (E53, E54: "
+                  "dlcalc info param-compare)"] if differs else [],
     )
 
 

@@ -4,6 +4,7 @@ the command being run is built. Commands that are not formulas live in their own
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any, Optional
 
 import typer
@@ -160,10 +161,9 @@ def run_app(args: list[str]) -> int:
         result = command.main(args=args, prog_name="dlcalc", standalone_mode=False)
     except click_exceptions.UsageError as err:
         where = err.ctx.command_path if err.ctx is not None else "dlcalc"
-        hint = f" (see '{where} --help')"
-        import sys
-
-        sys.stderr.write(f"dlcalc: error: {err.format_message()}{hint}\n")
+        if where == "dlcalc" and args and args[0] in command.list_commands(err.ctx):
+            where = f"dlcalc {args[0]}"  # the error came while parsing the subcommand's options
+        sys.stderr.write(f"dlcalc: error: {err.format_message()} (see '{where} --help')\n")
         return ExitCode.USAGE
     except typer.Abort:
         return 130

@@ -29,10 +29,11 @@ from dlcalc.evaluate import (
     display_input,
     evaluate,
 )
-from dlcalc.registry import AXES, FLOAT, INT, Formula, Param
+from dlcalc.registry import AXES, FLOAT, INT, PADDING, Formula, Param
+from dlcalc.numeric.format import format_integers
 from dlcalc.render.output import dumps, plain_value, to_json
 
-_NUMERIC_KINDS = (INT, AXES, FLOAT)
+_NUMERIC_KINDS = (INT, AXES, FLOAT, PADDING)
 
 
 @dataclass
@@ -45,15 +46,17 @@ class Table:
     bad: dict[int, str] = field(default_factory=dict)  # row index -> why it could not be read
 
 
-def read_source(source: str) -> str:
+def read_source(source: str) -> bytes:
     if source == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            with open(source, "rb") as handle:
-                data = handle.read()
-        except OSError as err:
-            raise DlcalcError(f"--batch: cannot read {source}: {err.strerror}") from None
+        return sys.stdin.buffer.read()
+    try:
+        with open(source, "rb") as handle:
+            return handle.read()
+    except OSError as err:
+        raise DlcalcError(f"--batch: cannot read {source}: {err.strerror}") from None
+
+
+def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -128,35 +131,41 @@ def read_table(formula: Formula, text: str) -> Table:
 # ---- the fast route: a numeric CSV/TSV parsed by NumPy in one call ---------------------------
 
 
-def fast_columns(formula: Formula, text: str) -> tuple[list[Param], np.ndarray] | None:
-    """(params, 2-D int array) for a plain numeric file with one value per cell, else None."""
-    if '"' in text or "\r" in text:
+def fast_columns(formula: Formula, data: bytes) -> tuple[list[Param], np.ndarray] | None:
+    """(params, 2-D array) for a plain numeric file with one number per cell, else None."""
+    if b'"' in data or b"\r" in data or data.startswith(b"\xef\xbb\xbf"):
         return None
-    header, _, body = text.partition("\n")
-    delimiter = _delimiter(header)
+    header, _, body = data.partition(b"\n")
     try:
-        params = _columns_to_params(formula, header.split(delimiter))
+        header_text = header.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    delimiter = _delimiter(header_text)
+    try:
+        params = _columns_to_params(formula, header_text.split(delimiter))
     except DlcalcError:
         return None
     if any(p.kind not in _NUMERIC_KINDS or p.multiple for p in params) or not body:
         return None
-    if not body.endswith("\n"):
-        body += "\n"
-    rows = body.count("\n")
-    if "\n\n" in body or body.count(delimiter) != rows * (len(params) - 1):
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    rows, separator = body.count(b"\n"), delimiter.encode()
+    if b"\n\n" in body or body.count(separator) != rows * (len(params) - 1):
         return None
     dtype = np.float64 if FLOAT in (p.kind for p in params) else np.int64
-    # Replacing the line ends by the delimiter makes one flat list of numbers for NumPy.
-    flat = np.fromstring(body.replace("\n", delimiter), dtype=dtype, sep=delimiter)  # noqa: NPY201
+    # With the line ends replaced by the delimiter, the body is one flat list of numbers.
+    try:
+        flat = np.fromstring(body.replace(b"\n", separator), dtype=dtype, sep=delimiter)  # noqa: NPY201
+    except ValueError:  # a cell that is not a number: the general route reads it
+        return None
     if flat.size != rows * len(params):
         return None
-    cells = flat.reshape(rows, len(params))
     # The counts agree; also make sure each line holds exactly one row (no ragged lines).
-    separators = np.frombuffer(body.encode(), np.uint8)
-    separators = separators[(separators == 10) | (separators == ord(delimiter))]
-    if not (separators.reshape(rows, len(params))[:, -1] == 10).all():
+    characters = np.frombuffer(body, np.uint8)
+    separators = characters[(characters == ord("\n")) | (characters == ord(delimiter))]
+    if not (separators.reshape(rows, len(params))[:, -1] == ord("\n")).all():
         return None
-    return params, cells
+    return params, flat.reshape(rows, len(params))
 
 
 # ---- evaluation over rows ----------------------------------------------------------------------
@@ -198,14 +207,16 @@ class Group:
 def evaluate_group(formula: Formula, group: Group, errors: dict[int, str]) -> list[Any]:
     """Evaluate all rows of a group at once; rows that break a rule are put in ``errors``."""
     calls = argument_sets(formula, group.values, group.ndim)
-    failed = np.zeros(len(group.rows), dtype=bool)
-    for axis, args in calls:
-        for broken, says in broken_rules(formula, args):
-            mask = np.broadcast_to(np.asarray(broken, dtype=bool), failed.shape) & ~failed
-            for position in np.flatnonzero(mask):
-                errors[int(group.rows[position])] = axis_prefix(axis, group.ndim) + says(**_row_args(args, position))
-            failed |= mask
-    with np.errstate(all="ignore"):  # failed rows may divide by zero; their values are dropped
+    failed = np.isin(group.rows, list(errors))  # rows already refused are not checked again
+    # Rows with bad values (a zero stride) are computed too and their values dropped.
+    with np.errstate(all="ignore"):
+        for axis, args in calls:
+            for broken, says in broken_rules(formula, args):
+                mask = np.broadcast_to(np.asarray(broken, dtype=bool), failed.shape) & ~failed
+                for position in np.flatnonzero(mask):
+                    message = axis_prefix(axis, group.ndim) + says(**_row_args(args, position))
+                    errors.setdefault(int(group.rows[position]), message)
+                failed |= mask
         return [formula.compute(**args) for _, args in calls]
 
 
@@ -292,24 +303,27 @@ def _inputs(formula: Formula, group: Group, position: int) -> dict[str, Any]:
 
 
 def run_batch(formula: Formula, cli_raw: dict[str, Any], source: str, *, json_mode: bool) -> ExitCode:
-    text = read_source(source)
+    data = read_source(source)
     errors: dict[int, str] = {}
     if not formula.batch_rows:
-        return _run_rows(formula, cli_raw, read_table(formula, text), json_mode=json_mode)
+        return _run_rows(formula, cli_raw, read_table(formula, decode(data)), json_mode=json_mode)
 
-    fast = None if json_mode else fast_columns(formula, text)
+    fast = None if json_mode else fast_columns(formula, data)
     if fast is not None:
         params, cells = fast
         count, lines = len(cells), None
         groups = fast_group(formula, params, cells, cli_raw, errors)
     else:
-        table = read_table(formula, text)
+        table = read_table(formula, decode(data))
         count, lines = len(table.rows), table.lines
         groups = groups_from_table(formula, table, cli_raw, errors)
 
+    evaluated = [(group, evaluate_group(formula, group, errors)) for group in groups]
+    payload = None if json_mode else _integer_payload(formula, evaluated, count, errors)
+    if payload is not None:
+        return _finish(payload, errors, lines, json_mode=False)
     out: list[str] = [""] * count
-    for group in groups:
-        outputs = evaluate_group(formula, group, errors)
+    for group, outputs in evaluated:
         size = len(group.rows)
         if json_mode:
             values = _row_values(formula, group, outputs, size)
@@ -319,12 +333,24 @@ def run_batch(formula: Formula, cli_raw: dict[str, Any], source: str, *, json_mo
             ]
         else:
             rendered = _plain_lines(formula, group, outputs, size)
-        if len(groups) == 1 and size == count:
-            out = rendered
-        else:
-            for position, row in enumerate(group.rows.tolist()):
-                out[row] = rendered[position]
+        for position, row in enumerate(group.rows.tolist()):
+            out[row] = rendered[position]
     return _finish(out, errors, lines, json_mode=json_mode)
+
+
+def _integer_payload(formula: Formula, evaluated: list, count: int, errors: dict[int, str]) -> bytes | None:
+    """The common large case, one integer per row in one group: printed without a Python loop."""
+    if len(evaluated) != 1 or formula.present is not None:
+        return None
+    group, outputs = evaluated[0]
+    if len(group.rows) != count or len(outputs) != 1:
+        return None
+    values = np.broadcast_to(outputs[0], (count,))
+    if values.dtype.kind not in "iu":
+        return None
+    blank = np.zeros(count, dtype=bool)
+    blank[list(errors)] = True
+    return format_integers(values, blank)
 
 
 def _run_rows(formula: Formula, cli_raw: dict[str, Any], table: Table, *, json_mode: bool) -> ExitCode:
@@ -342,11 +368,18 @@ def _run_rows(formula: Formula, cli_raw: dict[str, Any], table: Table, *, json_m
     return _finish(out, errors, table.lines, json_mode=json_mode)
 
 
-def _finish(out: list[str], errors: dict[int, str], lines: list[int] | None, *, json_mode: bool) -> ExitCode:
+def _finish(out: list[str] | bytes, errors: dict[int, str], lines: list[int] | None, *, json_mode: bool) -> ExitCode:
+    """Report bad rows on stderr (with their line numbers), then write the rows in order."""
     for index in sorted(errors):
         line = lines[index] if lines is not None else index + 2  # the fast route has no blank lines
         sys.stderr.write(f"dlcalc: error: line {line}: {errors[index]}\n")
-        out[index] = dumps({"line": line, "error": errors[index]}) if json_mode else ""
-    if out:
-        sys.stdout.write("\n".join(out) + "\n")
+        if isinstance(out, list):
+            out[index] = dumps({"line": line, "error": errors[index]}) if json_mode else ""
+    payload = out if isinstance(out, bytes) else "".join(line + "\n" for line in out).encode()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (an embedding program, the test runner)
+        sys.stdout.write(payload.decode())
+    else:
+        sys.stdout.flush()
+        buffer.write(payload)
     return ExitCode.REFUTED if errors else ExitCode.OK

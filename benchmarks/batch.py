@@ -1,0 +1,59 @@
+"""Batch: 1,000,000 rows of conv-out from stdin (CSV) against the equivalent awk one-liner.
+
+Target (issue 2): at most 1.5x awk, output identical. Run: python benchmarks/batch.py [rows] [repeats]
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from _timing import report, time_commands
+
+# floor((I + 2P − d(K−1) − 1)/S) + 1; every generated row is valid, so the numerator is >= 0 and
+# awk's int() (truncation) is the floor.
+AWK_PROGRAM = "NR>1{print int(($1+2*$4-$5*($2-1)-1)/$3)+1}"
+
+
+def write_rows(path: str, rows: int) -> None:
+    rng = random.Random(0)
+    with open(path, "w") as out:
+        out.write("I,K,S,P,d\n")
+        for _ in range(rows):
+            kernel, dilation = rng.randint(1, 7), rng.randint(1, 3)
+            size = rng.randint(dilation * (kernel - 1) + 1, 512)
+            out.write(f"{size},{kernel},{rng.randint(1, 4)},{rng.randint(0, 3)},{dilation}\n")
+
+
+def main() -> int:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    dlcalc = shutil.which("dlcalc") or sys.exit("dlcalc is not on PATH: pip install . first")
+    awk = shutil.which("mawk") or shutil.which("awk")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "rows.csv")
+        write_rows(data, rows)
+        outputs = {}
+        for name, argv in (("dlcalc", [dlcalc, "conv-out", "--batch", "-"]), ("awk", [awk, "-F,", AWK_PROGRAM])):
+            outputs[name] = os.path.join(tmp, name + ".out")
+            with open(data, "rb") as stdin, open(outputs[name], "wb") as stdout:
+                subprocess.run(argv, stdin=stdin, stdout=stdout, check=True)
+        identical = filecmp.cmp(outputs["dlcalc"], outputs["awk"], shallow=False)
+        print(f"{rows:,} rows; outputs identical: {identical}")
+        medians = time_commands(
+            {f"{os.path.basename(awk)} one-liner": [awk, "-F,", AWK_PROGRAM],
+             "dlcalc conv-out --batch -": [dlcalc, "conv-out", "--batch", "-"]},
+            repeats,
+            stdin_path=data,
+        )
+    met = report(medians, f"{os.path.basename(awk)} one-liner", {"dlcalc conv-out --batch -": 1.5})
+    return 0 if met and identical else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Shared helpers: run dlcalc in-process (both routes) or as a real subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run_main(args: list[str], stdin: str = "") -> Run:
+    """Run ``dlcalc ARGS`` in-process through main(), as a user would (fast path or Typer)."""
+    from dlcalc.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = _Stdin(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(args)
+            except SystemExit as exit_:
+                code = int(exit_.code or 0)
+    finally:
+        sys.stdin = old_stdin
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def run_typer(args: list[str], stdin: str = "") -> Run:
+    """Run through the Typer app only (never the fast path)."""
+    from dlcalc.cli.app import run_app
+
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = _Stdin(stdin)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            from dlcalc.errors import DlcalcError
+
+            try:
+                code = run_app(args)
+            except DlcalcError as error:
+                err.write(f"dlcalc: error: {error.message}\n")
+                code = 2
+    finally:
+        sys.stdin = old_stdin
+    return Run(int(code), out.getvalue(), err.getvalue())
+
+
+class _Stdin(io.StringIO):
+    """A text stdin with a .buffer, like sys.stdin."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.buffer = io.BytesIO(text.encode())
+
+
+def run_process(args: list[str], stdin: str = "", env: dict | None = None) -> Run:
+    """The real thing: ``python -m dlcalc ARGS`` in a subprocess (not a terminal)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcalc", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_main

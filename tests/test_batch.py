@@ -1,0 +1,155 @@
+"""Batch mode: CSV, TSV, JSON Lines; one output line per row; bad rows keep their place."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import run_main, run_process
+
+
+def batch(command, text, *extra):
+    return run_main([command, "--batch", "-", *extra], stdin=text)
+
+
+def test_csv_from_stdin():
+    run = batch("conv-out", "I,K,S\n32,3,2\n224,7,2\n")
+    assert (run.code, run.out, run.err) == (0, "15\n109\n", "")
+
+
+def test_tsv_with_long_names_and_dashes():
+    run = batch("conv-out", "--input\tkernel\tstride\tpadding\n224\t7\t2\t3\n")
+    assert run.out == "112\n"
+
+
+def test_json_lines_in_and_out():
+    text = '{"I": 32, "K": 3, "S": 2}\n\n{"I": [224, 224], "K": 7, "S": 2, "P": 3}\n'
+    run = batch("conv-out", text, "--json")
+    rows = [json.loads(line) for line in run.out.splitlines()]
+    assert [r["result"] for r in rows] == [15, [112, 112]]
+    assert rows[1]["inputs"]["I"] == [224, 224]
+
+
+def test_quoted_per_axis_cells_and_words():
+    run = batch("conv-out", 'I,K,S,P\n"224,224",7,2,3\n10,4,1,same\n')
+    assert run.out == "112,112\n10\n"
+
+
+def test_bad_rows_keep_their_place_and_exit_1():
+    text = "I,K,S\n32,3,2\n2,5,1\n32,x,1\n\n64,3,0\n16,3,1\n"
+    run = batch("conv-out", text)
+    assert run.code == 1
+    assert run.out == "15\n\n\n\n14\n"
+    assert run.err.splitlines() == [
+        "dlcalc: error: line 3: output size -2 < 1: the dilated kernel d(K−1)+1 = 5 is larger than the padded input I + 2P = 2",
+        "dlcalc: error: line 4: --K: expected a whole number, got 'x'",
+        "dlcalc: error: line 6: --S: must be at least 1, got 0",
+    ]
+
+
+def test_bad_rows_in_json_mode():
+    run = batch("conv-out", "I,K\n32,3\n2,5\n", "--json")
+    lines = [json.loads(line) for line in run.out.splitlines()]
+    assert lines[0]["result"] == 30
+    assert lines[1] == {
+        "line": 3,
+        "error": "output size -2 < 1: the dilated kernel d(K−1)+1 = 5 is larger than the padded input I + 2P = 2",
+    }
+    assert run.code == 1
+
+
+def test_fast_route_reports_bad_rows_like_the_general_route():
+    # all-numeric CSV takes NumPy's one-call parse; its errors must read the same
+    run = batch("conv-out", "I,K,S\n32,3,0\n2,5,1\n32,3,2\n")
+    assert run.out == "\n\n15\n"
+    assert run.err.splitlines() == [
+        "dlcalc: error: line 2: --S: must be at least 1, got 0",
+        "dlcalc: error: line 3: output size -2 < 1: the dilated kernel d(K−1)+1 = 5 is larger than the padded input I + 2P = 2",
+    ]
+
+
+def test_negative_padding_is_refused_on_both_routes():
+    for text in ("I,K,P\n32,3,-1\n", 'I,K,P\n32,3,-1\n10,4,same\n'):
+        run = batch("conv-out", text)
+        assert run.out.splitlines()[0] == ""
+        assert "dlcalc: error: line 2: --P: must be at least 0, got -1" in run.err
+
+
+def test_command_line_options_fill_missing_columns():
+    run = batch("conv-out", "I\n32\n64\n", "--K", "3", "--S", "2")
+    assert run.out == "15\n31\n"
+    # a column wins over the command line
+    assert batch("conv-out", "I,S\n32,1\n", "--K", "3", "--S", "2").out == "30\n"
+
+
+def test_flags_take_true_or_false():
+    run = batch("pool-out", "I,K,ceil-mode\n5,2,true\n5,2,false\n5,2,\n")
+    assert run.out == "3\n2\n2\n"
+    bad = batch("pool-out", "I,K,ceil_mode\n5,2,maybe\n")
+    assert bad.err == "dlcalc: error: line 2: --ceil-mode: expected true or false, got 'maybe'\n"
+
+
+def test_default_from_another_parameter():
+    # pool-out's stride defaults to the kernel size, per row
+    assert batch("pool-out", "I,K\n32,2\n32,4\n").out == "16\n8\n"
+
+
+def test_ragged_rows_are_errors_not_misaligned():
+    run = batch("conv-out", "I,K,S\n32,3\n64,3,2,1\n32,3,2\n")
+    assert run.out == "\n\n15\n"
+    assert "line 2: expected 3 fields, got 2" in run.err
+
+
+def test_unknown_column_is_a_usage_error():
+    run = batch("conv-out", "I,K,Q\n1,1,1\n")
+    assert run.code == 2
+    assert run.err == "dlcalc: error: --batch: unknown column 'Q' (columns are option names: I, K, S, P, d)\n"
+
+
+def test_missing_file_and_empty_input():
+    assert run_main(["conv-out", "--batch", "/nonexistent.csv"]).err == (
+        "dlcalc: error: --batch: cannot read /nonexistent.csv: No such file or directory\n")
+    assert batch("conv-out", "").err == "dlcalc: error: --batch: the input is empty\n"
+
+
+def test_structured_rows_are_evaluated_one_by_one():
+    run = batch("receptive-field", 'layers\n"k=3; k=3"\nk=7\nk=0\n')
+    assert run.out == "5\n7\n\n"
+    assert run.code == 1 and "line 4: k=0: kernel must be at least 1" in run.err
+
+
+def test_same_padding_present_per_row():
+    assert batch("same-padding", "K,d\n3,1\n4,1\n\"3,4\",1\n").out == "1\n1:2\n1,1:2\n"
+
+
+def test_batch_from_a_file_in_a_real_process(tmp_path):
+    path = tmp_path / "layers.csv"
+    path.write_text("I,K,S,P\n224,7,2,3\n112,3,2,1\n")
+    run = run_process(["conv-out", "--batch", str(path)])
+    assert (run.code, run.out) == (0, "112\n56\n")
+
+
+rows = st.lists(
+    st.tuples(st.integers(1, 300), st.integers(1, 9), st.integers(-1, 4), st.integers(0, 4), st.integers(1, 3)),
+    min_size=1, max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows)
+def test_batch_equals_one_call_per_row(table):
+    """Vectorised batch output, row for row, equals the single-call path (value or error)."""
+    text = "I,K,S,P,d\n" + "".join(",".join(map(str, row)) + "\n" for row in table)
+    run = batch("conv-out", text)
+    out, errors = run.out.splitlines(), run.err.splitlines()
+    assert len(out) == len(table)
+    for line_number, (row, got) in enumerate(zip(table, out), start=2):
+        single = run_main(["conv-out", *[a for name, v in zip("IKSPd", row) for a in (f"--{name}", str(v))]])
+        if single.code == 0:
+            assert got == single.out.strip()
+        else:
+            assert got == ""
+            message = single.err.removeprefix("dlcalc: error: ").strip()
+            assert f"dlcalc: error: line {line_number}: {message}" in errors

@@ -1,0 +1,59 @@
+"""Every registered example runs through the real CLI, by both routes, and prints its output.
+
+Also: every formula is declared completely, and numeric commands never import SymPy.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from conftest import run_main, run_typer
+from dlcalc import registry
+
+FORMULAS = sorted(registry.formulas(), key=lambda f: f.name)
+EXAMPLES = [(f.name, e) for f in FORMULAS if f.is_command for e in f.examples]
+
+
+@pytest.mark.parametrize("name, example", EXAMPLES, ids=[f"{n}: {e.args}" for n, e in EXAMPLES])
+def test_example_output(name, example):
+    args = [name, *shlex.split(example.args)]
+    fast = run_main(args)
+    assert fast.code in (0, 1), fast.err  # 1: a refuted claim is a legitimate example
+    assert fast.out.rstrip("\n") == example.output
+    through_typer = run_typer(args)
+    assert (through_typer.code, through_typer.out) == (fast.code, fast.out)
+
+
+@pytest.mark.parametrize("formula", FORMULAS, ids=[f.name for f in FORMULAS])
+def test_declaration_is_complete(formula):
+    assert formula.summary and formula.formula and formula.latex and formula.section
+    assert formula.kind in ("numeric", "identity", "claim")
+    if formula.is_command:
+        assert formula.examples, "a command needs at least one example"
+    else:
+        assert formula.prove is not None, "an identity needs a proof"
+    for eid in formula.errata:
+        assert eid in registry.ERRATA
+    for param in formula.params:
+        assert param.help
+
+
+def test_numeric_commands_never_import_sympy():
+    """Run every numeric example in one fresh process, then look at what was imported."""
+    calls = [[f.name, *shlex.split(e.args)] for f in FORMULAS if f.kind == "numeric" and f.is_command
+             for e in f.examples]
+    script = (
+        "import sys, io, contextlib\n"
+        "from dlcalc.cli.main import dispatch\n"
+        f"for args in {calls!r}:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        dispatch(args)\n"
+        "print(sorted(m for m in ('sympy', 'typer') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
