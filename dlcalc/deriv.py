@@ -1,0 +1,550 @@
+"""check-deriv: compute a matrix derivative, verify it, and judge a claimed derivative.
+
+Pipeline: parse (safe, with shape inference) -> closed form by the matrix-calculus rules ->
+print it in NumPy syntax -> parse that text back -> compare it with central finite differences on
+random instances of several sizes -> if the rules fail or disagree, fall back to
+the finite differences alone, labelled as such. A claim holds only if it
+matches the verified derivative on every instance (instances honour --assume).
+
+SymPy and NumPy are imported inside functions: the CLI imports this module's command at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dlcalc.errors import DlcalcError, ExitCode
+from dlcalc.render.result import Result
+
+LAYOUTS = ("denominator", "numerator")
+VALUES_PER_DRAW = 2
+MAX_TIMEOUT = 600.0
+
+
+@dataclass
+class Instance:
+    sizes: dict
+    values: dict  # name -> array (1, rows, cols)
+    derivative: object = None  # the verified derivative here, in the requested layout
+    reference: object = None  # finite differences, denominator layout
+    closed: object = None  # closed form evaluated here, denominator layout
+
+
+@dataclass
+class Verdict:
+    holds: bool | None = None
+    reason: str = ""
+    counterexample: dict | None = None
+
+
+@dataclass
+class Outcome:
+    text: str
+    latex: str
+    method: str
+    max_abs_error: float | None
+    instances: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def check_derivative(
+    expr: str,
+    wrt: str,
+    *,
+    expect: str | None = None,
+    shapes: dict[str, str] | None = None,
+    assume: dict[str, str] | None = None,
+    layout: str = "denominator",
+    hessian: bool = False,
+    timeout: float = 5.0,
+    seed: int = 0,
+) -> Result:
+    if layout not in LAYOUTS:
+        raise DlcalcError(f"--layout must be denominator or numerator, not {layout!r}")
+    if not (0 < timeout <= MAX_TIMEOUT):
+        raise DlcalcError(f"--timeout must be between 0 and {MAX_TIMEOUT:g} seconds")
+    from dlcalc.symbolic.deadline import run_with_deadline
+
+    return run_with_deadline(
+        lambda: _check(expr, wrt, expect, shapes or {}, assume or {}, layout, hessian, seed), timeout
+    )
+
+
+def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed) -> Result:
+    from dlcalc.symbolic.parser import ShapeEnv
+
+    env = ShapeEnv(shapes, assume)
+    raw = env.parse(expr)
+    if not isinstance(wrt, str) or not re.fullmatch(r"[^\W\d]\w*", wrt.strip()):
+        raise DlcalcError(f"--wrt must be a variable name, not {wrt!r}")
+    wrt = wrt.strip()
+    x_raw_shape = env.declare_variable(wrt)
+    _check_declared_names(env, shapes, assume, wrt)
+    problem = _classify(env, raw, wrt, x_raw_shape, hessian)
+    outcome = _derive(env, problem, layout, assume, seed)
+    verdict = Verdict()
+    if expect is not None:
+        verdict = _judge(env, problem, layout, expect, outcome)
+    return _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
+
+
+def _check_declared_names(env, shapes: dict, assume: dict, wrt: str) -> None:
+    for option, names in (("--shape", shapes), ("--assume", assume)):
+        for name in names:
+            if name not in env.var_shapes:
+                raise DlcalcError(f"{option} {name}=...: {name} does not occur in the expression")
+
+
+def _classify(env, raw, wrt, x_raw_shape, hessian):
+    from dlcalc.symbolic.derivative import classify
+
+    f = env.finish(raw)
+    x_shape = env.resolve_shape(x_raw_shape)
+    if hessian and not (f.is_scalar and x_shape[1] == 1):
+        raise DlcalcError(
+            f"--hessian needs a scalar expression and a vector variable (the expression is "
+            f"{_shape_text(f.shape)}, {wrt} is {_shape_text(x_shape)})"
+        )
+    taken = set(env.var_shapes) | set(env.all_dims())
+    return classify(f, wrt, x_shape, hessian, taken)
+
+
+def _shape_text(shape) -> str:
+    from dlcalc.symbolic.parser import format_shape
+
+    return format_shape(shape)
+
+
+# --- deriving and verifying -------------------------------------------------------------------
+
+
+def _derive(env, problem, layout, assume, seed) -> Outcome:
+    import numpy as np
+
+    from dlcalc.symbolic import ir
+    from dlcalc.symbolic.derivative import closed_form, in_layout
+    from dlcalc.symbolic.matrixcalc import Unsupported
+    from dlcalc.symbolic.to_latex import to_latex
+    from dlcalc.symbolic.to_numpy_syntax import to_numpy
+
+    env.freeze()  # the printed derivative must not change the expression's dimensions
+    rng = np.random.default_rng(seed)
+    instances = _draw_instances(env, problem, assume, rng)
+    notes = []
+    if not ir.contains(problem.f, problem.wrt):
+        notes.append(f"{problem.wrt} does not occur in the expression; the derivative is 0")
+    try:
+        closed = closed_form(problem)
+        shown = in_layout(closed, problem, layout)
+        text = to_numpy(shown)
+        checked = _reparse(env, problem, text, layout)
+    except Unsupported as err:
+        closed = checked = None
+        notes.append(f"no closed form from the matrix-calculus rules ({err})")
+    error = None
+    if checked is not None:
+        error = _compare_closed(problem, checked, instances, layout)
+        if error is not None:
+            method = "rules"
+            text_out = _tensor_text(problem, closed) if problem.kind == "tensor" else text
+            for inst in instances:
+                inst.derivative = _to_layout(inst.closed, problem, layout)
+            return Outcome(text_out, to_latex(shown), method, error, instances, notes)
+        notes.append("the rules' closed form disagreed with finite differences; using the component-wise route")
+    return _fallback(env, problem, layout, instances, notes)
+
+
+def _reparse(env, problem, text: str, layout: str):
+    """Parse the printed derivative back, so that what is verified is exactly what is shown."""
+    from dlcalc.symbolic.parser import ClaimShapeError
+
+    seeded = problem.kind == "tensor"
+    if seeded:  # the vjp's seed G is a variable of the printed form only
+        env.var_shapes[problem.seed] = tuple(env.dim_for_name(d) for d in problem.f.shape)
+    try:
+        node = env.parse(text, what="derivative", claim=True)
+        return env.finish(node)
+    except (DlcalcError, ClaimShapeError):
+        return None
+    finally:
+        if seeded:
+            del env.var_shapes[problem.seed]
+
+
+def _to_layout(value, problem, layout):
+    if value is None:
+        return None
+    if layout == "numerator" and problem.kind in ("gradient", "jacobian"):
+        return value.T
+    return value
+
+
+def _draw_instances(env, problem, assume, rng) -> list:
+    from dlcalc.numeric.instances import dimension_draws
+
+    dims = env.all_dims()
+    hints = _domain_hints(problem.f, assume)
+    instances = []
+    failure = None
+    for sizes in dimension_draws(dims, rng):
+        for _ in range(VALUES_PER_DRAW):
+            try:  # some sizes have an empty domain (det of a rank-deficient product): skip them
+                values = _values_in_domain(env, problem.f, sizes, assume, hints, rng)
+            except DlcalcError as err:
+                failure = err
+                break
+            inst = Instance(sizes, values)
+            inst.reference = _finite_differences(problem, inst)
+            instances.append(inst)
+    if not instances:
+        raise failure
+    return instances
+
+
+def _values_in_domain(env, f, sizes, assume, hints, rng, nice=False) -> dict:
+    """Values for every variable, redrawn until the expression is well inside its domain."""
+    from dlcalc.numeric.instances import draw
+    from dlcalc.symbolic.evaluate import DomainViolation, evaluate
+
+    import numpy as np
+
+    last = ""
+    for attempt in range(40):
+        positive = attempt >= 20  # second half: try every unconstrained variable positive
+        values = {}
+        for name, shape in env.var_shapes.items():
+            concrete = tuple(_size(d, sizes) for d in env.resolve_shape(shape))
+            prop = assume.get(name) or hints.get(name) or ("positive" if positive else None)
+            values[name] = draw(concrete, prop, rng, nice=nice)
+        try:
+            value = evaluate(f, values, sizes, check=True)
+        except DomainViolation as err:
+            last = str(err)
+            continue
+        if np.all(np.isfinite(value)) and np.max(np.abs(value)) < 1e8:
+            return values
+        last = "non-finite or huge values"
+    raise DlcalcError(f"could not draw a point inside the domain of the expression ({last}); add --assume")
+
+
+def _size(dim, sizes) -> int:
+    return dim if isinstance(dim, int) else sizes[dim]
+
+
+def _domain_hints(f, assume) -> dict:
+    """Properties that keep a bare variable inside its function's domain: log(x) -> positive ..."""
+    from dlcalc.symbolic import ir
+
+    hints: dict = {}
+    stack = [f]
+    while stack:
+        node = stack.pop()
+        stack.extend(ir.children(node))
+        if isinstance(node, ir.Func) and isinstance(node.arg, ir.Var):
+            name = node.arg.name
+            if node.name in ("log", "sqrt"):
+                hints.setdefault(name, "positive")
+            elif node.name == "logdet":
+                hints[name] = "posdet"
+            elif node.name in ("inv", "det"):
+                hints.setdefault(name, "invertible")
+        if isinstance(node, ir.Func) and node.name == "log" and isinstance(node.arg, ir.Func):
+            inner = node.arg
+            if inner.name == "det" and isinstance(inner.arg, ir.Var):
+                hints[inner.arg.name] = "posdet"
+        if isinstance(node, ir.Pow) and isinstance(node.base, ir.Var) and isinstance(node.exp, ir.Num):
+            if node.exp.value.denominator != 1:
+                hints.setdefault(node.base.name, "positive")
+    return {k: v for k, v in hints.items() if k not in assume}
+
+
+def _finite_differences(problem, inst: Instance):
+    """The derivative by central differences, in denominator layout (tensor: T[i,j,k,l])."""
+    from dlcalc.numeric.finite_diff import hessian, jacobian
+    from dlcalc.symbolic.evaluate import evaluate
+
+    def fn(points):
+        return evaluate(problem.f, {**inst.values, problem.wrt: points}, inst.sizes)
+
+    x0 = inst.values[problem.wrt][0]
+    if problem.kind == "hessian":
+        return hessian(fn, x0)
+    jac = jacobian(fn, x0)
+    if problem.kind == "gradient":
+        return jac[0, 0]
+    if problem.kind == "jacobian":
+        m = jac.shape[0] * jac.shape[1]
+        return jac.reshape(m, x0.size).T
+    return jac
+
+
+def _evaluate_closed(problem, node, inst: Instance):
+    """The closed form at an instance, in denominator layout (tensors: one vjp per basis seed)."""
+    import numpy as np
+
+    from dlcalc.symbolic.evaluate import evaluate
+
+    if problem.kind != "tensor":
+        return evaluate(node, inst.values, inst.sizes)[0]
+    p, q = (_size(d, inst.sizes) for d in problem.f.shape)
+    basis = np.eye(p * q).reshape(p * q, p, q)
+    out = evaluate(node, {**inst.values, problem.seed: basis}, inst.sizes)
+    out = np.broadcast_to(out, (p * q,) + out.shape[1:])
+    return out.reshape((p, q) + out.shape[1:])
+
+
+def _tolerance(problem) -> float:
+    return 1e-4 if problem.kind == "hessian" else 1e-6
+
+
+def _compare_closed(problem, node, instances, layout) -> float | None:
+    """Max |closed - finite differences| if they agree on every instance, else None."""
+    import numpy as np
+
+    worst = 0.0
+    for inst in instances:
+        try:
+            value = _to_layout(_evaluate_closed(problem, node, inst), problem, layout)  # back to denominator
+        except Exception:  # a closed form that cannot be evaluated is not verified
+            return None
+        reference = inst.reference
+        if value.shape != reference.shape:
+            value = np.broadcast_to(value, reference.shape) if value.size == 1 else value
+        if value.shape != reference.shape or not np.all(np.isfinite(value)):
+            return None
+        error = float(np.max(np.abs(value - reference)))
+        if error > _tolerance(problem) * max(1.0, float(np.max(np.abs(reference)))):
+            return None
+        inst.closed = np.array(value)
+        worst = max(worst, error)
+    return worst
+
+
+def _fallback(env, problem, layout, instances, notes) -> Outcome:
+    """No verified closed form: report the finite differences at the smallest instance, and say so.
+    (A component-wise SymPy derivation is not implemented yet.)"""
+    for inst in instances:
+        inst.derivative = _to_layout(inst.reference, problem, layout)
+    small = min(instances, key=lambda i: sum(v.size for v in i.values.values()))
+    sizes = ", ".join(f"{d}={s}" for d, s in small.sizes.items())
+    text = f"numeric only (finite differences at {sizes}): {_format_array(small.derivative)}"
+    return Outcome(text, "", "numeric", None, instances, notes)
+
+
+# --- claims -----------------------------------------------------------------------------------
+
+
+def _judge(env, problem, layout, expect, outcome: Outcome) -> Verdict:
+    from dlcalc.symbolic import ir
+    from dlcalc.symbolic.parser import ClaimShapeError
+
+    env.freeze()
+    target = problem.layout_shape(layout)
+    try:
+        raw = env.parse(expect, what="claim", claim=True)
+    except ClaimShapeError as err:
+        return Verdict(False, f"the claim only has a shape if dimensions are equal ({err})")
+    zero_claim = isinstance(raw, ir.Num) and raw.value == 0
+    if problem.kind == "tensor" and not zero_claim:
+        return Verdict(False, f"the derivative is a tensor of shape {_shape_text(target)}; the claim is {_shape_text(env.resolve_shape(raw.shape))}")
+    if not zero_claim and not env.unify_shapes(raw.shape, tuple(env.dim_for_name(d) for d in target)):
+        return Verdict(False, f"the claim is {_shape_text(env.resolve_shape(raw.shape))} but the derivative is {_shape_text(target)} ({layout} layout)")
+    claim = env.finish(raw)
+    return _compare_claim(env, problem, layout, claim, outcome)
+
+
+def _compare_claim(env, problem, layout, claim, outcome: Outcome) -> Verdict:
+    for inst in outcome.instances:
+        difference = _claim_difference(claim, inst, outcome)
+        if difference is not None:
+            example = _nice_counterexample(env, problem, layout, claim, outcome) or _counterexample(inst, claim, difference)
+            return Verdict(False, "", example)
+    return Verdict(True)
+
+
+def _claim_difference(claim, inst: Instance, outcome: Outcome):
+    """None if the claim matches the derivative at this instance, else max |difference| (inf if undefined)."""
+    import numpy as np
+
+    from dlcalc.symbolic.evaluate import evaluate
+
+    expected = inst.derivative
+    try:
+        value = evaluate(claim, inst.values, inst.sizes)[0]
+    except Exception:
+        return float("inf")
+    value = np.broadcast_to(value, expected.shape) if value.size == 1 else value
+    if value.shape != expected.shape or not np.all(np.isfinite(value)):
+        return float("inf")
+    tolerance = 1e-8 if outcome.method.startswith("rules") else 1e-5
+    difference = float(np.max(np.abs(value - expected)))
+    if difference <= tolerance * max(1.0, float(np.max(np.abs(expected)))):
+        return None
+    return difference
+
+
+def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
+    """A counterexample with the smallest sizes and small integer values, when one exists."""
+    import numpy as np
+
+    from dlcalc.numeric.instances import small_draw
+
+    if not outcome.method.startswith("rules"):
+        return None
+    rng = np.random.default_rng(12345)
+    sizes = small_draw(env.all_dims())
+    assume = env.assume
+    hints = _domain_hints(problem.f, assume)
+    for _ in range(5):
+        try:
+            values = _values_in_domain(env, problem.f, sizes, assume, hints, rng, nice=True)
+        except DlcalcError:
+            return None
+        inst = Instance(sizes, values)
+        inst.reference = _finite_differences(problem, inst)
+        from dlcalc.symbolic.derivative import closed_form, in_layout
+
+        closed = _evaluate_closed(problem, closed_form(problem), inst)
+        if np.max(np.abs(closed - inst.reference)) > 1e-4 * max(1.0, float(np.max(np.abs(closed)))):
+            return None
+        inst.derivative = _to_layout(closed, problem, layout)
+        difference = _claim_difference(claim, inst, outcome)
+        if difference is not None:
+            return _counterexample(inst, claim, difference)
+    return None
+
+
+def _counterexample(inst: Instance, claim, difference: float) -> dict:
+    import numpy as np
+
+    from dlcalc.symbolic.evaluate import evaluate
+
+    try:
+        claimed = _to_list(np.broadcast_to(evaluate(claim, inst.values, inst.sizes)[0], inst.derivative.shape))
+    except Exception:
+        claimed = None
+    return {
+        "dims": dict(inst.sizes),
+        "values": {name: _to_list(v[0]) for name, v in inst.values.items()},
+        "derivative": _to_list(inst.derivative),
+        "claim": claimed,
+        "max_abs_difference": difference if difference != float("inf") else None,
+    }
+
+
+def _to_list(array):
+    """Arrays for JSON: a column vector as a flat list, a 1x1 as a number, rounded for reading."""
+    import numpy as np
+
+    a = np.round(np.asarray(array, dtype=float), 12) + 0.0
+    if a.ndim == 2 and a.shape == (1, 1):
+        return float(a[0, 0])
+    if a.ndim == 2 and a.shape[1] == 1:
+        return a[:, 0].tolist()
+    return a.tolist()
+
+
+def _format_array(array) -> str:
+    return _format_value(_to_list(array))
+
+
+def _format_value(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_format_value(v) for v in value) + "]"
+    if value is None:
+        return "undefined"
+    return f"{value:.4g}"
+
+
+def _tensor_text(problem, closed) -> str:
+    from dlcalc.symbolic.index_form import index_form
+    from dlcalc.symbolic.to_numpy_syntax import to_numpy
+
+    indexed = index_form(problem, closed)
+    vjp = f"{problem.seed} -> {to_numpy(closed)}"
+    return f"{indexed}; vjp: {vjp}" if indexed else f"vjp: {vjp}"
+
+
+# --- the result -------------------------------------------------------------------------------
+
+
+_LAYOUT_TEXT = {
+    ("gradient", "denominator"): "denominator layout: the gradient, shaped like {x}",
+    ("gradient", "numerator"): "numerator layout: the transpose of the gradient",
+    ("jacobian", "denominator"): "denominator layout: [i,j] = ∂y_j/∂{x}_i (Jᵀ)",
+    ("jacobian", "numerator"): "numerator layout: the Jacobian J[i,j] = ∂y_i/∂{x}_j",
+    ("hessian", "denominator"): "Hessian H[i,j] = ∂²f/∂{x}_i∂{x}_j (the same in both layouts)",
+    ("hessian", "numerator"): "Hessian H[i,j] = ∂²f/∂{x}_i∂{x}_j (the same in both layouts)",
+}
+
+
+def _layout_text(problem, layout) -> str:
+    if problem.kind == "tensor":
+        return "index notation: T[i,j,k,l] = ∂Y[i,j]/∂X[k,l] (sheet §18); vjp: G ↦ ∂<G, Y>/∂X"
+    return _LAYOUT_TEXT[(problem.kind, layout)].format(x=problem.wrt)
+
+
+def _method_text(outcome: Outcome) -> str:
+    count = len(outcome.instances)
+    if outcome.method.startswith("rules"):
+        return (f"matrix-calculus rules, verified against central finite differences on {count} random "
+                f"instances (max |difference| {outcome.max_abs_error:.1e})")
+    return "finite differences only: no closed form could be verified"
+
+
+def _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict) -> Result:
+    shape = list(problem.layout_shape(layout))
+    steps = [
+        f"d/d{wrt} [{expr}] = {outcome.text}",
+        f"layout: {_layout_text(problem, layout)}; shape {_shape_text(shape) if len(shape) == 2 else '×'.join(map(str, shape))}",
+        f"method: {_method_text(outcome)}",
+    ]
+    if expect is None:
+        plain = outcome.text
+    elif verdict.holds:
+        plain = "holds"
+        steps.append(f"claim {expect}: holds on every instance" + _assume_text(assume))
+    else:
+        plain = "refuted: " + (verdict.reason or _counterexample_text(verdict.counterexample, outcome.text))
+        steps.append(f"claim {expect}: {plain}")
+    warnings = list(outcome.notes)
+    extra = {
+        "expr": expr,
+        "wrt": wrt,
+        "layout": layout,
+        "shape": shape,
+        "derivative": outcome.text,
+        "latex": outcome.latex,
+        "holds": verdict.holds,
+        "method": outcome.method,
+        "max_abs_error": outcome.max_abs_error,
+        "counterexample": verdict.counterexample,
+    }
+    if verdict.reason:
+        extra["reason"] = verdict.reason
+    return Result(
+        name="check-deriv",
+        inputs={"expr": expr, "wrt": wrt, "expect": expect, "shape": shapes, "assume": assume, "layout": layout, "hessian": hessian},
+        value=outcome.text,
+        plain=plain,
+        steps=steps,
+        warnings=warnings,
+        extra=extra,
+        latex=outcome.latex or None,
+        exit_code=ExitCode.REFUTED if verdict.holds is False else ExitCode.OK,
+    )
+
+
+def _assume_text(assume: dict) -> str:
+    return f" with {', '.join(f'{k}={v}' for k, v in assume.items())}" if assume else ""
+
+
+def _counterexample_text(example: dict, derivative: str) -> str:
+    dims = ", ".join(f"{d}={s}" for d, s in example["dims"].items())
+    values = ", ".join(f"{name}={_format_value(v)}" for name, v in example["values"].items())
+    where = f"{dims}, {values}" if dims else values
+    diff = example["max_abs_difference"]
+    diff_text = f"max |difference| {diff:.4g}" if diff is not None else "the claim is undefined there"
+    return (f"the derivative is {derivative}; at {where}: derivative {_format_value(example['derivative'])}, "
+            f"claim {_format_value(example['claim'])} ({diff_text})")

@@ -1,0 +1,157 @@
+"""Random instances for checking derivatives: dimension sizes and variable values.
+
+Values honour ``--assume`` properties (symmetric, spd, orthogonal, simplex, ...). ``nice=True``
+draws small integers (or simple fractions) where the property allows, for readable counterexamples.
+Every array has shape ``(1, rows, cols)`` so it broadcasts against a batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIZES = (2, 3, 4, 5)
+
+
+def dimension_draws(dims: list, rng: np.random.Generator) -> list:
+    """Sizes for the free dimensions: two draws with distinct sizes (so that transposes and
+    swapped factors show up as shape errors), then one where every dimension is equal."""
+    draws = []
+    for _ in range(2):
+        sizes = list(rng.permutation(SIZES))
+        draws.append({d: int(sizes[i % len(sizes)]) for i, d in enumerate(dims)})
+    draws.append({d: 3 for d in dims})
+    return draws
+
+
+def small_draw(dims: list) -> dict:
+    """The smallest sizes that still tell dimensions apart (2, 3, 2, 3, ...)."""
+    return {d: 2 + (i % 2) for i, d in enumerate(dims)}
+
+
+def draw(shape: tuple, prop: str | None, rng: np.random.Generator, nice: bool = False) -> np.ndarray:
+    rows, cols = shape
+    maker = _NICE if nice else _RANDOM
+    value = maker.get(prop, maker[None])(rows, cols, rng)
+    return np.asarray(value, dtype=float).reshape(1, rows, cols)
+
+
+# --- continuous draws -------------------------------------------------------------------------
+
+
+def _normal(rows, cols, rng):
+    return rng.standard_normal((rows, cols))
+
+
+def _positive(rows, cols, rng):
+    return rng.uniform(0.2, 2.0, (rows, cols))
+
+
+def _unit(rows, cols, rng):
+    return rng.uniform(0.05, 0.95, (rows, cols))
+
+
+def _sign(rows, cols, rng):
+    return rng.choice([-1.0, 1.0], (rows, cols))
+
+
+def _simplex(rows, cols, rng):
+    v = rng.uniform(0.2, 1.0, (rows, cols))
+    return v / v.sum()
+
+
+def _symmetric(n, _, rng):
+    m = rng.standard_normal((n, n))
+    return (m + m.T) / 2
+
+
+def _spd(n, _, rng):
+    m = rng.standard_normal((n, n))
+    return m @ m.T / n + 0.5 * np.eye(n)
+
+
+def _diagonal(n, _, rng):
+    return np.diag(rng.uniform(0.5, 2.0, n) * rng.choice([-1.0, 1.0], n))
+
+
+def _orthogonal(n, _, rng):
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def _invertible(n, _, rng):
+    while True:
+        m = rng.standard_normal((n, n))
+        if np.linalg.cond(m) < 50:
+            return m
+
+
+def _posdet(n, _, rng):
+    m = _invertible(n, n, rng)
+    if np.linalg.det(m) < 0:
+        m[0] = -m[0]
+    return m
+
+
+_RANDOM = {
+    None: _normal, "positive": _positive, "unit": _unit, "sign": _sign, "simplex": _simplex,
+    "symmetric": _symmetric, "spd": _spd, "diagonal": _diagonal, "orthogonal": _orthogonal,
+    "invertible": _invertible, "posdet": _posdet,
+}
+
+
+# --- small-integer draws ----------------------------------------------------------------------
+
+
+def _int_matrix(rows, cols, rng, low=-3, high=3):
+    return rng.integers(low, high + 1, (rows, cols)).astype(float)
+
+
+def _nice_positive(rows, cols, rng):
+    return _int_matrix(rows, cols, rng, 1, 3)
+
+
+def _nice_unit(rows, cols, rng):
+    return rng.choice([0.25, 0.5, 0.75], (rows, cols))
+
+
+def _nice_simplex(rows, cols, rng):
+    v = _int_matrix(rows, cols, rng, 1, 3)
+    return v / v.sum()
+
+
+def _nice_symmetric(n, _, rng):
+    m = np.triu(_int_matrix(n, n, rng))
+    return m + np.triu(m, 1).T
+
+
+def _nice_spd(n, _, rng):
+    m = _int_matrix(n, n, rng, -2, 2)
+    return m @ m.T + np.eye(n)
+
+
+def _nice_diagonal(n, _, rng):
+    return np.diag(rng.choice([-2.0, -1.0, 1.0, 2.0, 3.0], n))
+
+
+def _nice_orthogonal(n, _, rng):
+    return np.eye(n)[rng.permutation(n)] * rng.choice([-1.0, 1.0], (n, 1))
+
+
+def _nice_with_det(n, rng, positive: bool):
+    for _ in range(100):
+        m = _int_matrix(n, n, rng)
+        det = np.linalg.det(m)
+        if abs(det) >= 1:
+            if positive and det < 0:
+                m[0] = -m[0]
+            return m
+    return np.eye(n)
+
+
+_NICE = {
+    None: _int_matrix, "positive": _nice_positive, "unit": _nice_unit, "sign": _sign,
+    "simplex": _nice_simplex, "symmetric": _nice_symmetric, "spd": _nice_spd, "diagonal": _nice_diagonal,
+    "orthogonal": _nice_orthogonal,
+    "invertible": lambda n, _, rng: _nice_with_det(n, rng, False),
+    "posdet": lambda n, _, rng: _nice_with_det(n, rng, True),
+}

@@ -1,0 +1,460 @@
+"""Safe parser for check-deriv expressions, with shape inference.
+
+The text is parsed by Python's ``ast`` and walked against a whitelist of node types; nothing the
+user typed is ever evaluated. Shapes are inferred by unifying dimension variables (union-find):
+``A@x`` forces cols(A) = rows(x), ``x + y`` forces equal shapes unless one side is a scalar.
+A dimension variable is never bound to 1, so a vector never silently becomes a scalar.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import unicodedata
+from dataclasses import fields, replace
+from fractions import Fraction
+from itertools import count
+
+from dlcalc.errors import DlcalcError
+from dlcalc.symbolic import ir
+
+MAX_CHARS = 2000
+MAX_NODES = 400
+MAX_CONSTANT = 10**6
+
+GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
+    "omicron pi rho sigma tau upsilon phi varphi chi psi omega".split()
+)
+# Functions beyond the documented ones: ``step`` (derivative of relu), ``ones`` and ``diag`` of a
+# matrix appear in printed derivatives, and a printed derivative must parse back.
+CALLABLE = frozenset(ir.FUNCTIONS) | {"eye", "ones"}
+MATRIX_PROPERTIES = ("symmetric", "spd", "diagonal", "orthogonal", "invertible", "posdet")
+ENTRY_PROPERTIES = ("positive", "unit", "sign")
+VECTOR_PROPERTIES = ("simplex",)
+PROPERTIES = MATRIX_PROPERTIES + ENTRY_PROPERTIES + VECTOR_PROPERTIES
+DIM_NAME_POOL = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
+_KEYWORD_NAMES = {"lambda": "lambda_"}  # Greek names that are Python keywords
+
+
+class ClaimShapeError(DlcalcError):
+    """A claim that only makes sense if two distinct dimensions of the expression were equal."""
+
+
+class DimVar:
+    """A dimension variable; ``order`` decides which name survives a merge (the older one)."""
+
+    __slots__ = ("order", "name")
+
+    def __init__(self, order: int, name: str):
+        self.order = order
+        self.name = name
+
+
+def default_kind(name: str) -> str | None:
+    """'vector', 'matrix' or 'scalar' from the naming convention, or None for an unknown name."""
+    match = re.match(r"[^\W\d_]+", name)
+    base = match.group() if match else ""
+    if base.lower() in GREEK:
+        return "matrix" if base[0].isupper() else "scalar"
+    if len(base) == 1:
+        if base.isascii():
+            return "vector" if base.islower() else "matrix"
+        if "GREEK" in unicodedata.name(base, ""):
+            return "matrix" if base.isupper() else "scalar"
+    return None
+
+
+def format_dim(dim) -> str:
+    return str(dim)
+
+
+def format_shape(shape) -> str:
+    return "×".join(format_dim(d) for d in shape)
+
+
+class ShapeEnv:
+    """Variables, their shapes and assumptions, and the dimension unifier they share.
+
+    One env parses the expression and then the claim, so the claim is checked against the
+    expression's dimensions.
+    """
+
+    def __init__(self, shapes: dict[str, str] | None = None, assume: dict[str, str] | None = None):
+        self._order = count()
+        self._parent: dict[DimVar, DimVar] = {}
+        self._value: dict[DimVar, int] = {}
+        self._by_name: dict[str, DimVar] = {}
+        self._frozen: set[DimVar] = set()
+        self._pool_used: set[str] = set()
+        self.declared = {name: self._parse_shape_spec(name, spec) for name, spec in (shapes or {}).items()}
+        self.assume = {name: self._check_property(name, prop) for name, prop in (assume or {}).items()}
+        self.var_shapes: dict[str, tuple] = {}
+        self._reserved_names: set[str] = set()
+
+    # --- dimensions -------------------------------------------------------------------------
+
+    def _new_dim(self, name: str | None = None) -> DimVar:
+        if name is not None and name in self._by_name:
+            return self._by_name[name]
+        if name is None:
+            name = next(n for n in self._name_pool() if n not in self._by_name and n not in self._reserved_names)
+        dim = DimVar(next(self._order), name)
+        self._parent[dim] = dim
+        self._by_name[name] = dim
+        return dim
+
+    @staticmethod
+    def _name_pool():
+        yield from DIM_NAME_POOL
+        for i in count(1):
+            yield f"d{i}"
+
+    def _find(self, dim):
+        if isinstance(dim, int):
+            return dim
+        root = dim
+        while self._parent[root] is not root:
+            root = self._parent[root]
+        return self._value.get(root, root)
+
+    def _unify(self, a, b) -> bool:
+        a, b = self._find(a), self._find(b)
+        if isinstance(a, int) and isinstance(b, int):
+            return a == b
+        if isinstance(a, int) or isinstance(b, int):
+            dim, value = (b, a) if isinstance(a, int) else (a, b)
+            if value == 1 or dim in self._frozen:
+                return False
+            self._value[dim] = value
+            return True
+        if a is b:
+            return True
+        if a in self._frozen and b in self._frozen:
+            return False
+        keep, drop = (a, b) if a.order <= b.order else (b, a)
+        self._parent[drop] = keep
+        if drop in self._frozen:
+            self._frozen.add(keep)
+        return True
+
+    def resolve_dim(self, dim):
+        found = self._find(dim)
+        return found if isinstance(found, int) else found.name
+
+    def resolve_shape(self, shape) -> tuple:
+        return tuple(self.resolve_dim(d) for d in shape)
+
+    def dim_for_name(self, name):
+        """The dimension variable behind a resolved dimension name (or the int itself)."""
+        return name if isinstance(name, int) else self._by_name[name]
+
+    def freeze(self) -> None:
+        """From now on, distinct dimensions of the expression may not be merged (claim checking)."""
+        self._frozen = {self._find(d) for d in self._parent if not isinstance(self._find(d), int)}
+
+    # --- declarations -----------------------------------------------------------------------
+
+    def _parse_shape_spec(self, name: str, spec: str) -> tuple:
+        if default_kind(name) is None and not re.fullmatch(r"[^\W\d]\w*", name):
+            raise DlcalcError(f"--shape {name}={spec}: {name!r} is not a valid name")
+        if name in CALLABLE:
+            raise DlcalcError(f"--shape {name}={spec}: {name} is a function name")
+        parts = [p.strip() for p in spec.split(",")] if spec.strip() else []
+        if len(parts) > 2:
+            raise DlcalcError(f"--shape {name}={spec}: at most two dimensions (rows,cols)")
+        dims = []
+        for part in parts:
+            if re.fullmatch(r"[1-9][0-9]{0,3}", part):
+                dims.append(int(part))
+            elif re.fullmatch(r"[^\W\d]\w*", part):
+                dims.append(part)
+            else:
+                raise DlcalcError(f"--shape {name}={spec}: {part!r} is not a dimension (a name or a positive integer)")
+        if not dims:
+            return (1, 1)
+        if len(dims) == 1:
+            return (dims[0], 1)
+        return tuple(dims)
+
+    @staticmethod
+    def _check_property(name: str, prop: str) -> str:
+        prop = prop.strip().lower()
+        if prop not in PROPERTIES:
+            raise DlcalcError(f"--assume {name}={prop}: unknown property (choose from {', '.join(PROPERTIES)})")
+        return prop
+
+    def _declare(self, name: str, kind_text: str) -> tuple:
+        """Create the shape of a variable the first time it is seen."""
+        if name in self.var_shapes:
+            return self.var_shapes[name]
+        if name in self.declared:
+            shape = tuple(self._new_dim(d) if isinstance(d, str) else d for d in self.declared[name])
+        else:
+            kind = default_kind(name)
+            if kind is None:
+                raise DlcalcError(f"unknown name {name!r} in {kind_text}: give its shape with --shape {name}=DIMS")
+            if kind == "scalar":
+                shape = (1, 1)
+            elif kind == "vector":
+                shape = (self._new_dim(), 1)
+            else:
+                shape = (self._new_dim(), self._new_dim())
+        self.var_shapes[name] = shape
+        self._apply_assumption(name, shape)
+        return shape
+
+    def _apply_assumption(self, name: str, shape: tuple) -> None:
+        prop = self.assume.get(name)
+        if prop in MATRIX_PROPERTIES:
+            if shape[1] == 1 or not self._unify(shape[0], shape[1]):
+                raise DlcalcError(f"--assume {name}={prop}: {name} is {self._show(shape)}, not a square matrix")
+        if prop in VECTOR_PROPERTIES and (shape[1] != 1 or shape[0] == 1):
+            raise DlcalcError(f"--assume {name}={prop}: {name} is {self._show(shape)}, not a column vector")
+
+    def _show(self, shape) -> str:
+        return format_shape(self.resolve_shape(shape))
+
+    # --- parsing ----------------------------------------------------------------------------
+
+    def parse(self, text: str, *, what: str = "expression", claim: bool = False) -> ir.Node:
+        """Parse ``text`` into a typed tree (dimensions still unresolved: call ``finish``)."""
+        tree, source = _parse_ast(text, what)
+        builder = _Builder(self, source, what, claim)
+        if not claim:
+            self._reserved_names |= {_display(n.id) for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            self._reserved_names |= set(self.declared) | {
+                d for dims in self.declared.values() for d in dims if isinstance(d, str)
+            }
+            # Dimensions named in --shape are distinct from each other: never merged or bound.
+            for name, dims in self.declared.items():
+                for d in dims:
+                    if isinstance(d, str):
+                        self._frozen.add(self._new_dim(d))
+        return builder.build(tree.body)
+
+    def unify_shapes(self, a: tuple, b: tuple) -> bool:
+        return all(self._unify(x, y) for x, y in zip(a, b))
+
+    def finish(self, node: ir.Node) -> ir.Node:
+        """Replace dimension variables by their names (or sizes) throughout ``node``."""
+        return _map_shapes(node, self.resolve_shape)
+
+    def declare_variable(self, name: str) -> tuple:
+        """The shape of ``name`` (creating it from --shape or the naming convention if new)."""
+        return self._declare(name, "--wrt")
+
+    def all_dims(self) -> list:
+        """Resolved names of every free dimension."""
+        names = []
+        for dim in self._parent:
+            found = self._find(dim)
+            if not isinstance(found, int) and found.name not in names:
+                names.append(found.name)
+        return names
+
+
+def _map_shapes(node: ir.Node, resolve) -> ir.Node:
+    changes = {"shape": resolve(node.shape)}
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, ir.Node):
+            changes[f.name] = _map_shapes(value, resolve)
+        elif isinstance(value, tuple) and value and isinstance(value[0], ir.Node):
+            changes[f.name] = tuple(_map_shapes(v, resolve) for v in value)
+    return replace(node, **changes)
+
+
+def _rename_keywords(text: str) -> str:
+    """Let Greek names that are Python keywords (lambda) be used as variable names."""
+    if not any(word in text for word in _KEYWORD_NAMES):
+        return text
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    out = [(t.type, _KEYWORD_NAMES.get(t.string, t.string) if t.type == tokenize.NAME else t.string) for t in tokens]
+    return tokenize.untokenize(out).strip()
+
+
+def _display(text: str) -> str:
+    for word, renamed in _KEYWORD_NAMES.items():
+        text = re.sub(rf"\b{renamed}\b", word, text)
+    return text
+
+
+def _parse_ast(text: str, what: str):
+    if not isinstance(text, str) or not text.strip():
+        raise DlcalcError(f"empty {what}")
+    if len(text) > MAX_CHARS:
+        raise DlcalcError(f"{what} too long ({len(text)} characters; at most {MAX_CHARS})")
+    source = _rename_keywords(" ".join(text.split()))
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as err:
+        column = f" at column {err.offset}" if err.offset else ""
+        raise DlcalcError(f"syntax error in {what} {_display(source)!r}{column}") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise DlcalcError(f"cannot parse {what} {text[:60]!r}") from None
+    size = sum(1 for _ in ast.walk(tree))
+    if size > MAX_NODES:
+        raise DlcalcError(f"{what} too large ({size} syntax nodes; at most {MAX_NODES})")
+    return tree, source
+
+
+_BINOPS = {ast.MatMult: "@", ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+class _Builder:
+    """Walks a whitelisted ast and builds ir nodes whose shapes hold dimension variables."""
+
+    def __init__(self, env: ShapeEnv, source: str, what: str, claim: bool):
+        self.env = env
+        self.source = source
+        self.what = what
+        self.claim = claim
+
+    def text(self, node: ast.AST) -> str:
+        return _display(ast.get_source_segment(self.source, node) or ast.unparse(node))
+
+    def fail(self, node: ast.AST, message: str):
+        raise DlcalcError(f"{self.text(node)}: {message}")
+
+    def mismatch(self, node, left, a, right, b):
+        message = f"{self.text(node)}: {self.text(left)} is {self.env._show(a.shape)} but {self.text(right)} is {self.env._show(b.shape)}"
+        if self.claim and self._only_frozen_conflict(a.shape, b.shape):
+            raise ClaimShapeError(message)
+        raise DlcalcError(message)
+
+    def _only_frozen_conflict(self, a, b) -> bool:
+        frozen = self.env._frozen
+        return any(self.env._find(x) in frozen and self.env._find(y) in frozen for x, y in zip(a, b))
+
+    def build(self, node: ast.AST) -> ir.Node:
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return self.binop(node, _BINOPS[type(node.op)])
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.build(node.operand)
+            return operand if isinstance(node.op, ast.UAdd) else ir.Mul(operand.shape, (ir.MINUS_ONE, operand))
+        if isinstance(node, ast.Attribute):
+            if node.attr != "T":
+                self.fail(node, f"only .T is supported, not .{node.attr}")
+            inner = self.build(node.value)
+            return ir.Transpose((inner.shape[1], inner.shape[0]), inner)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        self.fail(node, f"{_describe(node)} is not supported")
+
+    def constant(self, node: ast.Constant) -> ir.Node:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(node, "only real numbers are allowed as constants")
+        if value != value or abs(value) > MAX_CONSTANT:
+            self.fail(node, f"constants must be finite and at most {MAX_CONSTANT} in size")
+        return ir.num(Fraction(repr(value)) if isinstance(value, float) else value)
+
+    def name(self, node: ast.Name) -> ir.Node:
+        name = _display(node.id)
+        if name in CALLABLE:
+            self.fail(node, f"{name} is a function; call it as {name}(...)")
+        if self.claim and name not in self.env.var_shapes:
+            raise DlcalcError(f"the claim uses {_display(name)}, which does not occur in the expression")
+        shape = self.env._declare(name, self.what)
+        return ir.Var(shape, name)
+
+    def binop(self, node: ast.BinOp, op: str) -> ir.Node:
+        left, right = self.build(node.left), self.build(node.right)
+        if op == "@":
+            if not self.env._unify(left.shape[1], right.shape[0]):
+                self.mismatch(node, node.left, left, node.right, right)
+            return ir.MatMul((left.shape[0], right.shape[1]), (left, right))
+        if op == "**":
+            if not self._is_scalar(right):
+                self.fail(node, f"the exponent {self.text(node.right)} is {self.env._show(right.shape)}, not a scalar")
+            return ir.Pow(left.shape, left, right)
+        shape = self._elementwise_shape(node, left, right)
+        if op == "+":
+            return ir.Add(shape, (left, right))
+        if op == "-":
+            return ir.Add(shape, (left, ir.Mul(right.shape, (ir.MINUS_ONE, right))))
+        if op == "*":
+            return ir.Mul(shape, (left, right))
+        return ir.Mul(shape, (left, ir.Pow(right.shape, right, ir.MINUS_ONE)))
+
+    def _is_scalar(self, node: ir.Node) -> bool:
+        return self.env.resolve_shape(node.shape) == (1, 1)
+
+    def _elementwise_shape(self, node, left, right) -> tuple:
+        if self._is_scalar(left):
+            return right.shape
+        if self._is_scalar(right):
+            return left.shape
+        if not self.env.unify_shapes(left.shape, right.shape):
+            self.mismatch(node, node.left, left, node.right, right)
+        return left.shape
+
+    def call(self, node: ast.Call) -> ir.Node:
+        if not isinstance(node.func, ast.Name):
+            self.fail(node, "only calls of the listed functions are supported")
+        fname = node.func.id
+        if fname not in CALLABLE:
+            self.fail(node, f"unknown function {fname} (known: {', '.join(sorted(CALLABLE - {'step'}))})")
+        if node.keywords:
+            self.fail(node, f"{fname} takes no keyword arguments")
+        if fname in ("eye", "ones"):
+            return self.constant_matrix(node, fname)
+        if len(node.args) != 1:
+            self.fail(node, f"{fname} takes exactly one argument")
+        arg = self.build(node.args[0])
+        shape = self.env.resolve_shape(arg.shape)
+        if fname in ir.SCALAR_OF_SQUARE or fname == "inv":
+            if not self.env._unify(arg.shape[0], arg.shape[1]):
+                self.fail(node, f"{self.text(node.args[0])} is {format_shape(shape)}, not square")
+        if fname == "softmax" and (shape[1] != 1 or shape[0] == 1):
+            self.fail(node, f"{self.text(node.args[0])} is {format_shape(shape)}, not a column vector")
+        if fname == "diag":
+            if shape[1] == 1 and shape[0] != 1:
+                return ir.Func((arg.shape[0], arg.shape[0]), fname, arg)
+            if shape[0] == 1 or not self.env._unify(arg.shape[0], arg.shape[1]):
+                self.fail(node, f"{self.text(node.args[0])} is {format_shape(shape)}: diag takes a column vector or a square matrix")
+            return ir.Func((arg.shape[0], 1), fname, arg)
+        return ir.Func(ir.func_shape(fname, arg.shape), fname, arg)
+
+    def constant_matrix(self, node: ast.Call, fname: str) -> ir.Node:
+        limit = 1 if fname == "eye" else 2
+        if not 1 <= len(node.args) <= limit:
+            self.fail(node, f"{fname} takes {'one dimension' if limit == 1 else 'one or two dimensions'}")
+        dims = [self.dimension(a) for a in node.args]
+        if fname == "eye":
+            return ir.Eye((dims[0], dims[0])) if dims[0] != 1 else ir.ONE
+        shape = (dims[0], 1) if len(dims) == 1 else tuple(dims)
+        return ir.ONE if shape == (1, 1) else ir.Ones(shape)
+
+    def dimension(self, node: ast.AST):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+            if 1 <= node.value <= 10_000:
+                return node.value
+        if isinstance(node, ast.Name):
+            if self.claim and node.id not in self.env._by_name:
+                raise DlcalcError(f"the claim uses the dimension {node.id}, which does not occur in the expression")
+            return self.env._new_dim(node.id)
+        self.fail(node, "a dimension must be a name or a positive integer")
+
+
+def _describe(node: ast.AST) -> str:
+    names = {
+        ast.Subscript: "indexing", ast.Compare: "a comparison", ast.BoolOp: "a boolean operator",
+        ast.Lambda: "lambda", ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",
+        ast.IfExp: "a conditional", ast.Starred: "unpacking", ast.JoinedStr: "a string",
+    }
+    if isinstance(node, ast.BinOp):
+        return f"the operator {type(node.op).__name__}"
+    if isinstance(node, ast.UnaryOp):
+        return f"the operator {type(node.op).__name__}"
+    return names.get(type(node), type(node).__name__)

@@ -1,0 +1,113 @@
+"""Print an expression tree as LaTeX (``(\\mathbf{A} + \\mathbf{A}^\\top)\\mathbf{x}``)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from dlcalc.symbolic import ir
+from dlcalc.symbolic.to_numpy_syntax import flatten_sum, split_sign
+
+ADD, MUL, POW, ATOM = 1, 2, 4, 5
+
+_FUNCTIONS = {
+    "trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "log": r"\log", "exp": r"\exp",
+    "tanh": r"\tanh", "sigmoid": r"\sigma", "softplus": r"\operatorname{softplus}", "relu": r"\operatorname{ReLU}",
+    "step": r"\mathbb{1}_{>0}", "softmax": r"\operatorname{softmax}", "diag": r"\operatorname{diag}",
+}
+
+
+def to_latex(node: ir.Node) -> str:
+    return _print(node)[0]
+
+
+def _symbol(name: str, shape) -> str:
+    if shape == ir.SCALAR:
+        greek = name.split("_")[0]
+        return f"\\{greek}" + name[len(greek):] if greek.isalpha() and len(greek) > 1 else name
+    return f"\\mathbf{{{name}}}"
+
+
+def _print(node: ir.Node) -> tuple[str, int]:
+    if isinstance(node, ir.Var):
+        return _symbol(node.name, node.shape), ATOM
+    if isinstance(node, ir.Num):
+        v = node.value
+        if v.denominator == 1:
+            return str(v.numerator), ATOM if v >= 0 else ADD
+        return f"{'-' if v < 0 else ''}\\frac{{{abs(v.numerator)}}}{{{v.denominator}}}", ATOM if v >= 0 else ADD
+    if isinstance(node, ir.Eye):
+        return f"\\mathbf{{I}}_{{{node.shape[0]}}}", ATOM
+    if isinstance(node, ir.Ones):
+        return r"\mathbf{1}", ATOM
+    if isinstance(node, ir.Zero):
+        return r"\mathbf{0}", ATOM
+    if isinstance(node, ir.Transpose):
+        return f"{_wrap(node.arg, ATOM)}^\\top", ATOM
+    if isinstance(node, ir.Func):
+        return _func(node), ATOM
+    if isinstance(node, ir.Add):
+        return _sum(node), ADD
+    if isinstance(node, ir.MatMul):
+        return " ".join(_wrap(a, ATOM if isinstance(a, (ir.Mul, ir.Add)) else POW) for a in node.args), MUL
+    if isinstance(node, ir.Mul):
+        return _product(node), MUL
+    if isinstance(node, ir.Pow):
+        return _power(node), POW
+    raise TypeError(type(node).__name__)
+
+
+def _wrap(node: ir.Node, level: int) -> str:
+    text, own = _print(node)
+    return text if own >= level else f"\\left({text}\\right)"
+
+
+def _func(node: ir.Func) -> str:
+    inner = to_latex(node.arg)
+    if node.name == "inv":
+        return f"{_wrap(node.arg, ATOM)}^{{-1}}"
+    if node.name == "norm":
+        return f"\\left\\lVert {inner} \\right\\rVert"
+    if node.name == "sqrt":
+        return f"\\sqrt{{{inner}}}"
+    if node.name == "sum":
+        return f"\\textstyle\\sum {_wrap(node.arg, ATOM)}"
+    return f"{_FUNCTIONS[node.name]}\\left({inner}\\right)"
+
+
+def _sum(node: ir.Add) -> str:
+    parts = []
+    for i, term in enumerate(flatten_sum(node)):
+        negative, magnitude = split_sign(term)
+        text = _wrap(magnitude, MUL)
+        parts.append(("-" if negative else "") + text if i == 0 else (" - " if negative else " + ") + text)
+    return "".join(parts)
+
+
+def _product(node: ir.Mul) -> str:
+    coef = Fraction(1)
+    top, bottom = [], []
+    for arg in node.args:
+        if isinstance(arg, ir.Num):
+            coef *= arg.value
+        elif isinstance(arg, ir.Pow) and isinstance(arg.exp, ir.Num) and arg.exp.value < 0:
+            bottom.append(ir.pow_(arg.base, ir.num(-arg.exp.value)))
+        else:
+            top.append(arg)
+    hadamard = sum(1 for a in top if not a.is_scalar) > 1
+    joiner = r" \odot " if hadamard else " "
+    text = joiner.join(_wrap(a, POW) for a in top) or "1"
+    if abs(coef.numerator) != 1:
+        text = f"{abs(coef.numerator)} {text}" if top else str(abs(coef.numerator))
+    if coef.denominator != 1:
+        bottom.insert(0, ir.num(coef.denominator))
+    if bottom:
+        text = f"\\frac{{{text}}}{{{' '.join(_wrap(b, POW) for b in bottom)}}}"
+    return f"-{text}" if coef < 0 else text
+
+
+def _power(node: ir.Pow) -> str:
+    base = _wrap(node.base, ATOM)
+    exponent = to_latex(node.exp)
+    if not node.is_scalar:
+        return f"{base}^{{\\circ {exponent}}}"
+    return f"{base}^{{{exponent}}}"
