@@ -317,6 +317,7 @@ class Formula:
     rules: tuple[Rule, ...] = ()
     batch_rows: bool = True
     prove: Callable[[], Any] | None = None
+    uses_sympy: bool = False  # a symbolic command (mgf, robbins-monro): exempt from the no-SymPy start-up rule
 
     @property
     def is_command(self) -> bool:

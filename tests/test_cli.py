@@ -191,3 +191,18 @@ def test_numeric_commands_do_not_import_sympy_or_typer():
     imported = {line.split("|")[-1].strip() for line in run.err.splitlines() if line.startswith("import time:")}
     assert "dlcalc.cli.fastpath" in imported  # the import log is really there
     assert not imported & {"sympy", "typer", "numpy", "rich"}
+
+
+def test_typer_cli_runner():
+    """The generated Typer commands, driven by Typer's own test runner."""
+    from typer.testing import CliRunner
+
+    from dlcalc.cli.app import build_app
+
+    runner, app = CliRunner(), build_app()
+    result = runner.invoke(app, ["pool-out", "--I", "112,112", "--K", "3", "--S", "2", "--P", "1"])
+    assert (result.exit_code, result.output) == (0, "56,56\n")
+    result = runner.invoke(app, ["fc-params", "--in", "9216", "--out", "4096", "--json"])
+    assert json.loads(result.output)["result"] == 9216 * 4096 + 4096
+    result = runner.invoke(app, ["conv-out", "--I", "32"])
+    assert result.exit_code != 0

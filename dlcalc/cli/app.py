@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from dlcalc import registry
+from dlcalc.catalogue import section_key, section_title
 from dlcalc.cli.run import run_formula
 from dlcalc.errors import ExitCode
 from dlcalc.registry import Formula, Param
@@ -82,7 +83,7 @@ def formula_command(formula: Formula) -> typer.Typer:
         name=formula.name,
         help=f"{formula.summary}.\n\n{formula.formula}",
         epilog=_epilog(formula),
-        rich_help_panel=f"§{formula.section.split('.')[0]} formulas",
+        rich_help_panel=section_title(formula.section),
     )(command)
     return single
 
@@ -92,7 +93,8 @@ class FormulaGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         names = list(super().list_commands(ctx))
-        return names + sorted(f.name for f in registry.formulas() if f.is_command and f.name not in names)
+        commands = [f for f in registry.formulas() if f.is_command and f.name not in names]
+        return names + [f.name for f in sorted(commands, key=lambda f: (section_key(f.section), f.name))]
 
     def get_command(self, ctx: Any, name: str) -> Any:
         command = super().get_command(ctx, name)

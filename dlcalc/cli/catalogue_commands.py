@@ -8,14 +8,10 @@ from typing import Any
 import typer
 
 from dlcalc import registry
+from dlcalc.catalogue import section_key
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import Formula
 from dlcalc.render.output import dumps, is_terminal
-
-
-def section_key(section: str) -> tuple[int, ...]:
-    """'12.10.1' -> (12, 10, 1), so that sections sort numerically."""
-    return tuple(int(part) if part.isdigit() else 0 for part in section.split("."))
 
 
 def list_entries() -> list[dict[str, str]]:
