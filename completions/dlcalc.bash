@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions conv-out conv-params convtranspose-out fc-params locally-connected-params param-compare pool-out receptive-field same-padding --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv same-padding receptive-field pool-out conv-out convtranspose-out conv-params fc-params locally-connected-params param-compare --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -29,6 +29,39 @@ _dlcalc() {
 
       esac
       COMPREPLY=($(compgen -W ' --help' -- "$cur"));;
+    check-deriv)
+      case "$prev" in
+        --wrt) return;;
+        --expect) return;;
+        --shape) return;;
+        --assume) return;;
+        --layout) COMPREPLY=($(compgen -W 'denominator numerator' -- "$cur")); return;;
+        --timeout) return;;
+      esac
+      COMPREPLY=($(compgen -W '--wrt --expect --shape --assume --layout --hessian --json --latex --timeout --help' -- "$cur"));;
+    same-padding)
+      case "$prev" in
+        --K|--kernel) return;;
+        --d|--dilation) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--K --kernel --d --dilation --json --batch --help' -- "$cur"));;
+    receptive-field)
+      case "$prev" in
+        --layers|--layer) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--layers --layer --json --batch --help' -- "$cur"));;
+    pool-out)
+      case "$prev" in
+        --I|--input) return;;
+        --K|--kernel) return;;
+        --S|--stride) return;;
+        --P|--padding) return;;
+        --d|--dilation) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--I --input --K --kernel --S --stride --P --padding --d --dilation --ceil-mode --json --batch --help' -- "$cur"));;
     conv-out)
       case "$prev" in
         --I|--input) return;;
@@ -39,16 +72,6 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--I --input --K --kernel --S --stride --P --padding --d --dilation --json --batch --help' -- "$cur"));;
-    conv-params)
-      case "$prev" in
-        --c-in|--in-channels) return;;
-        --c-out|--out-channels) return;;
-        --K|--kernel) return;;
-        --dims) return;;
-        --groups) return;;
-        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
-      esac
-      COMPREPLY=($(compgen -W '--c-in --in-channels --c-out --out-channels --K --kernel --dims --groups --no-bias --json --batch --help' -- "$cur"));;
     convtranspose-out)
       case "$prev" in
         --I|--input) return;;
@@ -60,6 +83,16 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--I --input --K --kernel --S --stride --P --padding --d --dilation --output-padding --json --batch --help' -- "$cur"));;
+    conv-params)
+      case "$prev" in
+        --c-in|--in-channels) return;;
+        --c-out|--out-channels) return;;
+        --K|--kernel) return;;
+        --dims) return;;
+        --groups) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--c-in --in-channels --c-out --out-channels --K --kernel --dims --groups --no-bias --json --batch --help' -- "$cur"));;
     fc-params)
       case "$prev" in
         --in|--in-features) return;;
@@ -85,29 +118,6 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--I --input --c-in --in-channels --K --kernel --filters --no-bias --json --batch --help' -- "$cur"));;
-    pool-out)
-      case "$prev" in
-        --I|--input) return;;
-        --K|--kernel) return;;
-        --S|--stride) return;;
-        --P|--padding) return;;
-        --d|--dilation) return;;
-        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
-      esac
-      COMPREPLY=($(compgen -W '--I --input --K --kernel --S --stride --P --padding --d --dilation --ceil-mode --json --batch --help' -- "$cur"));;
-    receptive-field)
-      case "$prev" in
-        --layers|--layer) return;;
-        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
-      esac
-      COMPREPLY=($(compgen -W '--layers --layer --json --batch --help' -- "$cur"));;
-    same-padding)
-      case "$prev" in
-        --K|--kernel) return;;
-        --d|--dilation) return;;
-        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
-      esac
-      COMPREPLY=($(compgen -W '--K --kernel --d --dilation --json --batch --help' -- "$cur"));;
   esac
 }
 complete -o default -F _dlcalc dlcalc

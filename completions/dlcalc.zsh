@@ -7,15 +7,16 @@ _dlcalc() {
     'info:Show a formula\: statement, LaTeX, parameters, examples, and the sheet'\''s erratum if any'
     'errata:List the sheet'\''s errata that dlcalc implements correctly, with a command that shows each'
     'completions:Print the completion script for a shell (see the README for where to put it)'
+    'check-deriv:Compute a matrix derivative and check it, or check a claimed derivative'
+    'same-padding:Padding that keeps the size at stride 1 ('\''same'\''); before\:after when asymmetric'
+    'receptive-field:Receptive field of a stack of conv/pool layers\: size, jump, start, holes'
+    'pool-out:Output size of max or average pooling (PyTorch MaxPool*/AvgPool*)'
     'conv-out:Output size of a convolution (PyTorch Conv1d/2d/3d)'
-    'conv-params:Parameters of a convolution layer (weights plus biases)'
     'convtranspose-out:Output size of a transposed convolution (PyTorch ConvTranspose1d/2d/3d)'
+    'conv-params:Parameters of a convolution layer (weights plus biases)'
     'fc-params:Parameters of a fully connected (linear) layer'
     'locally-connected-params:Parameters of a locally connected layer (unshared weights, valid, stride 1)'
     'param-compare:Parameters of a conv layer vs fully and locally connected layers with the same outputs'
-    'pool-out:Output size of max or average pooling (PyTorch MaxPool*/AvgPool*)'
-    'receptive-field:Receptive field of a stack of conv/pool layers\: size, jump, start, holes'
-    'same-padding:Padding that keeps the size at stride 1 ('\''same'\''); before\:after when asymmetric'
   )
   if (( CURRENT == 2 )); then
     _describe 'command' commands
@@ -37,6 +38,38 @@ _dlcalc() {
     completions)
       _arguments \
         '--help[show help]';;
+    check-deriv)
+      _arguments \
+        '--wrt[the variable to differentiate by]:value: ' \
+        '--expect[a claimed derivative to check]:value: ' \
+        '--shape[x=n (vector), A=m,n (matrix), s= (scalar); repeatable]:value: ' \
+        '--assume[symmetric spd diagonal orthogonal invertible posdet positive unit sign simplex; repeatable]:value: ' \
+        '--layout[denominator\: the gradient has the variable'\''s shape; numerator\: the Jacobian]:value:(denominator numerator)' \
+        '--hessian[the second derivative of a scalar by a vector]' \
+        '--json[print one JSON object]' \
+        '--latex[print the derivative as LaTeX]' \
+        '--timeout[give up after this long]:value: ';;
+    same-padding)
+      _arguments \
+        '(--K --kernel)'{--K,--kernel}'[kernel size (per axis\: 3,5)]:value: ' \
+        '(--d --dilation)'{--d,--dilation}'[dilation]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    receptive-field)
+      _arguments \
+        '(--layers --layer)'{--layers,--layer}'[layers separated by '\'';'\'', each key=value with k (kernel), s (stride, 1), d (dilation, 1), p (padding, 0; 1\:0 for before\:after); per axis with x\: k=3x5]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    pool-out)
+      _arguments \
+        '(--I --input)'{--I,--input}'[input size (per axis\: 224,224)]:value: ' \
+        '(--K --kernel)'{--K,--kernel}'[kernel size (per axis\: 3,5)]:value: ' \
+        '(--S --stride)'{--S,--stride}'[stride (default\: the kernel size)]:value: ' \
+        '(--P --padding)'{--P,--padding}'[padding per side, at most K/2]:value: ' \
+        '(--d --dilation)'{--d,--dilation}'[dilation (max pooling only)]:value: ' \
+        '--ceil-mode[round the output size up, as ceil_mode=True]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     conv-out)
       _arguments \
         '(--I --input)'{--I,--input}'[input size (per axis\: 224,224)]:value: ' \
@@ -44,16 +77,6 @@ _dlcalc() {
         '(--S --stride)'{--S,--stride}'[stride]:value: ' \
         '(--P --padding)'{--P,--padding}'[padding per side, or '\''same'\'' / '\''valid'\'' as in PyTorch]:value:(same valid)' \
         '(--d --dilation)'{--d,--dilation}'[dilation]:value: ' \
-        '--json[print one JSON object (JSON Lines with --batch)]' \
-        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
-    conv-params)
-      _arguments \
-        '(--c-in --in-channels)'{--c-in,--in-channels}'[input channels]:value: ' \
-        '(--c-out --out-channels)'{--c-out,--out-channels}'[output channels (filters)]:value: ' \
-        '(--K --kernel)'{--K,--kernel}'[kernel size\: 3 is 3×3 (see --dims), or one per axis\: 3,3,3]:value: ' \
-        '--dims[spatial axes of a single --K value (1\: Conv1d, 2\: Conv2d, 3\: Conv3d)]:value: ' \
-        '--groups[groups (depthwise\: groups = c-in)]:value: ' \
-        '--no-bias[count no bias terms]' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     convtranspose-out)
@@ -64,6 +87,16 @@ _dlcalc() {
         '(--P --padding)'{--P,--padding}'[padding per side]:value: ' \
         '(--d --dilation)'{--d,--dilation}'[dilation]:value: ' \
         '--output-padding[extra size added to one side]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    conv-params)
+      _arguments \
+        '(--c-in --in-channels)'{--c-in,--in-channels}'[input channels]:value: ' \
+        '(--c-out --out-channels)'{--c-out,--out-channels}'[output channels (filters)]:value: ' \
+        '(--K --kernel)'{--K,--kernel}'[kernel size\: 3 is 3×3 (see --dims), or one per axis\: 3,3,3]:value: ' \
+        '--dims[spatial axes of a single --K value (1\: Conv1d, 2\: Conv2d, 3\: Conv3d)]:value: ' \
+        '--groups[groups (depthwise\: groups = c-in)]:value: ' \
+        '--no-bias[count no bias terms]' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     fc-params)
@@ -89,27 +122,6 @@ _dlcalc() {
         '(--K --kernel)'{--K,--kernel}'[kernel size per axis (p,q)]:value: ' \
         '--filters[number of filters (output channels)]:value: ' \
         '--no-bias[count no bias terms]' \
-        '--json[print one JSON object (JSON Lines with --batch)]' \
-        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
-    pool-out)
-      _arguments \
-        '(--I --input)'{--I,--input}'[input size (per axis\: 224,224)]:value: ' \
-        '(--K --kernel)'{--K,--kernel}'[kernel size (per axis\: 3,5)]:value: ' \
-        '(--S --stride)'{--S,--stride}'[stride (default\: the kernel size)]:value: ' \
-        '(--P --padding)'{--P,--padding}'[padding per side, at most K/2]:value: ' \
-        '(--d --dilation)'{--d,--dilation}'[dilation (max pooling only)]:value: ' \
-        '--ceil-mode[round the output size up, as ceil_mode=True]' \
-        '--json[print one JSON object (JSON Lines with --batch)]' \
-        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
-    receptive-field)
-      _arguments \
-        '(--layers --layer)'{--layers,--layer}'[layers separated by '\'';'\'', each key=value with k (kernel), s (stride, 1), d (dilation, 1), p (padding, 0; 1\:0 for before\:after); per axis with x\: k=3x5]:value: ' \
-        '--json[print one JSON object (JSON Lines with --batch)]' \
-        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
-    same-padding)
-      _arguments \
-        '(--K --kernel)'{--K,--kernel}'[kernel size (per axis\: 3,5)]:value: ' \
-        '(--d --dilation)'{--d,--dilation}'[dilation]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
   esac
