@@ -34,7 +34,7 @@ def convert_options(formula: Formula, raw: dict[str, Any], preset: Values | None
             values[param.dest] = param.convert(text)
     for param in formula.params:
         source = param.default_from
-        if source and values[param.dest] == param.default:
+        if source and isinstance(values[param.dest], str) and values[param.dest] == param.default:
             values[param.dest] = values[formula.param(source).dest]
     return values
 

@@ -153,3 +153,26 @@ def test_batch_equals_one_call_per_row(table):
             assert got == ""
             message = single.err.removeprefix("dlcalc: error: ").strip()
             assert f"dlcalc: error: line {line_number}: {message}" in errors
+
+
+def test_mixed_int_and_float_columns_name_the_minimum():
+    """A FLOAT column makes NumPy parse the whole file as floats; an INT cell keeps its message."""
+    import numpy as np
+
+    from dlcalc.numeric.batch import _checked_column
+    from dlcalc.registry import INT, Param
+
+    errors = {}
+    column = _checked_column(Param("n", INT, "a count", minimum=1), np.array([3.0, 0.0, 2.5]), errors)
+    assert errors == {1: "--n: must be at least 1, got 0", 2: "--n: expected a whole number, got '2.5'"}
+    assert column.dtype.kind == "i"
+
+
+def test_default_from_another_column_in_json_batch():
+    run = batch("pool-out", '{"I": 32, "K": 4}\n{"I": 32, "K": 2, "S": 1}\n')
+    assert run.out == "8\n31\n"
+
+
+def test_a_refuted_claim_in_a_row_makes_the_batch_exit_1():
+    run = batch("wl-test", 'g1,g2\n"0-1,1-2,2-0","0-1,1-2,2-0"\n"0-1,1-2,2-0","0-1,1-2"\n')
+    assert run.code == 1

@@ -37,6 +37,7 @@ def info_record(formula: Formula) -> dict[str, Any]:
                 "aliases": list(p.aliases),
                 "type": "flag" if p.kind.is_flag else p.kind.metavar,
                 "required": p.required,
+                "positional": p.positional,
                 "default": None if p.required else _plain_default(p),
                 "help": p.help,
             }

@@ -258,8 +258,10 @@ def _checked_column(param: Param, column: np.ndarray, errors: dict[int, str]) ->
     if param.kind is not FLOAT and column.dtype.kind == "f":
         bad |= column != np.floor(column)
     for row in np.flatnonzero(bad):
+        value = column[row].item()
+        text = str(int(value)) if float(value).is_integer() else plain_value(value)
         try:  # the single-call parser gives the message
-            param.convert(plain_value(column[row].item()))
+            param.convert(text)
         except DlcalcError as err:
             errors.setdefault(int(row), err.message)
     return column if param.kind is FLOAT else column.astype(np.int64)
@@ -355,17 +357,19 @@ def _integer_payload(formula: Formula, evaluated: list, count: int, errors: dict
 
 def _run_rows(formula: Formula, cli_raw: dict[str, Any], table: Table, *, json_mode: bool) -> ExitCode:
     """Row by row, for formulas whose inputs are structured text (a layer list, ...)."""
-    out, errors = [], {}
+    out, errors, refuted = [], {}, False
     for index, row in enumerate(table.rows):
         try:
             if index in table.bad:
                 raise DlcalcError(table.bad[index])
             result = evaluate(formula, {**_defaults(formula, cli_raw, set(row)), **row})
             out.append(dumps(to_json(result)) if json_mode else (result.plain or plain_value(result.value)))
+            refuted |= result.exit_code == ExitCode.REFUTED
         except DlcalcError as err:
             errors[index] = err.message
             out.append("")
-    return _finish(out, errors, table.lines, json_mode=json_mode)
+    code = _finish(out, errors, table.lines, json_mode=json_mode)
+    return ExitCode.REFUTED if refuted else code  # a refuted claim in any row, like a failed row
 
 
 def _finish(out: list[str] | bytes, errors: dict[int, str], lines: list[int] | None, *, json_mode: bool) -> ExitCode:

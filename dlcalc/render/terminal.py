@@ -65,7 +65,7 @@ def render_info(record: dict[str, Any], *, rich: bool) -> None:
         "parameters:",
     ]
     for p in record["parameters"]:
-        names = ", ".join("--" + n for n in [p["name"], *p["aliases"]])
+        names = p["name"].upper() if p["positional"] else ", ".join("--" + n for n in [p["name"], *p["aliases"]])
         default = "required" if p["required"] else f"default {p['default']}"
         lines.append(f"  {names} {p['type']}  {p['help']} ({default})")
     lines += ["", "examples:"] + [f"  {e['command']}  ->  {e['output']}" for e in record["examples"]]

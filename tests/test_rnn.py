@@ -1,0 +1,247 @@
+"""Recurrent networks: parameter counts against PyTorch's weight shapes enumerated here tensor by
+tensor, the BPTT gradient regime against explicit Jacobian products, LRUs against the recurrence.
+
+Figures marked "torch" were produced with PyTorch 2.13 (sum of p.numel() over nn.RNN/GRU/LSTM
+parameters) during development; torch is not a dependency and is not imported here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import run_main
+from dlcalc.catalogue import rnn
+
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+
+
+def pytorch_weight_shapes(cell, d, h, layers=1, bidirectional=False, proj=0, bias=True):
+    """The named tensors of nn.RNN/GRU/LSTM, as PyTorch's _flat_weights_names lists them."""
+    g = GATES[cell] * h
+    real_h = proj or h
+    shapes = {}
+    for layer in range(layers):
+        for suffix in ("", "_reverse") if bidirectional else ("",):
+            layer_in = d if layer == 0 else real_h * (2 if bidirectional else 1)
+            shapes[f"weight_ih_l{layer}{suffix}"] = (g, layer_in)
+            shapes[f"weight_hh_l{layer}{suffix}"] = (g, real_h)
+            if bias:
+                shapes[f"bias_ih_l{layer}{suffix}"] = (g,)
+                shapes[f"bias_hh_l{layer}{suffix}"] = (g,)
+            if proj:
+                shapes[f"weight_hr_l{layer}{suffix}"] = (proj, h)
+    return shapes
+
+
+def count(shapes):
+    return sum(math.prod(s) for s in shapes.values())
+
+
+def cli_count(cell, *args):
+    run = run_main([f"{cell}-params", *map(str, args)])  # argv is text
+    assert run.code == 0, run.err
+    return int(run.out)
+
+
+@pytest.mark.parametrize(
+    "cell, args, torch_total",
+    [
+        ("lstm", ("--input", 10, "--hidden", 20), 2560),
+        ("lstm", ("--input", 10, "--hidden", 20, "--layers", 2, "--bidirectional", "--proj-size", 5), 5840),
+        ("lstm", ("--input", 10, "--hidden", 20, "--layers", 3, "--bidirectional", "--no-bias"), 24000),
+        ("lstm", ("--input", 300, "--hidden", 512, "--layers", 2, "--bidirectional"), 9633792),
+        ("gru", ("--input", 10, "--hidden", 20), 1920),
+        ("gru", ("--input", 32, "--hidden", 64, "--layers", 2, "--bidirectional"), 112128),
+        ("rnn", ("--input", 10, "--hidden", 20), 640),
+        ("rnn", ("--input", 64, "--hidden", 128, "--layers", 3), 90880),
+    ],
+)
+def test_counts_match_pytorch_figures(cell, args, torch_total):
+    assert cli_count(cell, *args) == torch_total
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cell=st.sampled_from(["rnn", "gru", "lstm"]),
+    d=st.integers(1, 50),
+    h=st.integers(2, 50),
+    layers=st.integers(1, 4),
+    bidirectional=st.booleans(),
+    bias=st.booleans(),
+    proj=st.integers(0, 10),
+)
+def test_counts_match_enumerated_weight_shapes(cell, d, h, layers, bidirectional, bias, proj):
+    proj = proj % h if cell == "lstm" else 0  # PyTorch: 0 ≤ proj_size < hidden_size, LSTM only
+    args = ["--input", d, "--hidden", h, "--layers", layers]
+    args += ["--bidirectional"] * bidirectional + ["--no-bias"] * (not bias)
+    args += ["--proj-size", proj] if proj else []
+    assert cli_count(cell, *args) == count(pytorch_weight_shapes(cell, d, h, layers, bidirectional, proj, bias))
+
+
+def test_single_bias_conventions():
+    # textbook: G·h(h + d + 1); Keras LSTM/SimpleRNN likewise; Keras GRU (reset_after=True) has two biases
+    d, h = 64, 128
+    assert cli_count("rnn", "--input", d, "--hidden", h, "--convention", "textbook") == h * (h + d + 1) == 24704
+    assert cli_count("lstm", "--input", d, "--hidden", h, "--convention", "keras") == 4 * h * (h + d + 1) == 98816
+    assert cli_count("gru", "--input", d, "--hidden", h, "--convention", "textbook") == 3 * h * (h + d + 1) == 74112
+    assert cli_count("gru", "--input", d, "--hidden", h, "--convention", "keras") == 3 * h * (h + d + 2)
+
+
+def test_json_components_sum_to_total():
+    run = run_main(["lstm-params", "--input", "8", "--hidden", "16", "--layers", "2", "--bidirectional", "--json"])
+    import json
+
+    record = json.loads(run.out)
+    assert record["result"] == record["total"] == sum(record["components"].values())
+    assert set(record["components"]) == {"layer1.forward", "layer1.backward", "layer2.forward", "layer2.backward"}
+
+
+def test_projection_errors():
+    assert run_main(["lstm-params", "--input", "4", "--hidden", "8", "--proj-size", "8"]).code == 2
+    bad = run_main(["lstm-params", "--input", "4", "--hidden", "8", "--proj-size", "2", "--convention", "keras"])
+    assert bad.code == 2 and "pytorch" in bad.err
+
+
+# ---- gradient regime ---------------------------------------------------------------------------
+
+
+def regime(U, act="tanh", steps=50):
+    run = run_main(["rnn-grad-regime", "--U", str(U), "--act", act, "--steps", str(steps)])
+    assert run.code == 0, run.err
+    return run.out.strip(), run.err
+
+
+def test_sheet_counterexample_nilpotent():
+    verdict, err = regime([[0, 5], [0, 0]], "linear")
+    assert verdict == "vanishing" and "E58" in err
+    U = np.array([[0.0, 5.0], [0.0, 0.0]])
+    assert np.linalg.norm(U, 2) == 5 and not np.any(U @ U)  # σ_max = 5 yet U² = 0
+
+
+def tanh_jacobian_product_norm(U, steps, rng):
+    """‖Π_t diag(1 − tanh²(a_t)) U‖ along a random trajectory z_t = tanh(U z_{t−1} + x_t)."""
+    z, product = rng.standard_normal(len(U)), np.eye(len(U))
+    for _ in range(steps):
+        a = U @ z + rng.standard_normal(len(U))
+        z = np.tanh(a)
+        product = np.diag(1 - np.tanh(a) ** 2) @ U @ product
+    return np.linalg.norm(product, 2)
+
+
+def test_vanishing_bound_holds_on_trajectories():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        U = rng.standard_normal((4, 4))
+        U *= 0.9 / np.linalg.norm(U, 2)
+        verdict, _ = regime(U.tolist(), "tanh", 30)
+        assert verdict == "vanishing"
+        assert tanh_jacobian_product_norm(U, 30, rng) <= 0.9**30 + 1e-12
+
+
+def test_linear_regimes_follow_the_spectral_radius():
+    assert regime([[1.1, 0], [0, 0.5]], "linear")[0] == "exploding"
+    assert np.linalg.norm(np.linalg.matrix_power(np.diag([1.1, 0.5]), 50), 2) > 100
+    assert regime([[0, -1], [1, 0]], "linear")[0] == "marginal"
+    assert regime([[2, 0], [0, 0.5]], "tanh")[0] == "undetermined"
+    assert regime([[3, 0], [0, 3]], "sigmoid")[0] == "vanishing"  # 3 · 1/4 < 1
+
+
+# ---- LRU and forward passes ---------------------------------------------------------------------
+
+
+def test_lru_state_matches_the_plain_recurrence():
+    A = [[0.5, 0.2, 0.0], [0.0, 0.3, 0.1], [0.1, 0.0, -0.4]]
+    B = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+    xs = [[1.0, 0.0], [0.5, -1.0], [0.0, 2.0], [1.0, 1.0]]
+    z = [0.0, 0.0, 0.0]
+    for x in xs:  # z ← Az + Bx with lists only
+        z = [sum(A[i][k] * z[k] for k in range(3)) + sum(B[i][k] * x[k] for k in range(2)) for i in range(3)]
+    run = run_main(["lru", "--A", str(A), "--B", str(B), "--x", str(xs), "--json"])
+    import json
+
+    record = json.loads(run.out)
+    assert np.allclose(record["result"]["z"], z, atol=1e-10)
+    assert record["agreement"] < 1e-10 and record["result"]["stable"] is True
+
+
+def test_lru_refuses_defective_matrices():
+    run = run_main(["lru", "--A", "[[1,1],[0,1]]"])
+    assert run.code == 2 and "diagonalisable" in run.err
+
+
+def test_lru_proofs_and_the_sheet_version():
+    assert rnn.prove_lru_basis().proven
+    assert not rnn.prove_lru_basis("sheet").proven
+    assert rnn.prove_lru_unroll().proven
+
+
+def test_rnn_forward_matches_a_loop():
+    U, V, b = [[0.5, -0.2], [0.1, 0.3]], [[1.0], [-1.0]], [0.1, 0.0]
+    xs = [0.5, -1.0, 2.0]
+    z, expected = [0.0, 0.0], []
+    for x in xs:
+        z = [math.tanh(sum(U[i][k] * z[k] for k in range(2)) + V[i][0] * x + b[i]) for i in range(2)]
+        expected.append(z)
+    run = run_main(["rnn-forward", "--U", str(U), "--V", str(V), "--x", "0.5;-1.0;2.0", "--b", "0.1,0"])
+    rows = [[float(v) for v in row.split(",")] for row in run.out.strip().split(";")]
+    assert np.allclose(rows, expected, atol=1e-10)
+
+
+def test_gru_step_matches_the_equations():
+    rng = np.random.default_rng(3)
+    G, R, W = (rng.standard_normal((2, 3)).round(3) for _ in range(3))
+    x, z = [0.7], [0.2, -0.5]
+    sig = lambda a: 1 / (1 + math.exp(-a))  # noqa: E731
+    xz = x + z
+    update = [sig(sum(G[i][k] * xz[k] for k in range(3))) for i in range(2)]
+    reset = [sig(sum(R[i][k] * xz[k] for k in range(3))) for i in range(2)]
+    xr = x + [reset[i] * z[i] for i in range(2)]
+    cand = [math.tanh(sum(W[i][k] * xr[k] for k in range(3))) for i in range(2)]
+    expected = [(1 - update[i]) * z[i] + update[i] * cand[i] for i in range(2)]
+    run = run_main(["gru-step", "--G", str(G.tolist()), "--R", str(R.tolist()), "--W", str(W.tolist()),
+                    "--x", "0.7", "--z", "0.2,-0.5"])
+    assert np.allclose([float(v) for v in run.out.split(",")], expected, atol=1e-10)
+
+
+def test_lstm_step_matches_the_equations():
+    rng = np.random.default_rng(11)
+    F, I, C, O = (rng.standard_normal((2, 3)).round(3) for _ in range(4))
+    x, z, c = [0.4], [-0.3, 0.8], [1.5, -0.2]
+    sig = lambda a: 1 / (1 + math.exp(-a))  # noqa: E731
+    xt = x + z
+    gate = lambda M, i: sum(M[i][k] * xt[k] for k in range(3))  # noqa: E731
+    cell = [sig(gate(F, i)) * c[i] + sig(gate(I, i)) * math.tanh(gate(C, i)) for i in range(2)]
+    state = [sig(gate(O, i)) * math.tanh(cell[i]) for i in range(2)]
+    run = run_main(["lstm-step", "--F", str(F.tolist()), "--I", str(I.tolist()), "--C", str(C.tolist()),
+                    "--O", str(O.tolist()), "--x", "0.4", "--z", "-0.3,0.8", "--c", "1.5,-0.2", "--json"])
+    import json
+
+    record = json.loads(run.out)["result"]
+    assert np.allclose(record["c"], cell, atol=1e-10) and np.allclose(record["z"], state, atol=1e-10)
+
+
+def test_bptt_gradient_against_forward_mode_and_the_sheet_reading():
+    rng = np.random.default_rng(13)
+    U, V, W = rng.standard_normal((3, 3)) * 0.6, rng.standard_normal((3, 2)), rng.standard_normal((1, 3))
+    xs, ys = rng.standard_normal((5, 2)), rng.standard_normal((5, 1))
+    # forward-mode derivative of L along a direction E: d/dε L(U + εE), carried with the states
+    E = rng.standard_normal((3, 3))
+    z, dz, dL = np.zeros(3), np.zeros(3), 0.0
+    for x, y in zip(xs, ys):
+        a = U @ z + V @ x
+        da = E @ z + U @ dz
+        z, dz = np.tanh(a), (1 - np.tanh(a) ** 2) * da
+        dL += float((W @ z - y) @ (W @ dz))
+    import json
+
+    record = json.loads(run_main(["rnn-bptt", "--U", json.dumps(U.tolist()), "--V", json.dumps(V.tolist()),
+                                  "--W", json.dumps(W.tolist()), "--x", json.dumps(xs.tolist()),
+                                  "--y", json.dumps(ys.tolist()), "--json"]).out)
+    grad = np.array(record["result"])
+    assert np.sum(grad * E) == pytest.approx(dL, rel=1e-9)  # ⟨∂L/∂U, E⟩ is the directional derivative
+    assert record["immediate_only_error"] > 0.01  # E57: the immediate partials alone are wrong

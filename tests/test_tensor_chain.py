@@ -1,0 +1,70 @@
+"""Tensor contraction against explicit loops; the tensor chain rule against finite differences on
+a map and loss written here; the symbolic proofs, and the sheet's circular version refuted."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run_main
+from dlcalc.catalogue import tensor_chain
+
+
+def out(args):
+    run = run_main(list(map(str, args)))
+    assert run.code == 0, run.err
+    return run.out.strip()
+
+
+def contract_by_loops(P, Q, b):
+    r, s, t = P.shape[:P.ndim - b], P.shape[P.ndim - b:], Q.shape[b:]
+    T = np.zeros(r + t)
+    for i in itertools.product(*map(range, r)):
+        for k in itertools.product(*map(range, t)):
+            T[i + k] = sum(P[i + j] * Q[j + k] for j in itertools.product(*map(range, s)))
+    return T
+
+
+@pytest.mark.parametrize("p_shape, q_shape, b", [((2, 3), (3, 4), 1), ((2, 3, 4), (3, 4, 2), 2),
+                                                  ((3,), (3,), 1), ((2, 2, 3), (3, 2, 2), 1)])
+def test_contraction_matches_loops(p_shape, q_shape, b):
+    rng = np.random.default_rng(0)
+    P, Q = rng.integers(-3, 4, p_shape).astype(float), rng.integers(-3, 4, q_shape).astype(float)
+    got = json.loads(out(["tensor-contract", "--P", json.dumps(P.tolist()), "--Q", json.dumps(Q.tolist()),
+                          "--b", b]))
+    assert np.allclose(got, contract_by_loops(P, Q, b))
+    assert run_main(["tensor-contract", "--P", "[[1,2]]", "--Q", "[[1,2,3]]", "--b", "1"]).code == 2
+
+
+def test_chain_rule_gradient_against_finite_differences():
+    rng = np.random.default_rng(5)
+    A, W, B, C = (rng.standard_normal(s).round(3) for s in ((2, 3), (3, 4), (4, 5), (2, 5)))
+
+    def L(W_):  # the loss written here: Σ C ⊙ tanh(A W B)
+        return float(np.sum(C * np.tanh(A @ W_ @ B)))
+
+    h, numeric = 1e-6, np.zeros_like(W)
+    for index in np.ndindex(*W.shape):
+        E = np.zeros_like(W)
+        E[index] = h
+        numeric[index] = (L(W + E) - L(W - E)) / (2 * h)
+    args = ["tensor-chain"] + [a for name, M in zip("AWBC", (A, W, B, C)) for a in (f"--{name}", json.dumps(M.tolist()))]
+    got = np.array([[float(v) for v in row.split(",")] for row in out(args).split(";")])
+    assert np.allclose(got, numeric, atol=1e-7)
+
+
+def test_random_instance_reports_agreement_and_the_sheet_shapes():
+    record = json.loads(out(["tensor-chain", "--shapes", "3,4,2,5", "--json"]))
+    assert record["max_error"] < 1e-6
+    assert record["shapes"] == {"dL/dy": [2, 5], "dy/dW": [2, 5, 3, 4], "dL/dW": [3, 4]}
+    assert "cannot" in record["sheet"]
+    assert run_main(["tensor-chain", "--A", "[[1]]"]).code == 2
+
+
+def test_symbolic_chain_rule_and_the_sheet_version():
+    assert tensor_chain.prove_chain_rule().proven
+    assert tensor_chain.prove_chain_rule("closed").proven
+    assert not tensor_chain.prove_chain_rule("sheet").proven
