@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions check-deriv same-padding receptive-field pool-out conv-out convtranspose-out conv-params fc-params locally-connected-params param-compare --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv same-padding receptive-field pool-out conv-out convtranspose-out conv-params fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bptt rnn-forward rnn-grad-regime gru-step lstm-step lru attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix model-params perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test ntk ntk-dynamics langevin langevin-step posterior-predictive nngp pac-bayes tensor-chain tensor-contract elbo reparam vae-kl fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-value ddpm-schedule bits-per-dim sampling-probs seq-logprob --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -118,6 +118,504 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--I --input --c-in --in-channels --K --kernel --filters --no-bias --json --batch --help' -- "$cur"));;
+    gru-params)
+      case "$prev" in
+        --input|--input-size) return;;
+        --hidden|--hidden-size) return;;
+        --layers|--num-layers) return;;
+        --convention) COMPREPLY=($(compgen -W 'pytorch keras textbook' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--input --input-size --hidden --hidden-size --layers --num-layers --bidirectional --no-bias --convention --json --batch --help' -- "$cur"));;
+    lstm-params)
+      case "$prev" in
+        --input|--input-size) return;;
+        --hidden|--hidden-size) return;;
+        --layers|--num-layers) return;;
+        --convention) COMPREPLY=($(compgen -W 'pytorch keras textbook' -- "$cur")); return;;
+        --proj-size) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--input --input-size --hidden --hidden-size --layers --num-layers --bidirectional --no-bias --convention --proj-size --json --batch --help' -- "$cur"));;
+    rnn-params)
+      case "$prev" in
+        --input|--input-size) return;;
+        --hidden|--hidden-size) return;;
+        --layers|--num-layers) return;;
+        --convention) COMPREPLY=($(compgen -W 'pytorch keras textbook' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--input --input-size --hidden --hidden-size --layers --num-layers --bidirectional --no-bias --convention --json --batch --help' -- "$cur"));;
+    rnn-bptt)
+      case "$prev" in
+        --U) return;;
+        --V) return;;
+        --W) return;;
+        --x) return;;
+        --y) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--U --V --W --x --y --json --batch --help' -- "$cur"));;
+    rnn-forward)
+      case "$prev" in
+        --U) return;;
+        --V) return;;
+        --x) return;;
+        --b) return;;
+        --z0) return;;
+        --act) COMPREPLY=($(compgen -W 'tanh relu sigmoid linear' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--U --V --x --b --z0 --act --json --batch --help' -- "$cur"));;
+    rnn-grad-regime)
+      case "$prev" in
+        --U) return;;
+        --act) COMPREPLY=($(compgen -W 'tanh sigmoid relu linear' -- "$cur")); return;;
+        --steps) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--U --act --steps --json --batch --help' -- "$cur"));;
+    gru-step)
+      case "$prev" in
+        --G) return;;
+        --R) return;;
+        --W) return;;
+        --x) return;;
+        --z) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--G --R --W --x --z --json --batch --help' -- "$cur"));;
+    lstm-step)
+      case "$prev" in
+        --F) return;;
+        --I) return;;
+        --C) return;;
+        --O) return;;
+        --x) return;;
+        --z) return;;
+        --c) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--F --I --C --O --x --z --c --json --batch --help' -- "$cur"));;
+    lru)
+      case "$prev" in
+        --A) return;;
+        --B) return;;
+        --x) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--A --B --x --json --batch --help' -- "$cur"));;
+    attention)
+      case "$prev" in
+        --Q) return;;
+        --K) return;;
+        --V) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--Q --K --V --causal --json --batch --help' -- "$cur"));;
+    kv-cache)
+      case "$prev" in
+        --layers) return;;
+        --context) return;;
+        --d-model) return;;
+        --heads) return;;
+        --kv-heads) return;;
+        --sequences) return;;
+        --bytes) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--layers --context --d-model --heads --kv-heads --sequences --bytes --json --batch --help' -- "$cur"));;
+    mha-params)
+      case "$prev" in
+        --d-model|--embed-dim) return;;
+        --heads) return;;
+        --kdim) return;;
+        --vdim) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--d-model --embed-dim --heads --kdim --vdim --no-bias --json --batch --help' -- "$cur"));;
+    positional-encoding)
+      case "$prev" in
+        --pos) return;;
+        --d-model) return;;
+        --base) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--pos --d-model --base --json --batch --help' -- "$cur"));;
+    training-flops)
+      case "$prev" in
+        --params|--n) return;;
+        --tokens|--d) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--params --n --tokens --d --json --batch --help' -- "$cur"));;
+    transformer-flops)
+      case "$prev" in
+        --layers) return;;
+        --context) return;;
+        --d-model) return;;
+        --d-ff) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--layers --context --d-model --d-ff --json --batch --help' -- "$cur"));;
+    transformer-layer-params)
+      case "$prev" in
+        --d-model) return;;
+        --heads) return;;
+        --d-ff|--dim-feedforward) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--d-model --heads --d-ff --dim-feedforward --decoder --no-bias --json --batch --help' -- "$cur"));;
+    bert-mask)
+      case "$prev" in
+        --rate) return;;
+        --split) return;;
+        --tokens) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--rate --split --tokens --json --batch --help' -- "$cur"));;
+    elmo-mix)
+      case "$prev" in
+        --h) return;;
+        --w) return;;
+        --gamma) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--h --w --gamma --json --batch --help' -- "$cur"));;
+    model-params)
+      case "$prev" in
+        --layers) return;;
+        --d-model) return;;
+        --heads) return;;
+        --d-ff) return;;
+        --vocab) return;;
+        --context) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--layers --d-model --heads --d-ff --vocab --context --no-pooler --untied --json --batch --help' -- "$cur"));;
+    perplexity)
+      case "$prev" in
+        --nll) return;;
+        --log-probs) return;;
+        --probs) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--nll --log-probs --probs --base --json --batch --help' -- "$cur"));;
+    vit-tokens)
+      case "$prev" in
+        --image) return;;
+        --patch) return;;
+        --channels) return;;
+        --d-model) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--image --patch --channels --d-model --no-cls --json --batch --help' -- "$cur"));;
+    perm-check)
+      case "$prev" in
+        --function) COMPREPLY=($(compgen -W 'sum mean max sort first cumsum softmax-rows center deepsets weighted-sum' -- "$cur")); return;;
+        --X) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--function --X --json --batch --help' -- "$cur"));;
+    perm-matrix)
+      case "$prev" in
+        --pi) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--pi --json --batch --help' -- "$cur"));;
+    gcn-layer)
+      case "$prev" in
+        --edges|--graph) return;;
+        --X) return;;
+        --W) return;;
+        --layers) return;;
+        --act) COMPREPLY=($(compgen -W 'none relu' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--edges --graph --X --W --layers --act --json --batch --help' -- "$cur"));;
+    gcn-norm)
+      case "$prev" in
+        --edges|--graph) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--edges --graph --spectrum --json --batch --help' -- "$cur"));;
+    graph-matrix)
+      case "$prev" in
+        --edges|--graph) return;;
+        --which) COMPREPLY=($(compgen -W 'adjacency degree incidence' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--edges --graph --which --json --batch --help' -- "$cur"));;
+    cheb-filter)
+      case "$prev" in
+        --edges|--graph) return;;
+        --x) return;;
+        --theta) return;;
+        --norm) COMPREPLY=($(compgen -W 'none sym' -- "$cur")); return;;
+        --lambda-max) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--edges --graph --x --theta --norm --lambda-max --json --batch --help' -- "$cur"));;
+    laplacian)
+      case "$prev" in
+        --edges|--graph) return;;
+        --norm) COMPREPLY=($(compgen -W 'none sym rw renorm sheet' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--edges --graph --norm --spectrum --json --batch --help' -- "$cur"));;
+    spectral-conv)
+      case "$prev" in
+        --edges|--graph) return;;
+        --x) return;;
+        --y) return;;
+        --norm) COMPREPLY=($(compgen -W 'none sym' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--edges --graph --x --y --norm --json --batch --help' -- "$cur"));;
+    gat-attention)
+      case "$prev" in
+        --edges|--graph) return;;
+        --scores) return;;
+        --slope) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--edges --graph --scores --slope --no-self-loops --json --batch --help' -- "$cur"));;
+    gin-layer)
+      case "$prev" in
+        --edges|--graph) return;;
+        --X) return;;
+        --eps) return;;
+        --W) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--edges --graph --X --eps --W --json --batch --help' -- "$cur"));;
+    wl-test)
+      case "$prev" in
+        --g1) return;;
+        --g2) return;;
+        --iterations) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--g1 --g2 --iterations --json --batch --help' -- "$cur"));;
+    ntk)
+      case "$prev" in
+        --widths) return;;
+        --X) return;;
+        --act) COMPREPLY=($(compgen -W 'tanh relu' -- "$cur")); return;;
+        --beta) return;;
+        --seed) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--widths --X --act --beta --seed --json --batch --help' -- "$cur"));;
+    ntk-dynamics)
+      case "$prev" in
+        --K) return;;
+        --y) return;;
+        --f0) return;;
+        --t) return;;
+        --eta) return;;
+        --k-test) return;;
+        --f0-test) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--K --y --f0 --t --eta --limit --k-test --f0-test --json --batch --help' -- "$cur"));;
+    langevin)
+      case "$prev" in
+        --target-var) return;;
+        --gamma) return;;
+        --eta) return;;
+        --temperature|--T) return;;
+        --noise) COMPREPLY=($(compgen -W 'correct sheet' -- "$cur")); return;;
+        --method) COMPREPLY=($(compgen -W 'underdamped sgld' -- "$cur")); return;;
+        --chains) return;;
+        --steps) return;;
+        --seed) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--target-var --gamma --eta --temperature --T --noise --method --chains --steps --seed --json --batch --help' -- "$cur"));;
+    langevin-step)
+      case "$prev" in
+        --theta) return;;
+        --v) return;;
+        --grad) return;;
+        --eps) return;;
+        --gamma) return;;
+        --eta) return;;
+        --temperature|--T) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--theta --v --grad --eps --gamma --eta --temperature --T --json --batch --help' -- "$cur"));;
+    posterior-predictive)
+      case "$prev" in
+        --prior) return;;
+        --likelihood) return;;
+        --predictive) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--prior --likelihood --predictive --json --batch --help' -- "$cur"));;
+    nngp)
+      case "$prev" in
+        --x1) return;;
+        --x2) return;;
+        --depth) return;;
+        --sw2) return;;
+        --sb2) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x1 --x2 --depth --sw2 --sb2 --json --batch --help' -- "$cur"));;
+    pac-bayes)
+      case "$prev" in
+        --emp-risk) return;;
+        --kl) return;;
+        --n|--s) return;;
+        --delta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--emp-risk --kl --n --s --delta --json --batch --help' -- "$cur"));;
+    tensor-chain)
+      case "$prev" in
+        --shapes) return;;
+        --seed) return;;
+        --A) return;;
+        --W) return;;
+        --B) return;;
+        --C) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--shapes --seed --A --W --B --C --json --batch --help' -- "$cur"));;
+    tensor-contract)
+      case "$prev" in
+        --P) return;;
+        --Q) return;;
+        --b) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--P --Q --b --json --batch --help' -- "$cur"));;
+    elbo)
+      case "$prev" in
+        --x) return;;
+        --q-mean) return;;
+        --q-std) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --q-mean --q-std --json --batch --help' -- "$cur"));;
+    reparam)
+      case "$prev" in
+        --mu) return;;
+        --eps) return;;
+        --sigma) return;;
+        --cov) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--mu --eps --sigma --cov --json --batch --help' -- "$cur"));;
+    vae-kl)
+      case "$prev" in
+        --mu) return;;
+        --sigma) return;;
+        --logvar) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--mu --sigma --logvar --json --batch --help' -- "$cur"));;
+    fa-marginal)
+      case "$prev" in
+        --W) return;;
+        --psi) return;;
+        --mu) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--W --psi --mu --json --batch --help' -- "$cur"));;
+    fa-posterior)
+      case "$prev" in
+        --W) return;;
+        --psi) return;;
+        --x) return;;
+        --mu) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--W --psi --x --mu --json --batch --help' -- "$cur"));;
+    ppca-fit)
+      case "$prev" in
+        --X) return;;
+        --m) return;;
+        --sigma2) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--X --m --sigma2 --json --batch --help' -- "$cur"));;
+    ppca-limit)
+      case "$prev" in
+        --W) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--W --json --batch --help' -- "$cur"));;
+    coupling)
+      case "$prev" in
+        --x) return;;
+        --d) return;;
+        --s-weights) return;;
+        --t-weights) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --d --s-weights --t-weights --json --batch --help' -- "$cur"));;
+    flow-logpdf)
+      case "$prev" in
+        --A) return;;
+        --x) return;;
+        --b) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--A --x --b --json --batch --help' -- "$cur"));;
+    gan-dstar)
+      case "$prev" in
+        --pdata) return;;
+        --pg) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--pdata --pg --json --batch --help' -- "$cur"));;
+    gan-value)
+      case "$prev" in
+        --pdata) return;;
+        --pg) return;;
+        --D) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--pdata --pg --D --json --batch --help' -- "$cur"));;
+    ddpm-schedule)
+      case "$prev" in
+        --schedule) COMPREPLY=($(compgen -W 'linear cosine' -- "$cur")); return;;
+        --T) return;;
+        --t) return;;
+        --beta-start) return;;
+        --beta-end) return;;
+        --s) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--schedule --T --t --beta-start --beta-end --s --json --batch --help' -- "$cur"));;
+    bits-per-dim)
+      case "$prev" in
+        --nll) return;;
+        --dims) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--nll --dims --base --json --batch --help' -- "$cur"));;
+    sampling-probs)
+      case "$prev" in
+        --logits) return;;
+        --temperature|--T) return;;
+        --top-k) return;;
+        --top-p) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--logits --temperature --T --top-k --top-p --json --batch --help' -- "$cur"));;
+    seq-logprob)
+      case "$prev" in
+        --probs) return;;
+        --log-probs) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--probs --log-probs --base --json --batch --help' -- "$cur"));;
   esac
 }
 complete -o default -F _dlcalc dlcalc

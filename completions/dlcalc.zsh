@@ -17,6 +17,62 @@ _dlcalc() {
     'fc-params:Parameters of a fully connected (linear) layer'
     'locally-connected-params:Parameters of a locally connected layer (unshared weights, valid, stride 1)'
     'param-compare:Parameters of a conv layer vs fully and locally connected layers with the same outputs'
+    'gru-params:Parameters of a GRU, as nn.GRU'
+    'lstm-params:Parameters of an LSTM, as nn.LSTM (with projections)'
+    'rnn-params:Parameters of a vanilla (Elman) RNN, as nn.RNN'
+    'rnn-bptt:∂L/∂U of a tanh RNN by backpropagation through time, checked by finite differences'
+    'rnn-forward:Run a vanilla RNN z_t = φ(U z_{t−1} + V x_t + b) over an input sequence (states per row)'
+    'rnn-grad-regime:Vanishing/exploding regime of BPTT from the recurrent matrix'\''s singular values'
+    'gru-step:One GRU step (sheet convention, biases omitted) with update and reset gates'
+    'lstm-step:One LSTM step (sheet convention, biases omitted)\: new cell state C^t and output z^t'
+    'lru:Linear recurrent unit\: A = PΛP⁻¹, stability, and the state by three equal routes'
+    'attention:Scaled dot-product attention softmax(QKᵀ/√d_k + M)V on given Q, K, V'
+    'kv-cache:Bytes of a Transformer'\''s key/value cache\: 2·L·n·d_kv·bytes per sequence'
+    'mha-params:Parameters of multi-head attention, as nn.MultiheadAttention'
+    'positional-encoding:Sinusoidal positional encoding vector PE(pos) of the original Transformer'
+    'training-flops:Training compute ≈ 6·N·D FLOPs (2ND forward, 4ND backward)'
+    'transformer-flops:Forward FLOPs of L Transformer layers on n tokens\: the n²d attention terms and the nd² rest'
+    'transformer-layer-params:Parameters of one Transformer layer, as nn.TransformerEncoderLayer / DecoderLayer'
+    'bert-mask:BERT masked-LM corruption\: fractions of all tokens masked, randomised, kept'
+    'elmo-mix:ELMo'\''s task-specific mix γ Σ_j softmax(w)_j h_j of a biLM'\''s layer representations'
+    'model-params:Parameters of BERT, GPT-2 and ViT models by component, from a preset (overridable)'
+    'perplexity:Perplexity from a mean NLL, per-token log-probabilities or token probabilities'
+    'vit-tokens:ViT\: number of patch tokens and the shape of the patch projection V'
+    'perm-check:Is a set function permutation invariant, equivariant or neither? (tried on all/many permutations)'
+    'perm-matrix:Permutation matrix of π (two-line notation), with PPᵀ = I and P⁻¹ = Pᵀ checked'
+    'gcn-layer:GCN layers X'\'' = σ(ÂXW) repeated k times, with an oversmoothing measure'
+    'gcn-norm:GCN coupling matrix Â = D̃^{−½}(A + I)D̃^{−½} and its spectrum'
+    'graph-matrix:Adjacency, degree or incidence matrix of an undirected graph from an edge list'
+    'cheb-filter:ChebNet filter Σ θ_k T_k(L̂) x with L̂ = 2L/λ_max − I (K-hop localised)'
+    'laplacian:Graph Laplacian L = D − A, normalised (sym, rw), renormalised, and its spectrum'
+    'spectral-conv:Spectral graph convolution x ∗ y = U((Uᵀx) ⊙ (Uᵀy)) in the Laplacian'\''s eigenbasis'
+    'gat-attention:GAT attention coefficients α_ij = softmax_{j∈N(i)∪{i}} LeakyReLU(s_ij) for given scores'
+    'gin-layer:GIN layer h'\''_v = MLP((1 + ε)h_v + Σ_{u∈N(v)} h_u) (the MLP\: identity or ReLU(hW))'
+    'wl-test:1-WL colour refinement on two graphs\: exit 1 if distinguished (not isomorphic), 0 if not'
+    'ntk:Empirical neural tangent kernel K_ij = ⟨∇_θf(x_i), ∇_θf(x_j)⟩ of a random MLP'
+    'ntk-dynamics:Outputs on the training set under NTK gradient flow\: f_t = y + e^{−ηKt}(f₀ − y)'
+    'langevin:Stationary variance of a (discretised) Langevin sampler on a Gaussian target, exact and simulated'
+    'langevin-step:One underdamped Langevin step with the correct noise √(2γηT)·ε and the θ update'
+    'posterior-predictive:Posterior predictive p(y∣x, S) = Σ_k p(y∣x, θ_k) p(θ_k∣S) over a discrete set of hypotheses'
+    'nngp:NNGP kernel of a deep ReLU network at two inputs (arc-cosine recursion)'
+    'pac-bayes:PAC-Bayes bound on the expected risk of a posterior Q (Maurer/McAllester)'
+    'tensor-chain:Check the tensor chain rule ∂L/∂W = ∂L/∂y ×_(d3,d4) ∂y/∂W on y = AWB, L = ΣC⊙tanh(y)'
+    'tensor-contract:Tensor contraction P ×_b Q over P'\''s last b and Q'\''s first b axes (and its matrix form)'
+    'elbo:ELBO of a Gaussian toy model (z ~ N(0,1), x∣z ~ N(z,1)) for q = N(m, s²), with its gap'
+    'reparam:Reparameterised sample z = μ + σ⊙ε (diagonal) or z = μ + Lε, LLᵀ = Σ (full covariance)'
+    'vae-kl:KL term of the VAE'\''s ELBO\: KL(N(μ, diag σ²) ‖ N(0, I)) in closed form (nats)'
+    'fa-marginal:Factor analysis marginal\: x ~ N(μ, WWᵀ + Ψ) (prints the covariance)'
+    'fa-posterior:Factor analysis posterior p(z∣x)\: mean Wᵀ(WWᵀ+Ψ)⁻¹(x−μ), covariance I − Wᵀ(WWᵀ+Ψ)⁻¹W'
+    'ppca-fit:PPCA maximum likelihood\: σ² and W = U_m diag(√max(0, λ_i − σ²)) from data'
+    'ppca-limit:PPCA'\''s σ² → 0 limit uses W⁺\: is W⁺ = Wᵀ? (only for orthonormal columns)'
+    'coupling:RealNVP affine coupling with linear s, t\: output y and ln|det J| = Σ s(x_1\:d)'
+    'flow-logpdf:Log-density of an affine flow x = Az + b, z ~ N(0, I), by the change of variables'
+    'gan-dstar:Optimal GAN discriminator D* = p_data/(p_data + p_g), and C(G) = −log 4 + 2·JSD'
+    'gan-value:GAN value V(D, G) for a given discriminator on a discrete space (and the non-saturating loss)'
+    'ddpm-schedule:DDPM noise schedule at step t\: β_t, α_t, ᾱ_t = Π_{i≤t} α_i, SNR, closed-form x_t and posterior'
+    'bits-per-dim:Bits per dimension from a negative log-likelihood\: NLL / (D · ln 2)'
+    'sampling-probs:Next-token distribution with temperature, top-k and top-p (nucleus) truncation'
+    'seq-logprob:Log-probability of a sequence by the chain rule\: Σ log p(x_i∣x_<i) (in nats)'
   )
   if (( CURRENT == 2 )); then
     _describe 'command' commands
@@ -122,6 +178,465 @@ _dlcalc() {
         '(--K --kernel)'{--K,--kernel}'[kernel size per axis (p,q)]:value: ' \
         '--filters[number of filters (output channels)]:value: ' \
         '--no-bias[count no bias terms]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gru-params)
+      _arguments \
+        '(--input --input-size)'{--input,--input-size}'[input features d (input_size)]:value: ' \
+        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size)]:value: ' \
+        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers)]:value: ' \
+        '--bidirectional[both directions; the next layer sees 2h inputs]' \
+        '--no-bias[no bias vectors (bias=False)]' \
+        '--convention[pytorch\: b_ih and b_hh; keras\: one bias (two for its default GRU, reset_after=True); textbook\: one bias per gate set]:value:(pytorch keras textbook)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    lstm-params)
+      _arguments \
+        '(--input --input-size)'{--input,--input-size}'[input features d (input_size)]:value: ' \
+        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size)]:value: ' \
+        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers)]:value: ' \
+        '--bidirectional[both directions; the next layer sees 2h inputs]' \
+        '--no-bias[no bias vectors (bias=False)]' \
+        '--convention[pytorch\: b_ih and b_hh; keras\: one bias (two for its default GRU, reset_after=True); textbook\: one bias per gate set]:value:(pytorch keras textbook)' \
+        '--proj-size[LSTM projection size p (proj_size; 0 = none)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rnn-params)
+      _arguments \
+        '(--input --input-size)'{--input,--input-size}'[input features d (input_size)]:value: ' \
+        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size)]:value: ' \
+        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers)]:value: ' \
+        '--bidirectional[both directions; the next layer sees 2h inputs]' \
+        '--no-bias[no bias vectors (bias=False)]' \
+        '--convention[pytorch\: b_ih and b_hh; keras\: one bias (two for its default GRU, reset_after=True); textbook\: one bias per gate set]:value:(pytorch keras textbook)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rnn-bptt)
+      _arguments \
+        '--U[recurrent matrix (h×h)]:value: ' \
+        '--V[input matrix (h×d)]:value: ' \
+        '--W[output matrix (o×h)]:value: ' \
+        '--x[inputs, one row per step (T×d)]:value: ' \
+        '--y[targets, one row per step (T×o)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rnn-forward)
+      _arguments \
+        '--U[recurrent matrix (h×h)]:value: ' \
+        '--V[input matrix (h×d)]:value: ' \
+        '--x[inputs x_1..x_T, one row per step (T×d)]:value: ' \
+        '--b[bias (default 0)]:value: ' \
+        '--z0[initial state (default 0)]:value: ' \
+        '--act[activation φ]:value:(tanh relu sigmoid linear)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rnn-grad-regime)
+      _arguments \
+        '--U[recurrent weight matrix (h×h)]:value: ' \
+        '--act[activation φ]:value:(tanh sigmoid relu linear)' \
+        '--steps[time steps T for the bound (γσ_max)^T]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gru-step)
+      _arguments \
+        '--G[update-gate weights (h×(d+h))]:value: ' \
+        '--R[reset-gate weights (h×(d+h))]:value: ' \
+        '--W[candidate weights (h×(d+h))]:value: ' \
+        '--x[input x_t]:value: ' \
+        '--z[previous state (output) z_{t−1}]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    lstm-step)
+      _arguments \
+        '--F[forget-gate weights (h×(d+h))]:value: ' \
+        '--I[input-gate weights (h×(d+h))]:value: ' \
+        '--C[candidate weights C̃ (h×(d+h))]:value: ' \
+        '--O[output-gate weights (h×(d+h))]:value: ' \
+        '--x[input x_t]:value: ' \
+        '--z[previous state (output) z_{t−1}]:value: ' \
+        '--c[previous cell state C^{t−1}]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    lru)
+      _arguments \
+        '--A[state matrix (n×n)]:value: ' \
+        '--B[input matrix (n×m)]:value: ' \
+        '--x[inputs x^0..x^(T−1), one row per step (T×m)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    attention)
+      _arguments \
+        '--Q[queries, one row each (n×d_k)]:value: ' \
+        '--K[keys, one row each (m×d_k)]:value: ' \
+        '--V[values, one row each (m×d_v)]:value: ' \
+        '--causal[causal mask\: query i sees keys j ≤ i (+ m − n)]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    kv-cache)
+      _arguments \
+        '--layers[layers L]:value: ' \
+        '--context[cached tokens n]:value: ' \
+        '--d-model[model width d]:value: ' \
+        '--heads[query heads]:value: ' \
+        '--kv-heads[key/value heads (grouped-query attention; 0\: as many as --heads)]:value: ' \
+        '--sequences[sequences in the batch]:value: ' \
+        '--bytes[bytes per value (2 for fp16/bf16, 4 for fp32)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    mha-params)
+      _arguments \
+        '(--d-model --embed-dim)'{--d-model,--embed-dim}'[model width d (embed_dim)]:value: ' \
+        '--heads[number of heads h (num_heads); does not change the count]:value: ' \
+        '--kdim[key input width (0\: d)]:value: ' \
+        '--vdim[value input width (0\: d)]:value: ' \
+        '--no-bias[no biases (bias=False)]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    positional-encoding)
+      _arguments \
+        '--pos[position]:value: ' \
+        '--d-model[model width d (even)]:value: ' \
+        '--base[frequency base]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    training-flops)
+      _arguments \
+        '(--params --n)'{--params,--n}'[parameters N]:value: ' \
+        '(--tokens --d)'{--tokens,--d}'[training tokens D]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    transformer-flops)
+      _arguments \
+        '--layers[layers L]:value: ' \
+        '--context[sequence length n]:value: ' \
+        '--d-model[model width d]:value: ' \
+        '--d-ff[feed-forward width (0\: 4d)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    transformer-layer-params)
+      _arguments \
+        '--d-model[model width d]:value: ' \
+        '--heads[number of heads (does not change the count)]:value: ' \
+        '(--d-ff --dim-feedforward)'{--d-ff,--dim-feedforward}'[feed-forward width (0\: 4d)]:value: ' \
+        '--decoder[a decoder layer\: add cross-attention and a third LayerNorm]' \
+        '--no-bias[no biases in the linear maps]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    bert-mask)
+      _arguments \
+        '--rate[fraction of tokens selected]:value: ' \
+        '--split[shares of the selected\: mask, random, unchanged]:value: ' \
+        '--tokens[sequence length, for expected counts]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    elmo-mix)
+      _arguments \
+        '--h[layer representations h_0..h_L, one row each]:value: ' \
+        '--w[unnormalised layer weights (softmax-normalised to s)]:value: ' \
+        '--gamma[scale γ]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    model-params)
+      _arguments \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d]:value: ' \
+        '--heads[override the number of heads]:value: ' \
+        '--d-ff[override the feed-forward width (0\: 4d)]:value: ' \
+        '--vocab[override the vocabulary size (BERT, GPT-2)]:value: ' \
+        '--context[override the number of positions (BERT, GPT-2)]:value: ' \
+        '--no-pooler[BERT without the pooler (d² + d)]' \
+        '--untied[GPT-2 with a separate output matrix (V·d more)]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    perplexity)
+      _arguments \
+        '--nll[mean negative log-likelihood per token (in --base)]:value: ' \
+        '--log-probs[log q(x_i∣x_<i) per token (in --base); write --log-probs=-1,-2]:value: ' \
+        '--probs[q(x_i∣x_<i) per token]:value: ' \
+        '--base[base of the logs given (e\: nats, 2\: bits)]:value:(e 2)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    vit-tokens)
+      _arguments \
+        '--image[image size H,W (or one value for square)]:value: ' \
+        '--patch[patch side p]:value: ' \
+        '--channels[channels q]:value: ' \
+        '--d-model[embedding width n]:value: ' \
+        '--no-cls[no \[CLS\] token]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    perm-check)
+      _arguments \
+        '--function[the function f of the rows of X]:value:(sum mean max sort first cumsum softmax-rows center deepsets weighted-sum)' \
+        '--X[the set\: one element per row]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    perm-matrix)
+      _arguments \
+        '--pi[the permutation'\''s bottom row π(0),…,π(M−1), e.g. 2,0,1]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gcn-layer)
+      _arguments \
+        '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
+        '--X[node features, one row per node]:value: ' \
+        '--W[weights (F×F; default the identity)]:value: ' \
+        '--layers[how many times to apply the layer]:value: ' \
+        '--act[activation σ]:value:(none relu)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gcn-norm)
+      _arguments \
+        '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
+        '--spectrum[print the eigenvalues instead of the matrix]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    graph-matrix)
+      _arguments \
+        '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
+        '--which[which matrix]:value:(adjacency degree incidence)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    cheb-filter)
+      _arguments \
+        '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
+        '--x[signal on the nodes]:value: ' \
+        '--theta[coefficients θ_0..θ_K]:value: ' \
+        '--norm[L = D − A or L_sym]:value:(none sym)' \
+        '--lambda-max[λ_max for the rescaling (default\: computed; 2 is common for sym)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    laplacian)
+      _arguments \
+        '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
+        '--norm[none\: D − A; sym\: I − D^−½AD^−½; rw\: I − D⁻¹A; renorm\: I − Â; sheet\: the sheet'\''s (wrong) mix]:value:(none sym rw renorm sheet)' \
+        '--spectrum[print the eigenvalues instead of the matrix]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    spectral-conv)
+      _arguments \
+        '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
+        '--x[signal on the nodes]:value: ' \
+        '--y[filter signal on the nodes]:value: ' \
+        '--norm[which Laplacian gives U\: D − A or L_sym]:value:(none sym)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gat-attention)
+      _arguments \
+        '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
+        '--scores[raw scores s_ij = aᵀ\[Wx_i ‖ Wx_j\] (n×n; only neighbours are used)]:value: ' \
+        '--slope[LeakyReLU negative slope]:value: ' \
+        '--no-self-loops[softmax over N(i) only]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gin-layer)
+      _arguments \
+        '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
+        '--X[node features, one row per node]:value: ' \
+        '--eps[ε]:value: ' \
+        '--W[weights of a one-layer ReLU MLP (default\: no MLP)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    wl-test)
+      _arguments \
+        '--g1[first graph'\''s edge list]:value: ' \
+        '--g2[second graph'\''s edge list]:value: ' \
+        '--iterations[at most this many refinement rounds]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ntk)
+      _arguments \
+        '--widths[layer widths, input first, output 1 last\: 2,64,64,1]:value: ' \
+        '--X[inputs, one row each]:value: ' \
+        '--act[hidden activation]:value:(tanh relu)' \
+        '--beta[bias scale β (a = Wh/√n + βb)]:value: ' \
+        '--seed[random initialisation seed]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ntk-dynamics)
+      _arguments \
+        '--K[NTK Gram matrix on the training inputs (n×n)]:value: ' \
+        '--y[targets]:value: ' \
+        '--f0[initial outputs f₀]:value: ' \
+        '--t[training time]:value: ' \
+        '--eta[learning rate η]:value: ' \
+        '--limit[t → ∞]' \
+        '--k-test[k(x, X) for test inputs, one row each\: print their predictions instead]:value: ' \
+        '--f0-test[f₀ at the test inputs (default 0)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    langevin)
+      _arguments \
+        '--target-var[σ² of the target\: energy E(θ) = θ²/(2σ²)]:value: ' \
+        '--gamma[friction γ (underdamped)]:value: ' \
+        '--eta[step size η]:value: ' \
+        '(--temperature --T)'{--temperature,--T}'[temperature T]:value: ' \
+        '--noise[noise scale\: √(2γηT) (correct) or the sheet'\''s 2γη]:value:(correct sheet)' \
+        '--method[underdamped (with velocity) or overdamped SGLD]:value:(underdamped sgld)' \
+        '--chains[also simulate this many chains (0\: exact value only)]:value: ' \
+        '--steps[simulation steps]:value: ' \
+        '--seed[random seed of the simulation]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    langevin-step)
+      _arguments \
+        '--theta[position θ_t]:value: ' \
+        '--v[velocity v_t]:value: ' \
+        '--grad[gradient ∇E(θ_t)]:value: ' \
+        '--eps[standard normal draw ε]:value: ' \
+        '--gamma[friction γ]:value: ' \
+        '--eta[step size η]:value: ' \
+        '(--temperature --T)'{--temperature,--T}'[temperature T]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    posterior-predictive)
+      _arguments \
+        '--prior[prior p(θ_k)]:value: ' \
+        '--likelihood[likelihood of the data p(S∣θ_k)]:value: ' \
+        '--predictive[p(y∣x, θ_k) for the outcome y of interest]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    nngp)
+      _arguments \
+        '--x1[first input]:value: ' \
+        '--x2[second input]:value: ' \
+        '--depth[hidden layers L]:value: ' \
+        '--sw2[weight variance σ_w²]:value: ' \
+        '--sb2[bias variance σ_b²]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    pac-bayes)
+      _arguments \
+        '--emp-risk[empirical risk E_Q\[R̂\] (loss in \[0, 1\])]:value: ' \
+        '--kl[KL(Q‖P) in nats]:value: ' \
+        '(--n --s)'{--n,--s}'[sample size s]:value: ' \
+        '--delta[confidence parameter δ ∈ (0, 1)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    tensor-chain)
+      _arguments \
+        '--shapes[d1,d2,d3,d4 of a random instance\: W is d1×d2, y is d3×d4]:value: ' \
+        '--seed[random instance seed]:value: ' \
+        '--A[A (d3×d1), instead of a random instance]:value: ' \
+        '--W[W (d1×d2)]:value: ' \
+        '--B[B (d2×d4)]:value: ' \
+        '--C[C (d3×d4), the loss weights]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    tensor-contract)
+      _arguments \
+        '--P[tensor as nested JSON lists, or @file.npy]:value: ' \
+        '--Q[tensor as nested JSON lists, or @file.npy]:value: ' \
+        '--b[number of contracted axes]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    elbo)
+      _arguments \
+        '--x[observation x]:value: ' \
+        '--q-mean[mean m of q(z∣x)]:value: ' \
+        '--q-std[standard deviation s of q(z∣x)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    reparam)
+      _arguments \
+        '--mu[mean μ]:value: ' \
+        '--eps[standard normal draw ε]:value: ' \
+        '--sigma[standard deviations (diagonal Σ)]:value: ' \
+        '--cov[full covariance Σ]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    vae-kl)
+      _arguments \
+        '--mu[posterior means μ]:value: ' \
+        '--sigma[posterior standard deviations σ]:value: ' \
+        '--logvar[posterior log-variances ln σ² (as encoders output); write --logvar=-1,0]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    fa-marginal)
+      _arguments \
+        '--W[loadings W (n×m)]:value: ' \
+        '--psi[noise variances, the diagonal of Ψ]:value: ' \
+        '--mu[mean μ (default 0)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    fa-posterior)
+      _arguments \
+        '--W[loadings W (n×m)]:value: ' \
+        '--psi[noise variances, the diagonal of Ψ]:value: ' \
+        '--x[observation x]:value: ' \
+        '--mu[mean μ (default 0)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ppca-fit)
+      _arguments \
+        '--X[data, one sample per row]:value: ' \
+        '--m[latent dimension]:value: ' \
+        '--sigma2[fix σ² instead of estimating it (default\: the MLE)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ppca-limit)
+      _arguments \
+        '--W[loadings W (n×m)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    coupling)
+      _arguments \
+        '--x[input x ∈ ℝ^D]:value: ' \
+        '--d[the first d coordinates pass through]:value: ' \
+        '--s-weights[s(x_1\:d) = S·x_1\:d, S is (D−d)×d]:value: ' \
+        '--t-weights[t(x_1\:d) = T·x_1\:d, T is (D−d)×d]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    flow-logpdf)
+      _arguments \
+        '--A[invertible matrix A]:value: ' \
+        '--x[point x]:value: ' \
+        '--b[shift b (default 0)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gan-dstar)
+      _arguments \
+        '--pdata[p_data at the points (or a distribution)]:value: ' \
+        '--pg[p_g at the same points]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gan-value)
+      _arguments \
+        '--pdata[p_data (a distribution)]:value: ' \
+        '--pg[p_g (a distribution)]:value: ' \
+        '--D[discriminator outputs D(x) ∈ (0, 1)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ddpm-schedule)
+      _arguments \
+        '--schedule[linear (Ho et al.) or cosine (Nichol & Dhariwal)]:value:(linear cosine)' \
+        '--T[number of steps]:value: ' \
+        '--t[step t (1..T)]:value: ' \
+        '--beta-start[linear\: β_1]:value: ' \
+        '--beta-end[linear\: β_T]:value: ' \
+        '--s[cosine\: offset s]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    bits-per-dim)
+      _arguments \
+        '--nll[negative log-likelihood of one sample (in --base)]:value: ' \
+        '--dims[dimensions D (e.g. 32·32·3 = 3072)]:value: ' \
+        '--base[unit of --nll\: nats (e) or bits (2)]:value:(e 2)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    sampling-probs)
+      _arguments \
+        '--logits[logits z over the vocabulary]:value: ' \
+        '(--temperature --T)'{--temperature,--T}'[temperature T > 0]:value: ' \
+        '--top-k[keep the k most likely tokens (0\: all)]:value: ' \
+        '--top-p[keep the smallest set with mass ≥ p]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    seq-logprob)
+      _arguments \
+        '--probs[q(x_i∣x_<i) per token]:value: ' \
+        '--log-probs[log q(x_i∣x_<i) per token (in --base); write --log-probs=-1,-2]:value: ' \
+        '--base[base of the logs given (e\: nats, 2\: bits)]:value:(e 2)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
   esac
