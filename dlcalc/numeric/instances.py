@@ -155,3 +155,11 @@ _NICE = {
     "invertible": lambda n, _, rng: _nice_with_det(n, rng, False),
     "posdet": lambda n, _, rng: _nice_with_det(n, rng, True),
 }
+
+
+def componentwise_draws(dims: list) -> list:
+    """Sizes for the component-wise derivation: 2 and 3 alternating, then swapped, so every
+    dimension takes both sizes and distinct dimensions differ (one draw if nothing is free)."""
+    first = small_draw(dims)
+    second = {d: 5 - s for d, s in first.items()}
+    return [first, second] if dims else [first]

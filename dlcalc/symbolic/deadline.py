@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 from dlcalc.errors import DlcalcError
 
@@ -58,3 +59,58 @@ def _with_thread(fn, seconds: float):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+class OutOfTime(Exception):
+    """A cooperative budget ran out (the caller falls back to a cheaper method)."""
+
+
+class Budget:
+    """A soft time limit for one stage, checked by the work itself between steps."""
+
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise OutOfTime("its share of --timeout ran out")
+
+
+class _BudgetSpent(BaseException):
+    """Raised inside the work by the budget's alarm; BaseException so that no `except Exception` eats it."""
+
+
+def run_within(budget: Budget, fn):
+    """Run ``fn``, interrupted (OutOfTime) when ``budget`` is spent, even inside one long SymPy call.
+
+    In the main thread a SIGALRM timer does it, and an enclosing run_with_deadline timer is put
+    back afterwards with the time it has left; elsewhere only the work's own ``budget.check()``
+    calls stop it.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return fn()
+    own_left = budget.end - time.monotonic()
+    if own_left <= 0:
+        raise OutOfTime("its share of --timeout ran out")
+    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]  # 0.0 when no deadline encloses this
+    if outer_left and outer_left <= own_left:
+        return fn()  # the enclosing deadline comes first: it stays in charge
+    return _with_inner_alarm(fn, own_left, outer_left)
+
+
+def _with_inner_alarm(fn, own_left: float, outer_left: float):
+    def spent(signum, frame):
+        raise _BudgetSpent
+
+    start = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, spent)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, own_left)
+        return fn()
+    except _BudgetSpent:
+        raise OutOfTime("its share of --timeout ran out") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - start), 1e-6))

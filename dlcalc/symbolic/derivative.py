@@ -80,8 +80,20 @@ def seed_var(problem: Problem) -> ir.Var:
     return ir.var(problem.seed, problem.seed_shape())
 
 
+def closed_form_shape(problem: Problem) -> tuple:
+    """The shape of ``closed_form``: the derivative's (denominator layout), or x's for a tensor's vjp."""
+    return problem.x_shape if problem.kind == "tensor" else problem.denominator_shape()
+
+
+def zero_form(problem: Problem) -> ir.Node:
+    shape = closed_form_shape(problem)
+    return ir.zero(shape) if shape != ir.SCALAR else ir.num(0)
+
+
 def closed_form(problem: Problem) -> ir.Node:
     """The denominator-layout derivative (the vjp in G for tensors). Raises Unsupported."""
+    if not ir.contains(problem.f, problem.wrt):
+        return zero_form(problem)
     try:
         if problem.kind == "gradient":
             return simplify(vjp(problem.f, problem.wrt, ir.ONE))

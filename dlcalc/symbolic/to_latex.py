@@ -1,18 +1,25 @@
-"""Print an expression tree as LaTeX (``(\\mathbf{A} + \\mathbf{A}^\\top)\\mathbf{x}``)."""
+"""Print an expression tree as LaTeX (``(\\mathbf{A} + \\mathbf{A}^\\top)\\mathbf{x}``).
+
+A base that already carries a superscript (a transpose, an inverse) is braced before another is
+attached, and an inverse transpose is written ``^{-\\top}``: TeX rejects ``x^a^b`` (double superscript).
+"""
 
 from __future__ import annotations
 
 from fractions import Fraction
 
 from dlcalc.symbolic import ir
+from dlcalc.symbolic.parser import GREEK
 from dlcalc.symbolic.to_numpy_syntax import flatten_sum, split_sign
 
 ADD, MUL, POW, ATOM = 1, 2, 4, 5
+INVERSE_TRANSPOSE = "{-\\top}"
 
 _FUNCTIONS = {
     "trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "log": r"\log", "exp": r"\exp",
     "tanh": r"\tanh", "sigmoid": r"\sigma", "softplus": r"\operatorname{softplus}", "relu": r"\operatorname{ReLU}",
     "step": r"\mathbb{1}_{>0}", "softmax": r"\operatorname{softmax}", "diag": r"\operatorname{diag}",
+    "sum": r"\operatorname{sum}",
 }
 
 
@@ -20,16 +27,23 @@ def to_latex(node: ir.Node) -> str:
     return _print(node)[0]
 
 
-def _symbol(name: str, shape) -> str:
-    if shape == ir.SCALAR:
-        greek = name.split("_")[0]
-        return f"\\{greek}" + name[len(greek):] if greek.isalpha() and len(greek) > 1 else name
-    return f"\\mathbf{{{name}}}"
+def symbol_latex(name: str, shape) -> str:
+    """``alpha_1`` -> ``\\alpha_{1}``, ``W_1_2`` -> ``\\mathbf{W}_{1\\_2}``, ``lr`` -> ``\\mathrm{lr}``:
+    at most one subscript, braced."""
+    stem, _, rest = name.partition("_")
+    if shape != ir.SCALAR:
+        stem = f"\\mathbf{{{stem}}}"
+    elif stem in GREEK:
+        stem = f"\\{stem}"
+    elif len(stem) > 1:
+        stem = f"\\mathrm{{{stem}}}"
+    subscript = rest.replace("_", r"\_")
+    return f"{stem}_{{{subscript}}}" if rest else stem
 
 
 def _print(node: ir.Node) -> tuple[str, int]:
     if isinstance(node, ir.Var):
-        return _symbol(node.name, node.shape), ATOM
+        return symbol_latex(node.name, node.shape), ATOM
     if isinstance(node, ir.Num):
         v = node.value
         if v.denominator == 1:
@@ -42,7 +56,9 @@ def _print(node: ir.Node) -> tuple[str, int]:
     if isinstance(node, ir.Zero):
         return r"\mathbf{0}", ATOM
     if isinstance(node, ir.Transpose):
-        return f"{_wrap(node.arg, ATOM)}^\\top", ATOM
+        if _is_inverse(node.arg):
+            return _superscript(node.arg.arg, INVERSE_TRANSPOSE), ATOM
+        return _superscript(node.arg, "\\top"), ATOM
     if isinstance(node, ir.Func):
         return _func(node), ATOM
     if isinstance(node, ir.Add):
@@ -61,16 +77,32 @@ def _wrap(node: ir.Node, level: int) -> str:
     return text if own >= level else f"\\left({text}\\right)"
 
 
+def _is_inverse(node: ir.Node) -> bool:
+    return isinstance(node, ir.Func) and node.name == "inv"
+
+
+def _has_superscript(node: ir.Node) -> bool:
+    return isinstance(node, ir.Transpose) or _is_inverse(node)
+
+
+def _superscript(base: ir.Node, script: str) -> str:
+    """``base^{script}``, bracing a base that has a superscript of its own."""
+    text = _wrap(base, ATOM)
+    if _has_superscript(base):
+        text = f"{{{text}}}"
+    return f"{text}^{script}"
+
+
 def _func(node: ir.Func) -> str:
     inner = to_latex(node.arg)
     if node.name == "inv":
-        return f"{_wrap(node.arg, ATOM)}^{{-1}}"
+        if isinstance(node.arg, ir.Transpose):
+            return _superscript(node.arg.arg, INVERSE_TRANSPOSE)
+        return _superscript(node.arg, "{-1}")
     if node.name == "norm":
         return f"\\left\\lVert {inner} \\right\\rVert"
     if node.name == "sqrt":
         return f"\\sqrt{{{inner}}}"
-    if node.name == "sum":
-        return f"\\textstyle\\sum {_wrap(node.arg, ATOM)}"
     return f"{_FUNCTIONS[node.name]}\\left({inner}\\right)"
 
 
@@ -106,8 +138,7 @@ def _product(node: ir.Mul) -> str:
 
 
 def _power(node: ir.Pow) -> str:
-    base = _wrap(node.base, ATOM)
     exponent = to_latex(node.exp)
     if not node.is_scalar:
-        return f"{base}^{{\\circ {exponent}}}"
-    return f"{base}^{{{exponent}}}"
+        return _superscript(node.base, f"{{\\circ {exponent}}}")
+    return _superscript(node.base, f"{{{exponent}}}")
