@@ -206,3 +206,9 @@ def test_typer_cli_runner():
     assert json.loads(result.output)["result"] == 9216 * 4096 + 4096
     result = runner.invoke(app, ["conv-out", "--I", "32"])
     assert result.exit_code != 0
+
+
+def test_check_deriv_expression_may_start_with_a_minus():
+    run = run_main(["check-deriv", "-y.T@log(softmax(z))", "--wrt", "z", "--expect", "softmax(z) - y",
+                    "--assume", "y=simplex"])
+    assert (run.code, run.out) == (0, "holds\n")

@@ -9,6 +9,7 @@ from typing import List, Optional
 
 import typer
 
+from dlcalc.catalogue import section_title
 from dlcalc.errors import DlcalcError
 
 HELP = """Compute a matrix derivative and check it, or check a claimed derivative.
@@ -44,7 +45,9 @@ def parse_pairs(items: Optional[List[str]], option: str, what: str) -> dict:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("check-deriv", help=HELP, epilog=EPILOG)
+    # ignore_unknown_options: an expression may start with a minus sign ("-y.T@log(softmax(z))").
+    @app.command("check-deriv", help=HELP, epilog=EPILOG, rich_help_panel=section_title("4"),
+                 context_settings={"ignore_unknown_options": True})
     def check_deriv(
         expr: str = typer.Argument(..., metavar="EXPR", help="the expression to differentiate (NumPy syntax)"),
         wrt: str = typer.Option(..., "--wrt", metavar="VAR", help="the variable to differentiate by"),
