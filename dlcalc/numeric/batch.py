@@ -373,10 +373,11 @@ def _run_rows(formula: Formula, cli_raw: dict[str, Any], table: Table, *, json_m
 
 
 def _finish(out: list[str] | bytes, errors: dict[int, str], lines: list[int] | None, *, json_mode: bool) -> ExitCode:
-    """Report bad rows on stderr (with their line numbers), then write the rows in order."""
+    """Write the rows in order, then report the bad ones on stderr with their line numbers."""
+    reports = []
     for index in sorted(errors):
         line = lines[index] if lines is not None else index + 2  # the fast route has no blank lines
-        sys.stderr.write(f"dlcalc: error: line {line}: {errors[index]}\n")
+        reports.append(f"dlcalc: error: line {line}: {errors[index]}\n")
         if isinstance(out, list):
             out[index] = dumps({"line": line, "error": errors[index]}) if json_mode else ""
     payload = out if isinstance(out, bytes) else "".join(line + "\n" for line in out).encode()
@@ -386,4 +387,6 @@ def _finish(out: list[str] | bytes, errors: dict[int, str], lines: list[int] | N
     else:
         sys.stdout.flush()
         buffer.write(payload)
+    sys.stdout.flush()
+    sys.stderr.write("".join(reports))
     return ExitCode.REFUTED if errors else ExitCode.OK
