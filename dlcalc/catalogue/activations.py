@@ -1,0 +1,253 @@
+"""Activations (sheet §6 and the tanh block of §5), plus the ones §6 lacks (GELU, SiLU, leaky ReLU,
+ELU, softplus): values, derivatives, and the sigmoid/tanh identities.
+
+The functions are written with NumPy so that batch mode evaluates a whole column at once; a
+single call gets a plain float back.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dlcalc.catalogue._common import declare_identity
+from dlcalc.registry import FLOAT, Param, choice, erratum, formula
+
+SECTION = "6"
+FUNCTIONS = ("relu", "leaky-relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "elu")
+
+
+def _scalar(value):
+    """NumPy 0-d results -> float (a batch keeps its array)."""
+    import numpy as np
+
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def per_function(compute, fn, x, *args):
+    """Apply ``compute(fn, x, ...)``; in batch mode ``fn`` is a column, so go one name at a time."""
+    import numpy as np
+
+    if isinstance(fn, str):
+        return _scalar(compute(fn, x, *args))
+    x = np.broadcast_to(np.asarray(x, dtype=float), np.shape(fn))
+    out = np.empty(np.shape(fn))
+    for name in np.unique(fn):
+        mask = fn == name
+        out[mask] = compute(str(name), x[mask], *(np.broadcast_to(a, np.shape(fn))[mask] for a in args))
+    return out
+
+
+def _erfc(x):
+    import numpy as np
+
+    return np.vectorize(math.erfc, otypes=[float])(x)
+
+
+def sigmoid(x):
+    import numpy as np
+
+    # Two branches so that neither exp overflows: σ(x) = 1/(1+e^{−x}) = e^{x}/(1+e^{x}).
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+def softplus(x):
+    import numpy as np
+
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def normal_cdf(x):
+    # Φ(x) = ½ erfc(−x/√2): no cancellation in the left tail, unlike ½(1 + erf(x/√2)).
+    return 0.5 * _erfc(-x / math.sqrt(2))
+
+
+def activation_value(fn, x, alpha):
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    values = {
+        "relu": lambda: np.maximum(x, 0.0),
+        "leaky-relu": lambda: np.where(x > 0, x, alpha * x),
+        "sigmoid": lambda: sigmoid(x),
+        "tanh": lambda: np.tanh(x),
+        "softplus": lambda: softplus(x),
+        "gelu": lambda: x * normal_cdf(x),
+        "silu": lambda: x * sigmoid(x),
+        "elu": lambda: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
+    }
+    return values[fn]()
+
+
+def activation_derivative(fn, x, alpha, at_kink):
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    s = sigmoid(x)
+    derivatives = {
+        # At the kink x = 0 ReLU-like functions have no derivative; --at-kink picks the convention.
+        "relu": lambda: np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_kink)),
+        "leaky-relu": lambda: np.where(x > 0, 1.0, np.where(x < 0, alpha, at_kink)),
+        "sigmoid": lambda: s * (1 - s),
+        "tanh": lambda: 1 - np.tanh(x) ** 2,
+        "softplus": lambda: s,
+        "gelu": lambda: normal_cdf(x) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi),
+        "silu": lambda: s * (1 + x * (1 - s)),
+        "elu": lambda: np.where(x > 0, 1.0, np.where(x < 0, alpha * np.exp(np.minimum(x, 0)), at_kink)),
+    }
+    return derivatives[fn]()
+
+
+_FN = Param("fn", choice(*FUNCTIONS), "the activation", aliases=("function",))
+_X = Param("x", FLOAT, "the input x")
+_ALPHA = Param("alpha", FLOAT, "slope (leaky-relu) or scale (elu) for x < 0", default=0.01)
+
+formula(
+    name="activation",
+    section=SECTION,
+    catalogue_id="ACT-RELU",
+    summary="Value of an activation: relu, leaky-relu, sigmoid, tanh, softplus, gelu, silu, elu",
+    params=(_FN, _X, _ALPHA),
+    formula="ReLU max(x,0); σ(x) = 1/(1+e^{−x}); tanh; softplus log(1+eˣ); GELU xΦ(x); SiLU xσ(x); ELU α(eˣ−1) for x<0",
+    latex=r"\mathrm{ReLU}(x) = \max(x, 0),\ \sigma(x) = \frac{1}{1+e^{-x}},\ \mathrm{GELU}(x) = x\Phi(x)",
+    compute=lambda fn, x, alpha: per_function(activation_value, fn, x, alpha),
+    examples=(
+        ("--fn relu --x -2", "0.0"),
+        ("--fn sigmoid --x 0", "0.5"),
+        ("--fn tanh --x 0", "0.0"),
+        ("--fn leaky-relu --x -2 --alpha 0.1", "-0.2"),
+        ("--fn gelu --x 0", "0.0"),
+        ("--fn softplus --x 0", "0.6931471805599453", "ln 2"),
+    ),
+)
+
+
+def derivative(fn, x, alpha, at_kink):
+    return per_function(activation_derivative, fn, x, alpha, at_kink)
+
+
+def _kink_note(fn, x, **_):
+    if fn in ("relu", "leaky-relu", "elu") and x == 0:
+        return (f"{fn} is not differentiable at 0: the one-sided derivatives differ (subdifferential "
+                "[0, 1] for relu); the value shown is the --at-kink convention (frameworks use 0)")
+    return f"{fn}'({x!r})"
+
+
+_E32 = erratum(
+    "E32",
+    title="ReLU derivative at 0",
+    sheet="ReLU'(x) = 0 if x ≤ 0; 1 if x ≥ 0 (both at 0)",
+    correct="0 for x < 0 and 1 for x > 0; not differentiable at 0, subdifferential [0, 1]; frameworks use 0",
+    command="dlcalc activation-grad --fn relu --x 0",
+)
+
+formula(
+    name="activation-grad",
+    section=SECTION,
+    catalogue_id="ACT-RELU-D",
+    summary="Derivative of an activation at x (the kink of ReLU-like functions follows --at-kink)",
+    params=(_FN, _X, _ALPHA,
+            Param("at-kink", FLOAT, "value used at x = 0 for relu, leaky-relu, elu (a subgradient)", default=0.0)),
+    formula="ReLU' = 1 (x>0), 0 (x<0), undefined at 0;  σ' = σ(1−σ);  tanh' = 1 − tanh²;  softplus' = σ",
+    latex=r"\sigma'(x) = \sigma(x)(1-\sigma(x)),\quad \tanh'(x) = 1 - \tanh^2 x",
+    compute=derivative,
+    show=_kink_note,
+    errata=(_E32,),
+    examples=(
+        ("--fn sigmoid --x 0", "0.25"),
+        ("--fn tanh --x 0", "1.0"),
+        ("--fn relu --x 3", "1.0"),
+        ("--fn relu --x 0", "0.0", "not differentiable: the framework convention"),
+        ("--fn relu --x 0 --at-kink 0.5", "0.5", "any value in [0, 1] is a subgradient"),
+        ("--fn softplus --x 0", "0.5"),
+        ("--fn gelu --x 0", "0.5"),
+    ),
+)
+
+
+# ---- identities ------------------------------------------------------------------------------
+
+
+def _x():
+    import sympy
+
+    return sympy.Symbol("x", real=True)
+
+
+def _sigma(x):
+    import sympy
+
+    return 1 / (1 + sympy.exp(-x))
+
+
+def tanh_derivative_statement():
+    import sympy
+
+    x = _x()
+    tanh = (sympy.exp(x) - sympy.exp(-x)) / (sympy.exp(x) + sympy.exp(-x))
+    return sympy.diff(tanh, x), 1 - tanh**2
+
+
+def sigmoid_derivative_statement():
+    import sympy
+
+    x = _x()
+    return sympy.diff(_sigma(x), x), _sigma(x) * (1 - _sigma(x))
+
+
+def logit_statement():
+    """σ⁻¹(σ(x)) vs x, with σ⁻¹(y) = ln(y/(1−y))."""
+    import sympy
+
+    x = _x()
+    y = _sigma(x)
+    return sympy.log(y / (1 - y)), x
+
+
+def sigmoid_tanh_derivative_statement():
+    import sympy
+
+    x = _x()
+    return sympy.diff(_sigma(x), x), (1 - sympy.tanh(x / 2) ** 2) / 4
+
+
+def sigmoid_symmetry_statement():
+    x = _x()
+    return _sigma(-x), 1 - _sigma(x)
+
+
+def tanh_sigmoid_link_statement(sheet_wrong: bool = False):
+    """tanh(x) vs 2σ(2x) − 1 (``sheet_wrong`` tries 2σ(x) − 1, which a test checks is refuted)."""
+    import sympy
+
+    x = _x()
+    return sympy.tanh(x).rewrite(sympy.exp), 2 * _sigma(x if sheet_wrong else 2 * x) - 1
+
+
+
+def _identity(*args, **kwargs):
+    declare_identity(SECTION, *args, **kwargs)
+
+
+_E31 = erratum(
+    "E31",
+    title="duplicated and misplaced blocks; the sigmoid–tanh connection has no formula",
+    sheet="'Connection between Sigmoid and Tanh (Equal Representation Strength)' with no formula; "
+    "tanh defined in §5; an empty 'D. (Tanh)' in §6",
+    correct="tanh(x) = 2σ(2x) − 1, equivalently σ(x) = (1 + tanh(x/2))/2",
+    command="dlcalc verify tanh-sigmoid-link",
+)
+
+_identity("tanh-derivative", "ACT-TANH", "tanh' = 1 − tanh²", "d/dx tanh x = 1 − tanh² x",
+          r"\tanh'(x) = 1 - \tanh^2 x", tanh_derivative_statement, errata=(_E31,))
+_identity("sigmoid-derivative", "ACT-SIG-D", "σ' = σ(1 − σ)", "σ'(x) = σ(x)(1 − σ(x))",
+          r"\sigma'(x) = \sigma(x)(1-\sigma(x))", sigmoid_derivative_statement)
+_identity("logit-inverse", "ACT-LOGIT", "The logit ln(y/(1−y)) inverts the sigmoid", "σ⁻¹(y) = ln(y/(1 − y))",
+          r"\sigma^{-1}(y) = \ln\frac{y}{1-y}", logit_statement)
+_identity("sigmoid-tanh-derivative", "ACT-SIG-TANH-D", "σ'(x) = ¼(1 − tanh²(x/2))",
+          "σ'(x) = ¼ tanh'(x/2) = ¼(1 − tanh²(x/2))", r"\sigma'(x) = \tfrac14\big(1 - \tanh^2(x/2)\big)",
+          sigmoid_tanh_derivative_statement, "rewrite(exp) + simplify")
+_identity("sigmoid-symmetry", "ACT-SIG-SYM", "σ(−x) = 1 − σ(x)", "σ(−x) = 1 − σ(x)",
+          r"\sigma(-x) = 1 - \sigma(x)", sigmoid_symmetry_statement)
+_identity("tanh-sigmoid-link", "ACT-LINK", "tanh(x) = 2σ(2x) − 1 (tanh and sigmoid networks are equivalent)",
+          "tanh(x) = 2σ(2x) − 1", r"\tanh x = 2\sigma(2x) - 1", tanh_sigmoid_link_statement, errata=(_E31,))

@@ -1,0 +1,243 @@
+"""Information theory (sheet §5): entropy, cross-entropy, KL divergence, Jensen–Shannon divergence.
+
+Discrete distributions only, given as probability vectors. The logarithm base is explicit
+(``--base 2|e|10``, default e) and the unit is always stated: nats, bits or hartleys.
+Conventions: 0·log 0 = 0; KL(p‖q) = ∞ where q(x) = 0 < p(x).
+"""
+
+from __future__ import annotations
+
+import math
+
+from dlcalc.catalogue._common import declare_identity, json_number, probability_vector, same_length
+from dlcalc.registry import VECTOR, Param, choice, erratum, formula
+from dlcalc.render.result import Result
+
+UNITS = {"e": "nats", "2": "bits", "10": "hartleys"}
+
+BASE = Param("base", choice("e", "2", "10"), "logarithm base: e (nats), 2 (bits) or 10 (hartleys)", default="e")
+_P = Param("p", VECTOR, "distribution p, e.g. 0.5,0.25,0.25 (entries ≥ 0 summing to 1)")
+_Q = Param("q", VECTOR, "distribution q, same length as p")
+
+
+def log_base(base: str) -> float:
+    """ln(base): divide a value in nats by this to get it in the given base."""
+    return {"e": 1.0, "2": math.log(2), "10": math.log(10)}[base]
+
+
+def entropy_nats(p) -> float:
+    return -math.fsum(x * math.log(x) for x in p if x > 0)
+
+
+def cross_entropy_nats(p, q) -> float:
+    if any(x > 0 and y == 0 for x, y in zip(p, q)):
+        return math.inf
+    return -math.fsum(x * math.log(y) for x, y in zip(p, q) if x > 0)
+
+
+def kl_nats(p, q) -> float:
+    if any(x > 0 and y == 0 for x, y in zip(p, q)):
+        return math.inf
+    return math.fsum(x * math.log(x / y) for x, y in zip(p, q) if x > 0)
+
+
+def jsd_nats(p, q) -> float:
+    m = [(x + y) / 2 for x, y in zip(p, q)]
+    return kl_nats(p, m) / 2 + kl_nats(q, m) / 2
+
+
+def _in_base(name: str, nats: float, base: str, steps: list[str], extra: dict | None = None) -> Result:
+    value = nats / log_base(base) + 0.0  # + 0.0 turns −0.0 (from −Σ over zeros) into 0.0
+    return Result(
+        name=name,
+        inputs={},
+        value=json_number(value),
+        plain=repr(value) if math.isfinite(value) else str(value),
+        steps=steps + [f"= {value!r} {UNITS[base]} (log base {base})"],
+        extra={"base": base, "unit": UNITS[base], **(extra or {})},
+    )
+
+
+def _pair(p, q):
+    same_length(p, q, "--p and --q")
+    return probability_vector(p, "p"), probability_vector(q, "q")
+
+
+# ---- entropy -------------------------------------------------------------------------------
+
+
+def entropy(p, base):
+    probability_vector(p, "p")
+    return _in_base("entropy", entropy_nats(p), base, ["H(p) = −Σ p(x) log p(x)   (0·log 0 = 0)"])
+
+
+_E30 = erratum(
+    "E30",
+    title="entropy ≥ 0 holds for discrete distributions only",
+    sheet="H(p) ≥ 0 (unqualified)",
+    correct="H(p) ≥ 0 for a discrete p; differential entropy can be negative: N(0, 0.1²) has "
+    "h = ½ ln(2πe·0.01) ≈ −0.884 nats",
+    command="dlcalc entropy --p 0.5,0.25,0.25 --base 2",
+)
+
+formula(
+    name="entropy",
+    section="5",
+    catalogue_id="INFO-H",
+    summary="Shannon entropy of a discrete distribution",
+    params=(_P, BASE),
+    formula="H(p) = −Σ p(x) log p(x)",
+    latex=r"H(p) = -\sum_x p(x) \log p(x)",
+    compute=entropy,
+    batch_rows=False,
+    errata=(_E30,),
+    examples=(
+        ("--p 0.5,0.5", "0.6931471805599453", "ln 2 nats"),
+        ("--p 0.5,0.25,0.25 --base 2", "1.5", "1.5 bits"),
+        ("--p 0.25,0.25,0.25,0.25 --base 2", "2.0"),
+        ("--p 1,0", "0.0", "a certain outcome carries no information"),
+    ),
+)
+
+
+# ---- cross-entropy -------------------------------------------------------------------------
+
+
+def cross_entropy(p, q, base):
+    p, q = _pair(p, q)
+    nats = cross_entropy_nats(p, q)
+    h, kl = entropy_nats(p), kl_nats(p, q)
+    steps = [
+        "H(p,q) = −Σ p(x) log q(x) = H(p) + KL(p‖q)",
+        f"H(p) = {h / log_base(base)!r},  KL(p‖q) = {kl / log_base(base)!r}",
+    ]
+    extra = {"entropy": json_number(h / log_base(base)), "kl": json_number(kl / log_base(base))}
+    return _in_base("cross-entropy", nats, base, steps, extra)
+
+
+formula(
+    name="cross-entropy",
+    section="5",
+    catalogue_id="INFO-CE",
+    summary="Cross-entropy H(p,q) of two discrete distributions, with its H(p) + KL split",
+    params=(_P, _Q, BASE),
+    formula="H(p,q) = −Σ p(x) log q(x) = H(p) + KL(p‖q)",
+    latex=r"H(p,q) = -\sum_x p(x)\log q(x) = H(p) + D_{\mathrm{KL}}(p\,\|\,q)",
+    compute=cross_entropy,
+    batch_rows=False,
+    examples=(
+        ("--p 1,0 --q 0.5,0.5 --base 2", "1.0", "one bit: the loss of a 50/50 guess"),
+        ("--p 0.5,0.5 --q 0.5,0.5", "0.6931471805599453", "H(p,p) = H(p)"),
+        ("--p 0.5,0.5 --q 1,0", "inf", "q rules out an outcome p allows"),
+    ),
+)
+
+
+def cross_entropy_split():
+    """H(p,q) and H(p) + KL(p‖q) for three outcomes, as SymPy expressions."""
+    import sympy
+
+    p = sympy.symbols("p1:4", positive=True)
+    q = sympy.symbols("q1:4", positive=True)
+    cross = -sum(a * sympy.log(b) for a, b in zip(p, q))
+    split = -sum(a * sympy.log(a) for a in p) + sum(a * sympy.log(a / b) for a, b in zip(p, q))
+    return cross, split
+
+
+declare_identity("5", "cross-entropy-split", "INFO-CE-DECOMP", "Cross-entropy equals entropy plus KL divergence",
+                 "H(p,q) = H(p) + KL(p‖q)", r"H(p,q) = H(p) + D_{\mathrm{KL}}(p\,\|\,q)", cross_entropy_split,
+                 "expand_log + simplify")
+
+
+# ---- KL ------------------------------------------------------------------------------------
+
+
+def kl(p, q, base):
+    p, q = _pair(p, q)
+    reverse = kl_nats(q, p) / log_base(base)
+    steps = ["KL(p‖q) = Σ p(x) log(p(x)/q(x))   (∞ where q(x) = 0 < p(x))",
+             f"not symmetric: KL(q‖p) = {reverse!r}"]
+    return _in_base("kl", kl_nats(p, q), base, steps, {"reverse": json_number(reverse)})
+
+
+_E29 = erratum(
+    "E29",
+    title="KL(p, y) = 0 ⟺ p ≡ q",
+    sheet="KL(p, y) = 0 ⟺ p ≡ q",
+    correct="KL(p‖q) = 0 ⟺ p = q (almost everywhere); KL ≥ 0 always",
+    command="dlcalc kl --p 0.5,0.5 --q 0.5,0.5",
+)
+
+formula(
+    name="kl",
+    section="5",
+    catalogue_id="INFO-KL",
+    summary="Kullback–Leibler divergence KL(p‖q) of two discrete distributions",
+    params=(_P, _Q, BASE),
+    formula="KL(p‖q) = Σ p(x) log(p(x)/q(x))",
+    latex=r"D_{\mathrm{KL}}(p\,\|\,q) = \sum_x p(x) \log \frac{p(x)}{q(x)}",
+    compute=kl,
+    batch_rows=False,
+    errata=(_E29,),
+    examples=(
+        ("--p 0.5,0.5 --q 0.5,0.5", "0.0", "KL(p‖p) = 0"),
+        ("--p 1,0 --q 0.5,0.5 --base 2", "1.0"),
+        ("--p 0.5,0.5 --q 1,0", "inf", "p is not absolutely continuous w.r.t. q"),
+    ),
+)
+
+
+# ---- JSD -----------------------------------------------------------------------------------
+
+
+def jsd(p, q, base):
+    p, q = _pair(p, q)
+    steps = ["JSD(p,q) = ½ KL(p‖m) + ½ KL(q‖m),  m = (p + q)/2",
+             f"range [0, ln 2] nats = [0, 1] bit, whatever the alphabet size (here {len(p)})"]
+    return _in_base("jsd", jsd_nats(p, q), base, steps, {"maximum": math.log(2) / log_base(base)})
+
+
+_E28 = erratum(
+    "E28",
+    title="JSD range [0, log n]",
+    sheet="JSD(P,Q) ∈ [0, log(n)]",
+    correct="JSD ∈ [0, ln 2] nats, i.e. [0, 1] bit, for any alphabet size; the maximum is reached "
+    "at disjoint supports",
+    command="dlcalc jsd --p 1,0,0,0,0,0,0,0,0,0 --q 0,1,0,0,0,0,0,0,0,0 --base 2",
+)
+
+formula(
+    name="jsd",
+    section="5",
+    catalogue_id="INFO-JSD",
+    summary="Jensen–Shannon divergence of two discrete distributions (at most ln 2)",
+    params=(_P, _Q, BASE),
+    formula="JSD(p,q) = ½ KL(p‖m) + ½ KL(q‖m),  m = ½(p + q);  0 ≤ JSD ≤ ln 2",
+    latex=r"\mathrm{JSD}(p,q) = \tfrac12 D_{\mathrm{KL}}(p\,\|\,m) + \tfrac12 D_{\mathrm{KL}}(q\,\|\,m),\ m = \tfrac12(p+q)",
+    compute=jsd,
+    batch_rows=False,
+    errata=(_E28,),
+    examples=(
+        ("--p 1,0 --q 0,1 --base 2", "1.0", "disjoint supports: the maximum, 1 bit"),
+        ("--p 1,0,0,0,0,0,0,0,0,0 --q 0,1,0,0,0,0,0,0,0,0", "0.6931471805599453",
+         "ln 2, not ln 10, with ten outcomes (E28)"),
+        ("--p 0.5,0.5 --q 0.5,0.5", "0.0"),
+    ),
+)
+
+
+def cross_entropy_minimiser_statement(at_p: bool = True):
+    """∇_q of H(p, q) on the simplex (q3 = 1 − q1 − q2) at q = p vs 0: q = p is the stationary point
+    (and H is convex in q, so the minimiser). ``at_p=False`` evaluates at the uniform q instead."""
+    import sympy
+
+    p1, p2, q1, q2 = sympy.symbols("p1 p2 q1 q2", positive=True)
+    p, q = (p1, p2, 1 - p1 - p2), (q1, q2, 1 - q1 - q2)
+    cross = -sum(a * sympy.log(b) for a, b in zip(p, q))
+    point = {q1: p1, q2: p2} if at_p else {q1: sympy.Rational(1, 3), q2: sympy.Rational(1, 3)}
+    return sympy.Matrix([sympy.diff(cross, v) for v in (q1, q2)]).subs(point), sympy.zeros(2, 1)
+
+
+declare_identity("5", "cross-entropy-minimiser", "INFO-CE-MIN", "argmin over q of H(p, q) is p",
+                 "∇_q H(p, q) = 0 at q = p on the simplex (H convex in q, so argmin_q H(p,q) = p)",
+                 r"\arg\min_q H(p, q) = p", cross_entropy_minimiser_statement, "differentiate")

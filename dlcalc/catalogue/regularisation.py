@@ -1,0 +1,162 @@
+"""Regularisation, normalisation and initialisation (the sheet's missing §10, catalogue §1.16):
+Xavier/He/LeCun initialisation scales, how the signal's second moment evolves through ReLU layers,
+BatchNorm/LayerNorm/RMSNorm, and the identities for inverted dropout and weight decay.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dlcalc.catalogue._common import declare_identity, matrix_result
+from dlcalc.registry import FLOAT, INT, MATRIX, Param, choice, formula
+from dlcalc.render.result import Result
+
+SECTION = "10"
+SCHEMES = ("he", "xavier", "lecun")
+
+
+def init_variance(scheme, fan_in, fan_out):
+    if scheme == "he":
+        return 2 / fan_in
+    if scheme == "xavier":
+        return 2 / (fan_in + fan_out)
+    return 1 / fan_in
+
+
+def init_scale(scheme, fan_in, fan_out, dist):
+    var = init_variance(scheme, fan_in, fan_out)
+    std = math.sqrt(var)
+    bound = math.sqrt(3 * var)  # U(−a, a) has variance a²/3
+    value = std if dist == "normal" else bound
+    return Result(name="init", inputs={}, value=value, extra={"var": var, "std": std, "uniform_bound": bound},
+                  steps=[f"Var(W) = {var!r}" + (f";  U(−a, a) with a = sqrt(3·Var) = {bound!r}" if dist == "uniform" else
+                                                f";  std = {std!r}")])
+
+
+formula(
+    name="init",
+    section=SECTION,
+    catalogue_id="REG-INIT",
+    summary="Initialisation scale: He (ReLU), Xavier/Glorot or LeCun; std of a normal or bound of a uniform",
+    params=(
+        Param("scheme", choice(*SCHEMES), "he: Var = 2/fan_in; xavier: 2/(fan_in + fan_out); lecun: 1/fan_in"),
+        Param("fan-in", INT, "inputs per unit", minimum=1),
+        Param("fan-out", INT, "outputs per unit (xavier)", default=1, minimum=1),
+        Param("dist", choice("normal", "uniform"), "normal: print the std; uniform: the bound a of U(−a, a)", default="normal"),
+    ),
+    formula="He Var(W) = 2/n_in;  Xavier Var(W) = 2/(n_in + n_out);  LeCun Var(W) = 1/n_in;  uniform bound sqrt(3 Var)",
+    latex=r"\mathrm{Var}(W) = \frac{2}{n_{\mathrm{in}}}\ \text{(He)},\quad \frac{2}{n_{\mathrm{in}} + n_{\mathrm{out}}}\ \text{(Xavier)}",
+    compute=init_scale,
+    batch_rows=False,
+    examples=(("--scheme he --fan-in 2", "1.0"), ("--scheme xavier --fan-in 3 --fan-out 3 --dist uniform", "1.0"),
+              ("--scheme lecun --fan-in 4", "0.5")),
+)
+
+
+def signal_factor(scheme, width, layers):
+    """E[h_L²]/E[h_0²] through L ReLU layers of a given width, biases 0: each layer multiplies the
+    second moment by n·Var(W)·½ (half of a symmetric pre-activation survives the ReLU)."""
+    per_layer = width * init_variance(scheme, width, width) / 2
+    return per_layer**layers
+
+
+def init_signal(scheme, width, layers):
+    factor = signal_factor(scheme, width, layers)
+    per_layer = width * init_variance(scheme, width, width) / 2
+    return Result(name="init-signal", inputs={}, value=factor,
+                  steps=[f"per layer: E[h_l²] = n·Var(W)·½·E[h_{{l−1}}²] = {per_layer!r}·E[h_{{l−1}}²]",
+                         f"after {layers} layers: {per_layer!r}^{layers} = {factor!r}"
+                         + ("  (He keeps it at 1)" if scheme == "he" else "")])
+
+
+formula(
+    name="init-signal",
+    section=SECTION,
+    catalogue_id="REG-INIT",
+    summary="How the signal's second moment scales through L ReLU layers for an initialisation",
+    params=(Param("scheme", choice(*SCHEMES), "the initialisation"), Param("width", INT, "units per layer", minimum=1),
+            Param("layers", INT, "number of layers L", minimum=0)),
+    formula="E[h_L²]/E[h_0²] = (n·Var(W)/2)^L for ReLU layers",
+    latex=r"\frac{\mathbb{E}[h_L^2]}{\mathbb{E}[h_0^2]} = \left(\frac{n\,\mathrm{Var}(W)}{2}\right)^L",
+    compute=init_signal,
+    batch_rows=False,
+    examples=(("--scheme he --width 256 --layers 20", "1.0"),
+              ("--scheme lecun --width 256 --layers 20", "9.5367431640625e-07", "halves at every layer: 2^−20")),
+)
+
+
+def normalise(x, kind, eps, gamma, beta):
+    import numpy as np
+
+    a = np.array(x, dtype=float)
+    if kind == "batch":  # per feature (column), over the batch (rows)
+        out = (a - a.mean(axis=0)) / np.sqrt(a.var(axis=0) + eps)
+    elif kind == "layer":  # per sample (row), over its features
+        out = (a - a.mean(axis=1, keepdims=True)) / np.sqrt(a.var(axis=1, keepdims=True) + eps)
+    else:  # RMSNorm: no centring
+        out = a / np.sqrt((a**2).mean(axis=1, keepdims=True) + eps)
+    out = gamma * out + beta
+    where = {"batch": "each column over the rows (the batch)", "layer": "each row over its columns",
+             "rms": "each row by its root mean square"}[kind]
+    return matrix_result("normalise", out,
+                  steps=[f"{kind} norm normalises {where}; biased variance (÷n), then y = γx̂ + β"])
+
+
+formula(
+    name="normalise",
+    section=SECTION,
+    catalogue_id="REG-NORM",
+    summary="BatchNorm, LayerNorm or RMSNorm of a batch (rows = samples, columns = features)",
+    params=(
+        Param("x", MATRIX, "activations, one sample per row"),
+        Param("kind", choice("batch", "layer", "rms"), "which normalisation", default="batch"),
+        Param("eps", FLOAT, "ε added to the variance", default=0.0, minimum=0),
+        Param("gamma", FLOAT, "scale γ", default=1.0),
+        Param("beta", FLOAT, "shift β", default=0.0),
+    ),
+    formula="x̂ = (x − μ)/sqrt(σ² + ε), y = γx̂ + β; BN: μ, σ² per feature over the batch; LN: per sample; "
+    "RMS: x/sqrt(mean x² + ε)",
+    latex=r"\hat x = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}},\quad y = \gamma \hat x + \beta",
+    compute=normalise,
+    batch_rows=False,
+    examples=(("--x '[[1,2],[3,6]]' --kind batch", "[[-1.0, -1.0], [1.0, 1.0]]"),
+              ("--x '[[1,3]]' --kind layer", "[[-1.0, 1.0]]"),
+              ("--x '[[3,4]]' --kind rms --eps 0", "[[0.848528137424, 1.131370849898]]",
+               "rms = sqrt(12.5): 3/3.5355, 4/3.5355")),
+)
+
+
+# ---- identities ------------------------------------------------------------------------------
+
+
+def inverted_dropout_statement():
+    """E[m·x/(1 − p)] with m ~ Bernoulli(1 − p) (keep) vs x."""
+    import sympy
+
+    p = sympy.Symbol("p", positive=True)
+    x = sympy.Symbol("x", real=True)
+    keep = 1 - p
+    return keep * (x / keep) + p * 0, x
+
+
+def weight_decay_statement(optimiser: str = "sgd"):
+    """One step with an L2 penalty (λ/2)‖θ‖² in the loss vs one step of decoupled decay.
+
+    For SGD the two agree; for ``optimiser='adam-first-step'`` (one Adam step, where the penalty's
+    gradient passes through the normalisation) they do not, which a test checks."""
+    import sympy
+
+    theta, g, eta, lam = sympy.symbols("theta g eta lambda", positive=True)
+    if optimiser == "sgd":
+        return theta - eta * (g + lam * theta), (1 - eta * lam) * theta - eta * g
+    # Adam's first step is η·sign-like: (g + λθ)/|g + λθ|; decoupled: η(g/|g| + λθ).
+    coupled = theta - eta * (g + lam * theta) / sympy.sqrt((g + lam * theta) ** 2)
+    return coupled, theta - eta * (g / sympy.sqrt(g**2) + lam * theta)
+
+
+declare_identity(SECTION, "inverted-dropout", "REG-DROPOUT", "Inverted dropout keeps the expectation: E[m x/(1 − p)] = x",
+                 "m ~ Bernoulli(1 − p):  E[m·x/(1 − p)] = x", r"\mathbb{E}\left[\frac{m x}{1-p}\right] = x",
+                 inverted_dropout_statement, "expectation over m")
+declare_identity(SECTION, "weight-decay-sgd", "REG-WD", "For SGD an L2 penalty equals decoupled weight decay (not for Adam: AdamW)",
+                 "θ − η(g + λθ) = (1 − ηλ)θ − ηg", r"\theta - \eta(g + \lambda\theta) = (1-\eta\lambda)\theta - \eta g",
+                 weight_decay_statement, "expand")

@@ -1,0 +1,106 @@
+"""`dlcalc verify [NAME...] [--all] [--json]`: prove symbolic identities with SymPy.
+
+Each identity's ``prove`` function returns a Proof (SymPy proof guarded by a numeric spot check).
+Plain output is one line per identity, ``name  proven  method``; --json gives JSON Lines; a Rich
+progress bar is shown only when stdout is a terminal. Exit 1 if any identity fails, 2 for an
+unknown name. Every proof runs under a time limit so that one hard case cannot hang the run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Optional
+
+import typer
+
+from dlcalc import registry
+from dlcalc.catalogue._common import SymbolicTimeout, time_limit
+from dlcalc.errors import DlcalcError, ExitCode
+from dlcalc.registry import Formula
+from dlcalc.render.output import dumps, is_terminal
+
+TIME_LIMIT = 120  # seconds per identity
+
+
+def provable() -> list[Formula]:
+    return [f for f in registry.formulas() if f.prove is not None]
+
+
+def select(names: list[str], everything: bool) -> list[Formula]:
+    """The identities to prove, in the order given (or all, sorted by name)."""
+    if everything:
+        return sorted(provable(), key=lambda f: f.name)
+    if not names:
+        raise DlcalcError("name one or more identities, or give --all (see 'dlcalc list')")
+    chosen = []
+    for name in names:
+        formula = registry.get(name)
+        if formula is None:
+            raise DlcalcError(f"no formula named {name!r} (see 'dlcalc list')")
+        if formula.prove is None:
+            raise DlcalcError(f"{name} has no symbolic statement to verify; run 'dlcalc {name}' instead")
+        chosen.append(formula)
+    return chosen
+
+
+def run_proof(formula: Formula, limit: int = TIME_LIMIT) -> dict[str, Any]:
+    """Prove one identity; the record that --json prints (plus the detail)."""
+    start = time.perf_counter()
+    try:
+        with time_limit(limit):
+            proof = formula.prove()
+        proven, method, detail = bool(proof.proven), proof.method, proof.detail
+    except SymbolicTimeout:
+        proven, method, detail = False, "timeout", f"no proof within {limit} s"
+    return {
+        "name": formula.name,
+        "statement": formula.formula,
+        "proven": proven,
+        "method": method,
+        "seconds": round(time.perf_counter() - start, 3),
+        "detail": detail,
+    }
+
+
+def plain_line(record: dict[str, Any]) -> str:
+    if record["proven"]:
+        return f"{record['name']}  proven  {record['method']}"
+    return f"{record['name']}  failed  {record['method']}: {record['detail']}"
+
+
+def _prove_all(chosen: list[Formula], emit: Any) -> list[dict[str, Any]]:
+    if not is_terminal(sys.stdout):
+        return [emit(run_proof(f)) for f in chosen]
+    from rich.progress import Progress
+
+    records = []
+    with Progress(transient=True) as progress:
+        task = progress.add_task("proving", total=len(chosen))
+        for formula in chosen:
+            progress.update(task, description=f"proving {formula.name}")
+            records.append(emit(run_proof(formula)))
+            progress.advance(task)
+    return records
+
+
+def verify(names: list[str], everything: bool, json_mode: bool) -> ExitCode:
+    chosen = select(names, everything)
+
+    def emit(record: dict[str, Any]) -> dict[str, Any]:
+        typer.echo(dumps(record) if json_mode else plain_line(record))
+        return record
+
+    records = _prove_all(chosen, emit)
+    return ExitCode.OK if all(r["proven"] for r in records) else ExitCode.REFUTED
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("verify", rich_help_panel="The catalogue")
+    def verify_command(
+        names: Optional[list[str]] = typer.Argument(None, help="identities to prove (see dlcalc list)", show_default=False, metavar="NAME..."),
+        everything: bool = typer.Option(False, "--all", help="prove every registered identity"),
+        json_mode: bool = typer.Option(False, "--json", help="JSON Lines: name, statement, proven, method, seconds"),
+    ) -> None:
+        """Prove symbolic identities with SymPy, each guarded by a numeric spot check."""
+        raise typer.Exit(int(verify(list(names or []), everything, json_mode)))

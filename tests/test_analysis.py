@@ -1,0 +1,174 @@
+"""Analysis: GD rates against running GD, the best step against a grid search, Cauchy–Schwarz
+on random vectors, and the Taylor/log-trick identities (and a wrong remainder refuted)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import run_main
+from dlcalc.catalogue import analysis
+from dlcalc.catalogue._common import prove_matrix_equal
+from dlcalc.symbolic.proof import prove_equal
+
+
+def record(args):
+    run = run_main([*args, "--json"])
+    assert run.code in (0, 1), run.err
+    return json.loads(run.out)
+
+
+@given(st.floats(0.001, 0.999), st.floats(1e-12, 0.9))
+@settings(max_examples=200, deadline=None)
+def test_iterations_are_the_smallest_k_by_brute_force(rate, eps):
+    k = analysis.linear_rate_iterations(rate, eps)
+    assert rate**k <= eps
+    assert k == 0 or rate ** (k - 1) > eps
+
+
+def test_gd_rate_bound_holds_on_a_real_quadratic():
+    """GD with η = 1/L on f = ½ Σ λ_i x_i², λ in [μ, L]: f(x_k) ≤ (1 − μ/L)^k f(x_0) (E13)."""
+    mu, L = 1.0, 50.0
+    eigenvalues = np.linspace(mu, L, 20)
+    x = np.ones(20)
+    f0 = 0.5 * np.sum(eigenvalues * x**2)
+    result = record(["gd-rate", "--mu", "1", "--L", "50", "--eps", "1e-6"])["result"]
+    assert result["rate"] == pytest.approx(0.98) and result["kappa"] == 50.0
+    for k in range(1, result["iterations"] + 1):
+        x = x - eigenvalues * x / L
+        assert 0.5 * np.sum(eigenvalues * x**2) <= (1 - mu / L) ** k * f0 * (1 + 1e-12)
+    assert 0.5 * np.sum(eigenvalues * x**2) / f0 <= 1e-6
+
+
+def test_best_step_against_a_grid_search():
+    mu, L = 1.0, 50.0
+    etas = np.linspace(0.001, 2 / L, 200_001)
+    worst = np.maximum(np.abs(1 - etas * mu), np.abs(1 - etas * L))
+    result = record(["best-step", "--mu", "1", "--L", "50"])["result"]
+    assert result["step"] == pytest.approx(etas[worst.argmin()], abs=1e-6)
+    assert result["rate"] == pytest.approx(worst.min(), abs=1e-6)
+    assert result["rate"] < result["rate_at_1_over_L"]  # E34: 1/L is not optimal
+
+
+@given(st.lists(st.floats(-100, 100), min_size=1, max_size=6), st.integers(0, 1000))
+@settings(max_examples=100, deadline=None)
+def test_cauchy_schwarz_on_random_vectors(u, seed):
+    v = np.random.default_rng(seed).normal(size=len(u)) * 10
+    result = analysis.cauchy_schwarz(tuple(u), tuple(v.tolist()))
+    assert result.value["inner"] == pytest.approx(float(np.dot(u, v)), rel=1e-9, abs=1e-9)
+    assert abs(result.value["inner"]) <= result.value["bound"] * (1 + 1e-12) + 1e-12
+    assert result.exit_code == 0
+
+
+def test_sheets_expectation_form_fails_where_the_correct_one_holds():
+    result = record(["cauchy-schwarz-expectation", "--x", "1,-1", "--y", "1,-1"])
+    assert result["result"] == {"lhs": 1.0, "bound": 1.0} and result["sheet_bound"] == 0.0
+
+
+def test_lipschitz_constant_is_attained_and_never_exceeded():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 3))
+    constant = record(["lipschitz", "--matrix", json.dumps(a.tolist())])["result"]
+    ratios = [np.linalg.norm(a @ x) / np.linalg.norm(x) for x in rng.normal(size=(20_000, 3))]
+    assert max(ratios) <= constant * (1 + 1e-12)
+    assert max(ratios) >= 0.97 * constant
+
+
+def test_taylor_integral_remainder_and_the_lagrange_form_at_x0_refuted():
+    assert prove_equal(*analysis.taylor_statement("integral")).proven
+    assert not prove_equal(*analysis.taylor_statement("lagrange-at-x0")).proven
+
+
+def test_log_trick_and_a_wrong_version():
+    lhs, rhs = analysis.log_trick_statement()
+    assert prove_matrix_equal(lhs, rhs).proven
+    assert not prove_matrix_equal(lhs, 2 * rhs).proven
+
+
+def test_mu_above_L_is_rejected():
+    run = run_main(["gd-rate", "--mu", "3", "--L", "2"])
+    assert run.code == 2 and "cannot exceed" in run.err
+    assert math.isclose(record(["gd-rate", "--mu", "1", "--L", "10", "--k", "3"])["result"]["bound"], 0.9**3)
+
+
+# ---- expression-based commands ------------------------------------------------------------------
+
+
+def test_hessian_against_finite_differences_and_classification():
+    from dlcalc.numeric import finite_diff
+
+    record = json.loads(run_main(["hessian", "--f", "x**4 + x*y + exp(y)", "--vars", "x,y", "--at", "1,0.5", "--json"]).out)
+
+    def f(points):  # a batch of (2, 1) points -> (B, 1, 1) values
+        x, y = points[:, 0, 0], points[:, 1, 0]
+        return (x**4 + x * y + np.exp(y))[:, None, None]
+
+    assert np.allclose(record["hessian"], finite_diff.hessian(f, np.array([[1.0], [0.5]])), atol=1e-5)
+    assert record["result"] == "positive definite" and record["constant"] is False
+
+
+def test_hessian_of_a_saddle_is_indefinite_and_constant():
+    record = json.loads(run_main(["hessian", "--f", "x**2 - 3*y**2", "--vars", "x,y", "--at", "5,5", "--json"]).out)
+    assert record["result"] == "indefinite" and record["constant"] is True and record["hessian"] == [[2.0, 0.0], [0.0, -6.0]]
+
+
+def test_gd_command_matches_the_closed_form_on_a_quadratic():
+    # f = (x − 1)² + 5y²: x_k − 1 = (1 − 2η)^k (x0 − 1), y_k = (1 − 10η)^k y0
+    eta, k = 0.05, 30
+    result = json.loads(run_main(["gd", "--f", "(x - 1)**2 + 5*y**2", "--vars", "x,y", "--x0", "3,2", "--eta", str(eta), "--steps", str(k), "--json"]).out)["result"]
+    assert result == pytest.approx([1 + (1 - 2 * eta) ** k * 2, (1 - 10 * eta) ** k * 2], abs=1e-11)
+
+
+def test_gd_reports_divergence_above_two_over_L():
+    assert run_main(["gd", "--f", "x**2", "--vars", "x", "--x0", "1", "--eta", "1.5", "--steps", "2000"]).out.strip() == "diverged"
+
+
+def test_lagrange_points_satisfy_the_constraint_and_stationarity():
+    out = run_main(["lagrange", "--f", "x + 2*y", "--g", "x**2 + y**2", "--c", "5", "--vars", "x,y"]).out.strip()
+    points = [dict(item.split("=") for item in part.split()) for part in out.split("; ")]
+    assert len(points) == 2
+    for p in points:
+        x, y, g = (float(eval_simple(p[k])) for k in ("x", "y", "gamma"))
+        assert x * x + y * y == pytest.approx(5)
+        assert (1 - 2 * g * x, 2 - 2 * g * y) == pytest.approx((0, 0), abs=1e-12)
+
+
+def eval_simple(text):
+    """The points here are integers or simple fractions such as -1/2."""
+    from fractions import Fraction
+
+    return Fraction(text)
+
+
+def test_jensen_claim_for_convex_and_concave_functions():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.1, 5, size=6)
+    w = rng.dirichlet(np.ones(6))
+    args = ["--x", ",".join(map(repr, x.tolist())), "--weights", ",".join(map(repr, (w / w.sum()).tolist()))]
+    convex = run_main(["jensen", "--f", "exp(x)", *args, "--json"])
+    record = json.loads(convex.out)["result"]
+    assert convex.code == 0 and record["f_of_mean"] == pytest.approx(math.exp(float(w @ x)))
+    assert record["mean_of_f"] == pytest.approx(float(w @ np.exp(x)))
+    assert run_main(["jensen", "--f", "sqrt(x)", *args]).code == 1
+
+
+def test_first_order_gap_identity_and_a_wrong_factor():
+    assert prove_equal(*analysis.first_order_gap_statement()).proven
+    assert not prove_equal(*analysis.first_order_gap_statement(strong=True)).proven
+    assert prove_equal(*analysis.composition_second_derivative_statement()).proven
+
+
+def test_pl_check_against_a_direct_grid_evaluation():
+    """x² + 3 sin²x: PL with μ = 1/32 (catalogue ANA-SC⟹PL), not with μ = 1; not convex (f'' < 0 at π/2)."""
+    xs = np.linspace(-5, 5, 201)
+    gap = 0.5 * (2 * xs + 3 * np.sin(2 * xs)) ** 2 - (xs**2 + 3 * np.sin(xs) ** 2) / 32
+    assert gap.min() >= 0
+    assert run_main(["pl-check", "--f", "x**2 + 3*sin(x)**2", "--vars", "x", "--mu", "0.03125"]).code == 0
+    assert run_main(["pl-check", "--f", "x**2 + 3*sin(x)**2", "--vars", "x", "--mu", "1"]).code == 1
+    saddle = json.loads(run_main(["hessian", "--f", "x**2 + 3*sin(x)**2", "--vars", "x", "--at", str(math.pi / 2), "--json"]).out)
+    assert saddle["result"] == "negative definite" and saddle["hessian"][0][0] == pytest.approx(2 - 6)

@@ -1,0 +1,91 @@
+"""Losses and softmax: stability at large logits, gradients against finite differences, Huber's
+continuity, and the identities (the softmax Jacobian without −ssᵀ refuted)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import run_main
+from dlcalc.catalogue import losses
+from dlcalc.catalogue._common import prove_matrix_equal
+from dlcalc.symbolic.proof import prove_equal
+
+mpmath.mp.dps = 50
+
+logits = st.lists(st.floats(-50, 50), min_size=2, max_size=6)
+
+
+@given(logits)
+@settings(max_examples=100, deadline=None)
+def test_logsumexp_and_softmax_against_mpmath(z):
+    exact = mpmath.log(sum(mpmath.exp(mpmath.mpf(v)) for v in z))
+    assert losses.logsumexp(z) == pytest.approx(float(exact), rel=1e-13, abs=1e-13)
+    probs = losses.softmax(z)
+    assert probs == pytest.approx([float(mpmath.exp(mpmath.mpf(v) - exact)) for v in z], rel=1e-12, abs=1e-300)
+
+
+def test_softmax_survives_huge_logits():
+    assert run_main(["softmax", "--z", "1000,1001"]).out.strip() == ",".join(
+        repr(float(x)) for x in (1 / (1 + mpmath.e), mpmath.e / (1 + mpmath.e)))
+
+
+@given(logits, st.integers(0, 5))
+@settings(max_examples=60, deadline=None)
+def test_softmax_ce_gradient_against_finite_differences(z, index):
+    index = index % len(z)
+    result = losses.softmax_cross_entropy(tuple(z), (float(index),))
+    h = 1e-6
+    for i in range(len(z)):
+        up, down = list(z), list(z)
+        up[i] += h
+        down[i] -= h
+        slope = (losses.softmax_cross_entropy(tuple(up), (float(index),)).value
+                 - losses.softmax_cross_entropy(tuple(down), (float(index),)).value) / (2 * h)
+        assert result.extra["gradient"][i] == pytest.approx(slope, abs=1e-5)
+
+
+def test_bce_matches_the_definition_and_its_gradient():
+    for z, y in [(2.0, 1.0), (-3.0, 0.0), (0.5, 0.3), (40.0, 0.0)]:
+        s = 1 / (1 + math.exp(-z))
+        record = json.loads(run_main(["bce", "--logit", str(z), "--y", str(y), "--json"]).out)
+        definition = -y * math.log(s) - (1 - y) * math.log1p(-s) if s < 1 else float(40.0)
+        assert record["result"] == pytest.approx(definition, rel=1e-9)
+        assert record["gradient"] == pytest.approx(s - y, abs=1e-15)
+
+
+def test_huber_is_continuous_at_delta_and_other_losses():
+    delta = 1.5
+    below = losses.regression_loss((delta - 1e-9,), (0.0,), "huber", delta)
+    above = losses.regression_loss((delta + 1e-9,), (0.0,), "huber", delta)
+    assert below == pytest.approx(above, abs=1e-8) and below == pytest.approx(0.5 * delta**2)
+    pred, target = np.array([1.0, -2.0, 0.5]), np.array([0.0, 1.0, 0.5])
+    assert losses.regression_loss(tuple(pred), tuple(target), "mse", 1.0) == pytest.approx(np.mean((pred - target) ** 2))
+    assert losses.regression_loss(tuple(pred), tuple(target), "mae", 1.0) == pytest.approx(np.mean(np.abs(pred - target)))
+
+
+def test_label_smoothing_sums_to_one():
+    values = json.loads(run_main(["label-smoothing", "--classes", "10", "--index", "3", "--eps", "0.1", "--json"]).out)["result"]
+    assert math.fsum(values) == pytest.approx(1.0) and values[3] == pytest.approx(0.91)
+
+
+def test_identities_and_their_wrong_versions():
+    assert prove_matrix_equal(*losses.softmax_jacobian_statement()).proven
+    assert not prove_matrix_equal(*losses.softmax_jacobian_statement(sheet_like=True)).proven
+    assert prove_matrix_equal(*losses.softmax_ce_gradient_statement()).proven
+    lhs, rhs = losses.softmax_ce_gradient_statement()
+    assert not prove_matrix_equal(lhs, -rhs).proven
+    assert prove_matrix_equal(*losses.softmax_shift_statement()).proven
+    assert prove_equal(*losses.bce_gradient_statement()).proven
+    assert prove_equal(*losses.softplus_derivative_statement()).proven
+    lhs, rhs = losses.logsumexp_shift_statement()
+    assert prove_equal(lhs, rhs).proven
+    import sympy
+
+    assert not prove_equal(lhs, rhs - sympy.Symbol("m", real=True)).proven  # forgetting to add m back

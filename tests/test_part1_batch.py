@@ -1,0 +1,46 @@
+"""Every example of the part-1 catalogue modules also runs through batch mode (one JSON Lines row)
+and prints the same line as the single call."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from conftest import run_main
+from dlcalc import registry
+
+MODULES = ("probability", "analysis", "linalg", "matrix_calculus", "information", "activations", "optim", "losses",
+           "linear_models", "regularisation")
+
+
+def part1_commands():
+    import importlib
+    import inspect
+
+    names = set()
+    for module in MODULES:
+        source = inspect.getsource(importlib.import_module(f"dlcalc.catalogue.{module}"))
+        names |= {f.name for f in registry.formulas() if f.is_command and f'name="{f.name}"' in source}
+    return sorted(names)
+
+
+CASES = [(name, e) for name in part1_commands() for e in registry.get(name).examples]
+
+
+def as_row(formula, args):
+    """'--p 0.5,0.5 --base 2 --log' -> {"p": "0.5,0.5", "base": "2", "log": true}."""
+    tokens, row = shlex.split(args), {}
+    while tokens:
+        param = formula.lookup_option(tokens.pop(0))
+        row[param.name] = True if param.kind.is_flag else tokens.pop(0)
+    return row
+
+
+@pytest.mark.parametrize("name, example", CASES, ids=[f"{n}: {e.args}" for n, e in CASES])
+def test_example_through_batch_mode(name, example, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(as_row(registry.get(name), example.args)) + "\n")
+    run = run_main([name, "--batch", str(path)])
+    assert run.out.rstrip("\n") == example.output, run.err

@@ -1,0 +1,224 @@
+"""Probability: each command against an independent method (exact fractions, NumPy's own
+estimators, Monte Carlo, textbook moments), and each identity refuted when altered."""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import run_main
+from dlcalc.catalogue import probability as prob
+from dlcalc.symbolic.proof import prove_equal
+
+
+def value(args):
+    run = run_main([*args, "--json"])
+    assert run.code in (0, 1), run.err
+    return json.loads(run.out)
+
+
+def test_bayes_against_exact_fractions():
+    prior, lik = [Fraction(1, 100), Fraction(99, 100)], [Fraction(9, 10), Fraction(1, 20)]
+    evidence = sum(a * b for a, b in zip(prior, lik))
+    exact = [a * b / evidence for a, b in zip(prior, lik)]
+    assert exact[0] == Fraction(2, 13)
+    result = value(["bayes", "--prior", "0.01,0.99", "--lik", "0.9,0.05"])["result"]
+    assert result == pytest.approx([float(x) for x in exact], rel=1e-15)
+
+
+def test_marginal_and_joint_are_inverse_operations():
+    joint = np.array([[0.1, 0.2, 0.05], [0.3, 0.25, 0.1]])
+    px = value(["marginal", "--joint", json.dumps(joint.tolist())])["result"]
+    cond = joint / joint.sum(axis=1, keepdims=True)
+    rebuilt = value(["joint", "--cond", json.dumps(cond.tolist()), "--marg", ",".join(map(str, px))])["result"]
+    assert np.allclose(rebuilt, joint, atol=1e-12)
+    assert value(["marginal", "--joint", json.dumps(joint.tolist()), "--of", "y"])["result"] == pytest.approx(joint.sum(axis=0).tolist())
+
+
+def test_independence_claim_and_the_uncorrelated_counterexample():
+    px, py = np.array([0.2, 0.8]), np.array([0.3, 0.3, 0.4])
+    independent = run_main(["check-indep", "--joint", json.dumps(np.outer(px, py).tolist())])
+    assert (independent.code, independent.out.strip()) == (0, "independent")
+    # X uniform-ish on {-1, 0, 1}, Y = X^2: E[XY] = E[X^3] = 0 = E[X]E[Y], yet dependent.
+    record = value(["check-indep", "--joint", "[[0,0.25],[0.5,0],[0,0.25]]", "--x-values", "-1,0,1", "--y-values", "0,1"])
+    assert record["result"] is False and record["cov"] == 0.0
+    assert run_main(["check-indep", "--joint", "[[0,0.25],[0.5,0],[0,0.25]]"]).code == 1
+
+
+def test_moments_against_the_definition():
+    values, probs = [1.0, 2.0, 7.0], [0.2, 0.5, 0.3]
+    mean = sum(v * p for v, p in zip(values, probs))
+    var = sum((v - mean) ** 2 * p for v, p in zip(values, probs))
+    result = value(["moments", "--values", "1,2,7", "--probs", "0.2,0.5,0.3"])["result"]
+    assert result == {"mean": pytest.approx(mean), "var": pytest.approx(var)}
+
+
+def test_var_lin_against_simulation():
+    cov = np.array([[2.0, 0.6, 0.0], [0.6, 1.0, -0.3], [0.0, -0.3, 0.5]])
+    a = np.array([1.0, -2.0, 3.0])
+    rng = np.random.default_rng(2)
+    samples = rng.multivariate_normal(np.zeros(3), cov, size=300_000)
+    simulated = float(np.var(samples @ a))
+    computed = value(["var-lin", "--a", "1,-2,3", "--cov", json.dumps(cov.tolist())])["result"]
+    assert computed == pytest.approx(a @ cov @ a, rel=1e-12)
+    assert computed == pytest.approx(simulated, rel=0.02)
+
+
+def test_var_affine_against_numpy_cov_of_transformed_samples():
+    A = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]])
+    cov = np.array([[1.0, 0.3], [0.3, 2.0]])
+    rng = np.random.default_rng(3)
+    x = rng.multivariate_normal([0, 0], cov, size=200_000)
+    computed = np.array(value(["var-affine", "--A", json.dumps(A.tolist()), "--cov", json.dumps(cov.tolist())])["result"])
+    assert np.allclose(computed, np.cov((x @ A.T).T), rtol=0.03, atol=0.03)
+
+
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_sample_cov_matches_numpy(ddof):
+    rng = np.random.default_rng(4)
+    samples = rng.normal(size=(7, 3))
+    result = value(["sample-cov", "--samples", json.dumps(samples.tolist()), "--ddof", str(ddof)])
+    assert np.allclose(result["result"], np.cov(samples.T, ddof=ddof), atol=1e-11)
+    assert np.allclose(result["mean"], samples.mean(axis=0), atol=1e-11)
+
+
+def test_mle_cov_is_biased_by_n_minus_1_over_n():
+    """E06: the average of the MLE over many samples of size n is (n−1)/n σ²."""
+    rng = np.random.default_rng(5)
+    n = 5
+    estimates = [prob.sample_cov(tuple((float(v),) for v in rng.normal(size=n)), 0).value[0][0] for _ in range(4000)]
+    assert np.mean(estimates) == pytest.approx((n - 1) / n, abs=0.03)
+
+
+def test_mvn_pdf_against_a_direct_formula():
+    mu, cov, x = np.array([1.0, -1.0, 0.5]), np.array([[2.0, 0.3, 0.1], [0.3, 1.0, 0.2], [0.1, 0.2, 0.7]]), np.array([0.0, 0.2, 1.0])
+    diff = x - mu
+    direct = math.exp(-0.5 * diff @ np.linalg.inv(cov) @ diff) / math.sqrt((2 * math.pi) ** 3 * np.linalg.det(cov))
+    args = ["--x", "0,0.2,1", "--mu", "1,-1,0.5", "--cov", json.dumps(cov.tolist())]
+    assert value(["mvn-pdf", *args])["result"] == pytest.approx(direct, rel=1e-12)
+    assert value(["mvn-pdf", *args, "--log"])["result"] == pytest.approx(math.log(direct), rel=1e-12)
+
+
+def test_gauss_cond_against_regression_on_samples():
+    """Conditional mean = the best linear predictor; conditional cov = the residual covariance."""
+    cov = np.array([[2.0, 0.8, 0.3], [0.8, 1.5, -0.4], [0.3, -0.4, 1.0]])
+    mu = np.array([1.0, 0.0, -1.0])
+    rng = np.random.default_rng(6)
+    s = rng.multivariate_normal(mu, cov, size=400_000)
+    observed, rest = s[:, [0, 2]], s[:, [1]]
+    design = np.column_stack([np.ones(len(s)), observed])
+    coef, *_ = np.linalg.lstsq(design, rest, rcond=None)
+    z = np.array([2.0, 0.5])
+    predicted = coef[0] + z @ coef[1:]
+    residual_var = np.var(rest - design @ coef)
+    record = value(["gauss-cond", "--mu", "1,0,-1", "--cov", json.dumps(cov.tolist()), "--given", "0,2", "--z", "2,0.5"])
+    assert record["result"]["mean"][0] == pytest.approx(predicted[0], abs=0.02)
+    assert record["result"]["cov"][0][0] == pytest.approx(residual_var, rel=0.02)
+    assert record["precision_check"] < 1e-12
+
+
+def test_gauss_cond_rejects_a_non_covariance_and_bad_indices():
+    assert "not positive semidefinite" in run_main(["gauss-cond", "--mu", "0,0", "--cov", "[[1,2],[2,1]]", "--given", "0", "--z", "1"]).err
+    assert run_main(["gauss-cond", "--mu", "0,0", "--cov", "[[1,0],[0,1]]", "--given", "5", "--z", "1"]).code == 2
+
+
+def test_chebyshev_bound_holds_by_simulation():
+    rng = np.random.default_rng(7)
+    x = rng.exponential(scale=2.0, size=200_000)  # mean 2, variance 4
+    for eps in (2.5, 4.0, 6.0):
+        frequency = float(np.mean(np.abs(x - 2.0) >= eps))
+        assert frequency <= value(["chebyshev", "--var", "4", "--eps", str(eps)])["result"]
+    assert value(["chebyshev", "--std", "2", "--eps", "4"])["result"] == 0.25
+
+
+# ---- MGF -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--dist", "bernoulli", "--p", "0.3", "--moment", "2"], 0.3),  # E[X^2] = p
+    (["--dist", "binomial", "--n", "10", "--p", "0.3", "--moment", "2"], 10 * 0.3 * 0.7 + 9.0),  # np(1−p) + (np)^2
+    (["--dist", "normal", "--mean", "2", "--var", "3", "--moment", "3"], 2**3 + 3 * 2 * 3),  # μ³ + 3μσ²
+    (["--dist", "gamma", "--shape", "2.5", "--scale", "2", "--moment", "2"], 2.5 * 3.5 * 4),  # α(α+1)β²
+    (["--dist", "gamma", "--shape", "2.5", "--rate", "0.5", "--moment", "2"], 2.5 * 3.5 * 4),  # same with rate 1/β
+    (["--dist", "poisson", "--lambda", "2", "--moment", "3"], 2 + 3 * 4 + 8),  # λ + 3λ² + λ³
+])
+def test_mgf_moments_against_textbook_formulas(args, expected):
+    assert value(["mgf", *args])["result"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_mgf_values_by_monte_carlo():
+    rng = np.random.default_rng(8)
+    cases = [
+        (["--dist", "gamma", "--shape", "3", "--scale", "0.5", "--t", "0.4"], rng.gamma(3, 0.5, 500_000)),
+        (["--dist", "gamma", "--shape", "3", "--rate", "2", "--t", "0.4"], rng.gamma(3, 0.5, 500_000)),
+        (["--dist", "normal", "--mean", "1", "--std", "0.5", "--t", "0.7"], rng.normal(1, 0.5, 500_000)),
+        (["--dist", "poisson", "--lambda", "1.5", "--t", "0.3"], rng.poisson(1.5, 500_000)),
+        (["--dist", "binomial", "--n", "5", "--p", "0.4", "--t", "0.2"], rng.binomial(5, 0.4, 500_000)),
+    ]
+    for args, draws in cases:
+        t = float(args[-1])
+        assert value(["mgf", *args])["result"] == pytest.approx(float(np.mean(np.exp(t * draws))), rel=0.01)
+
+
+def test_mgf_rejects_the_wrong_parameters_and_t_outside_the_domain():
+    assert "does not apply" in run_main(["mgf", "--dist", "poisson", "--lambda", "1", "--p", "0.5"]).err
+    assert "exactly one of --std and --var" in run_main(["mgf", "--dist", "normal", "--mean", "0"]).err
+    assert "exists only for t < 1/scale" in run_main(["mgf", "--dist", "gamma", "--shape", "2", "--scale", "2", "--t", "0.5"]).err
+
+
+def test_gamma_mgf_identity_and_the_sheets_version_refuted():
+    assert prove_equal(*prob.mgf_gamma_statement("scale")).proven
+    assert prove_equal(*prob.mgf_gamma_statement("rate")).proven
+    assert not prove_equal(*prob.mgf_gamma_statement("sheet")).proven  # E05: M(0) = α^−α
+
+
+def test_normal_mgf_needs_the_variance_not_the_std():
+    from dlcalc.catalogue._common import small_sampler
+
+    assert prove_equal(*prob.mgf_normal_statement(), sampler=small_sampler).proven
+    assert not prove_equal(*prob.mgf_normal_statement(variance_form=False), sampler=small_sampler).proven
+
+
+def test_scaled_density_needs_the_absolute_value():
+    assert prove_equal(*prob.scaled_density_statement(-1)).proven
+    assert prove_equal(*prob.scaled_density_statement(+1)).proven
+    assert not prove_equal(*prob.scaled_density_statement(-1, sheet=True)).proven  # E03
+
+
+def test_variance_identities_refuted_when_altered():
+    lhs, rhs = prob.variance_statement()
+    assert prove_equal(lhs, rhs).proven and not prove_equal(lhs, rhs + 1).proven
+    lhs, rhs = prob.affine_variance_statement()
+    import sympy
+
+    a = sympy.Symbol("a", real=True)
+    assert not prove_equal(lhs, rhs / a).proven  # Var[aX + b] is a²Var, not aVar
+
+
+@given(st.lists(st.floats(-5, 5), min_size=2, max_size=6), st.integers(0, 10))
+@settings(max_examples=40, deadline=None)
+def test_moments_second_form_agrees(values, seed):
+    probs = np.random.default_rng(seed).dirichlet(np.ones(len(values)))
+    probs = tuple(float(p) for p in probs / probs.sum())
+    result = prob.moments(tuple(values), probs)
+    assert result.value["var"] == pytest.approx(result.extra["second_moment"] - result.value["mean"] ** 2, abs=1e-9)
+
+
+def test_conditional_independence_on_constructed_tables():
+    rng = np.random.default_rng(9)
+    pz = rng.dirichlet(np.ones(3))
+    px_z, py_z = rng.dirichlet(np.ones(2), size=3), rng.dirichlet(np.ones(4), size=3)
+    table = np.einsum("z,zx,zy->xyz", pz, px_z, py_z)  # X ⊥ Y ∣ Z by construction
+    assert run_main(["check-condindep", "--joint3", json.dumps(table.tolist())]).code == 0
+    delta = 0.5 * table[:, :, 1].min()  # move mass within z = 1, keeping every entry ≥ 0
+    table[0, 0, 1] += delta
+    table[1, 0, 1] -= delta
+    table[0, 1, 1] -= delta
+    table[1, 1, 1] += delta
+    assert run_main(["check-condindep", "--joint3", json.dumps(table.tolist())]).code == 1
