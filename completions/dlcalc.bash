@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions check-deriv same-padding receptive-field pool-out conv-out convtranspose-out conv-params fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bptt rnn-forward rnn-grad-regime gru-step lstm-step lru attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix model-params perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test ntk ntk-dynamics langevin langevin-step posterior-predictive nngp pac-bayes tensor-chain tensor-contract elbo reparam vae-kl fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-value ddpm-schedule bits-per-dim sampling-probs seq-logprob --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf moments mvn-pdf sample-cov var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz pl-check cholesky frobenius gram is-group psd trace subgradient cross-entropy entropy jsd kl activation activation-grad bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce init init-signal normalise adam best-step gd gradient-flow minibatch-variance momentum muon-orth optimise-quadratic polyak-average rmsprop robbins-monro svd same-padding receptive-field pool-out conv-out convtranspose-out conv-params fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bptt rnn-forward rnn-grad-regime gru-step lstm-step lru adagrad adamw clip-grad lr-schedule attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix model-params perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test ntk ntk-dynamics langevin langevin-step posterior-predictive nngp pac-bayes tensor-chain tensor-contract elbo reparam vae-kl fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-value ddpm-schedule bits-per-dim sampling-probs seq-logprob --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -39,6 +39,490 @@ _dlcalc() {
         --timeout) return;;
       esac
       COMPREPLY=($(compgen -W '--wrt --expect --shape --assume --layout --hessian --json --latex --timeout --help' -- "$cur"));;
+    verify)
+      case "$prev" in
+
+      esac
+      COMPREPLY=($(compgen -W '--all --json --help' -- "$cur"));;
+    bayes)
+      case "$prev" in
+        --prior) return;;
+        --lik) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--prior --lik --json --batch --help' -- "$cur"));;
+    chebyshev)
+      case "$prev" in
+        --var) return;;
+        --std) return;;
+        --eps) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--var --std --eps --json --batch --help' -- "$cur"));;
+    check-condindep)
+      case "$prev" in
+        --joint3) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--joint3 --json --batch --help' -- "$cur"));;
+    check-indep)
+      case "$prev" in
+        --joint) return;;
+        --x-values) return;;
+        --y-values) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--joint --x-values --y-values --json --batch --help' -- "$cur"));;
+    gauss-cond)
+      case "$prev" in
+        --mu) return;;
+        --cov) return;;
+        --given) return;;
+        --z) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--mu --cov --given --z --json --batch --help' -- "$cur"));;
+    joint)
+      case "$prev" in
+        --cond) return;;
+        --marg) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--cond --marg --json --batch --help' -- "$cur"));;
+    marginal)
+      case "$prev" in
+        --joint) return;;
+        --of) COMPREPLY=($(compgen -W 'x y' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--joint --of --json --batch --help' -- "$cur"));;
+    mgf)
+      case "$prev" in
+        --dist) COMPREPLY=($(compgen -W 'bernoulli normal binomial gamma poisson' -- "$cur")); return;;
+        --p) return;;
+        --mean) return;;
+        --std) return;;
+        --var) return;;
+        --n) return;;
+        --shape) return;;
+        --scale) return;;
+        --rate) return;;
+        --lambda) return;;
+        --t) return;;
+        --moment) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--dist --p --mean --std --var --n --shape --scale --rate --lambda --t --moment --json --batch --help' -- "$cur"));;
+    moments)
+      case "$prev" in
+        --values) return;;
+        --probs) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--values --probs --json --batch --help' -- "$cur"));;
+    mvn-pdf)
+      case "$prev" in
+        --x) return;;
+        --mu) return;;
+        --cov) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --mu --cov --log --json --batch --help' -- "$cur"));;
+    sample-cov)
+      case "$prev" in
+        --samples) return;;
+        --ddof) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--samples --ddof --json --batch --help' -- "$cur"));;
+    var-affine)
+      case "$prev" in
+        --A) return;;
+        --cov) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--A --cov --json --batch --help' -- "$cur"));;
+    var-lin)
+      case "$prev" in
+        --a) return;;
+        --cov) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--a --cov --json --batch --help' -- "$cur"));;
+    cauchy-schwarz)
+      case "$prev" in
+        --u) return;;
+        --v) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--u --v --json --batch --help' -- "$cur"));;
+    cauchy-schwarz-expectation)
+      case "$prev" in
+        --x) return;;
+        --y) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --y --json --batch --help' -- "$cur"));;
+    cond)
+      case "$prev" in
+        --matrix|--A) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    gd-rate)
+      case "$prev" in
+        --mu) return;;
+        --L) return;;
+        --eps) return;;
+        --k) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--mu --L --eps --k --json --batch --help' -- "$cur"));;
+    hessian)
+      case "$prev" in
+        --f) return;;
+        --vars) return;;
+        --at) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--f --vars --at --json --batch --help' -- "$cur"));;
+    jensen)
+      case "$prev" in
+        --f) return;;
+        --x) return;;
+        --weights) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--f --x --weights --json --batch --help' -- "$cur"));;
+    lagrange)
+      case "$prev" in
+        --f) return;;
+        --g) return;;
+        --c) return;;
+        --vars) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--f --g --c --vars --json --batch --help' -- "$cur"));;
+    lipschitz)
+      case "$prev" in
+        --matrix|--A) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    pl-check)
+      case "$prev" in
+        --f) return;;
+        --vars) return;;
+        --mu) return;;
+        --fstar) return;;
+        --low) return;;
+        --high) return;;
+        --points) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--f --vars --mu --fstar --low --high --points --json --batch --help' -- "$cur"));;
+    cholesky)
+      case "$prev" in
+        --matrix|--A) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    frobenius)
+      case "$prev" in
+        --matrix|--A) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    gram)
+      case "$prev" in
+        --points) return;;
+        --kernel) COMPREPLY=($(compgen -W 'rbf linear poly' -- "$cur")); return;;
+        --gamma) return;;
+        --degree) return;;
+        --coef0) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--points --kernel --gamma --degree --coef0 --json --batch --help' -- "$cur"));;
+    is-group)
+      case "$prev" in
+        --table) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--table --json --batch --help' -- "$cur"));;
+    psd)
+      case "$prev" in
+        --matrix|--A) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    trace)
+      case "$prev" in
+        --matrix|--A) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    subgradient)
+      case "$prev" in
+        --fn) COMPREPLY=($(compgen -W 'abs relu hinge' -- "$cur")); return;;
+        --x) return;;
+        --g) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--fn --x --g --json --batch --help' -- "$cur"));;
+    cross-entropy)
+      case "$prev" in
+        --p) return;;
+        --q) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2 10' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--p --q --base --json --batch --help' -- "$cur"));;
+    entropy)
+      case "$prev" in
+        --p) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2 10' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--p --base --json --batch --help' -- "$cur"));;
+    jsd)
+      case "$prev" in
+        --p) return;;
+        --q) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2 10' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--p --q --base --json --batch --help' -- "$cur"));;
+    kl)
+      case "$prev" in
+        --p) return;;
+        --q) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2 10' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--p --q --base --json --batch --help' -- "$cur"));;
+    activation)
+      case "$prev" in
+        --fn|--function) COMPREPLY=($(compgen -W 'relu leaky-relu sigmoid tanh softplus gelu silu elu' -- "$cur")); return;;
+        --x) return;;
+        --alpha) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--fn --function --x --alpha --json --batch --help' -- "$cur"));;
+    activation-grad)
+      case "$prev" in
+        --fn|--function) COMPREPLY=($(compgen -W 'relu leaky-relu sigmoid tanh softplus gelu silu elu' -- "$cur")); return;;
+        --x) return;;
+        --alpha) return;;
+        --at-kink) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--fn --function --x --alpha --at-kink --json --batch --help' -- "$cur"));;
+    bce)
+      case "$prev" in
+        --logit|--z) return;;
+        --y) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--logit --z --y --json --batch --help' -- "$cur"));;
+    least-squares)
+      case "$prev" in
+        --X) return;;
+        --y) return;;
+        --ridge) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--X --y --ridge --json --batch --help' -- "$cur"));;
+    perceptron)
+      case "$prev" in
+        --X) return;;
+        --y) return;;
+        --epochs) return;;
+        --eta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--X --y --epochs --eta --json --batch --help' -- "$cur"));;
+    perceptron-bound)
+      case "$prev" in
+        --R) return;;
+        --gamma) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--R --gamma --json --batch --help' -- "$cur"));;
+    mlp-params)
+      case "$prev" in
+        --sizes) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--sizes --no-bias --json --batch --help' -- "$cur"));;
+    label-smoothing)
+      case "$prev" in
+        --classes) return;;
+        --index) return;;
+        --eps) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--classes --index --eps --json --batch --help' -- "$cur"));;
+    logsumexp)
+      case "$prev" in
+        --z) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--z --json --batch --help' -- "$cur"));;
+    regression-loss)
+      case "$prev" in
+        --pred) return;;
+        --target) return;;
+        --kind) COMPREPLY=($(compgen -W 'mse mae huber' -- "$cur")); return;;
+        --delta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--pred --target --kind --delta --json --batch --help' -- "$cur"));;
+    softmax)
+      case "$prev" in
+        --z) return;;
+        --temperature|--T) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--z --temperature --T --json --batch --help' -- "$cur"));;
+    softmax-ce)
+      case "$prev" in
+        --z) return;;
+        --y) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--z --y --json --batch --help' -- "$cur"));;
+    init)
+      case "$prev" in
+        --scheme) COMPREPLY=($(compgen -W 'he xavier lecun' -- "$cur")); return;;
+        --fan-in) return;;
+        --fan-out) return;;
+        --dist) COMPREPLY=($(compgen -W 'normal uniform' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--scheme --fan-in --fan-out --dist --json --batch --help' -- "$cur"));;
+    init-signal)
+      case "$prev" in
+        --scheme) COMPREPLY=($(compgen -W 'he xavier lecun' -- "$cur")); return;;
+        --width) return;;
+        --layers) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--scheme --width --layers --json --batch --help' -- "$cur"));;
+    normalise)
+      case "$prev" in
+        --x) return;;
+        --kind) COMPREPLY=($(compgen -W 'batch layer rms' -- "$cur")); return;;
+        --eps) return;;
+        --gamma) return;;
+        --beta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --kind --eps --gamma --beta --json --batch --help' -- "$cur"));;
+    adam)
+      case "$prev" in
+        --grads) return;;
+        --theta0) return;;
+        --alpha|--lr) return;;
+        --beta1) return;;
+        --beta2) return;;
+        --eps) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--grads --theta0 --alpha --lr --beta1 --beta2 --eps --no-bias-correction --json --batch --help' -- "$cur"));;
+    best-step)
+      case "$prev" in
+        --mu) return;;
+        --L) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--mu --L --json --batch --help' -- "$cur"));;
+    gd)
+      case "$prev" in
+        --f) return;;
+        --vars) return;;
+        --x0) return;;
+        --eta) return;;
+        --steps) return;;
+        --every) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--f --vars --x0 --eta --steps --every --json --batch --help' -- "$cur"));;
+    gradient-flow)
+      case "$prev" in
+        --H) return;;
+        --x0) return;;
+        --T) return;;
+        --eta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--H --x0 --T --eta --json --batch --help' -- "$cur"));;
+    minibatch-variance)
+      case "$prev" in
+        --var) return;;
+        --batch-size|--B) return;;
+        --population) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--var --batch-size --B --population --json --batch --help' -- "$cur"));;
+    momentum)
+      case "$prev" in
+        --grads) return;;
+        --theta0) return;;
+        --eta) return;;
+        --beta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--grads --theta0 --eta --beta --json --batch --help' -- "$cur"));;
+    muon-orth)
+      case "$prev" in
+        --matrix|--M) return;;
+        --method) COMPREPLY=($(compgen -W 'svd newton-schulz' -- "$cur")); return;;
+        --ns-steps) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--matrix --M --method --ns-steps --json --batch --help' -- "$cur"));;
+    optimise-quadratic)
+      case "$prev" in
+        --H) return;;
+        --x0) return;;
+        --method) COMPREPLY=($(compgen -W 'gd momentum nesterov adam' -- "$cur")); return;;
+        --eta) return;;
+        --beta) return;;
+        --steps) return;;
+        --every) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--H --x0 --method --eta --beta --steps --every --json --batch --help' -- "$cur"));;
+    polyak-average)
+      case "$prev" in
+        --thetas) return;;
+        --mode) COMPREPLY=($(compgen -W 'mean ema' -- "$cur")); return;;
+        --beta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--thetas --mode --beta --json --batch --help' -- "$cur"));;
+    rmsprop)
+      case "$prev" in
+        --grads) return;;
+        --theta0) return;;
+        --alpha) return;;
+        --beta) return;;
+        --eps) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--grads --theta0 --alpha --beta --eps --json --batch --help' -- "$cur"));;
+    robbins-monro)
+      case "$prev" in
+        --alpha) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--alpha --json --batch --help' -- "$cur"));;
+    svd)
+      case "$prev" in
+        --matrix|--A) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
     same-padding)
       case "$prev" in
         --K|--kernel) return;;
@@ -205,6 +689,46 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--A --B --x --json --batch --help' -- "$cur"));;
+    adagrad)
+      case "$prev" in
+        --grads) return;;
+        --theta0) return;;
+        --alpha) return;;
+        --eps) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--grads --theta0 --alpha --eps --json --batch --help' -- "$cur"));;
+    adamw)
+      case "$prev" in
+        --grads) return;;
+        --theta0) return;;
+        --alpha|--lr) return;;
+        --beta1) return;;
+        --beta2) return;;
+        --eps) return;;
+        --weight-decay) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--grads --theta0 --alpha --lr --beta1 --beta2 --eps --weight-decay --json --batch --help' -- "$cur"));;
+    clip-grad)
+      case "$prev" in
+        --grad) return;;
+        --max-norm) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--grad --max-norm --json --batch --help' -- "$cur"));;
+    lr-schedule)
+      case "$prev" in
+        --kind) COMPREPLY=($(compgen -W 'cosine linear constant' -- "$cur")); return;;
+        --peak) return;;
+        --floor) return;;
+        --total) return;;
+        --warmup) return;;
+        --at) return;;
+        --every) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--kind --peak --floor --total --warmup --at --every --json --batch --help' -- "$cur"));;
     attention)
       case "$prev" in
         --Q) return;;

@@ -8,6 +8,67 @@ _dlcalc() {
     'errata:List the sheet'\''s errata that dlcalc implements correctly, with a command that shows each'
     'completions:Print the completion script for a shell (see the README for where to put it)'
     'check-deriv:Compute a matrix derivative and check it, or check a claimed derivative'
+    'verify:Prove symbolic identities with SymPy, each guarded by a numeric spot check'
+    'bayes:Posterior P(Y_i ∣ X) from a prior and likelihoods (Bayes'\'' rule)'
+    'chebyshev:Chebyshev'\''s bound on P(|X − μ| ≥ ε)'
+    'check-condindep:Decide X ⊥ Y ∣ Z from a 3-D joint table (exit 1 if not)'
+    'check-indep:Decide whether X and Y are independent from their joint table (exit 1 if dependent)'
+    'gauss-cond:Conditional mean and covariance of a Gaussian given some coordinates (Schur complement)'
+    'joint:Joint table from a conditional table and a marginal (product rule)'
+    'marginal:Marginal distribution from a joint table (sum rule)'
+    'mgf:Moment generating function of a named distribution, at t, and moments from it'
+    'moments:Mean and variance of a discrete random variable'
+    'mvn-pdf:Density (or log-density) of a multivariate normal N(μ, Σ) at x'
+    'sample-cov:Sample mean and covariance of rows of samples (MLE with --ddof 0, unbiased with 1)'
+    'var-affine:Covariance of AX + b from the covariance of X'
+    'var-lin:Variance of a linear combination Σ a_i X_i from the covariance matrix'
+    'cauchy-schwarz:Both sides of the Cauchy–Schwarz inequality |⟨u,v⟩| ≤ ‖u‖‖v‖'
+    'cauchy-schwarz-expectation:E[XY]² ≤ E[X²]E[Y²] on paired samples (equally likely), with the sheet'\''s wrong bound'
+    'cond:Condition number κ₂ = σ_max/σ_min of a square matrix (∞ if singular)'
+    'gd-rate:Linear rate of gradient descent (step 1/L) on μ-strongly convex or μ-PL, L-smooth f'
+    'hessian:Hessian of f at a point and its definiteness (second-order convexity test; μ = λ_min)'
+    'jensen:Both sides of Jensen'\''s inequality f(Σλ_i x_i) ≤ Σλ_i f(x_i) (exit 1 if violated)'
+    'lagrange:Stationary points of f subject to g = c by Lagrange multipliers (solved by SymPy)'
+    'lipschitz:Lipschitz constant (Euclidean) of a linear map x ↦ Ax\: the largest singular value'
+    'pl-check:Check the Polyak–Łojasiewicz inequality ½‖∇f‖² ≥ μ(f − f*) on a grid (exit 1 with a witness)'
+    'cholesky:Cholesky factor L (A = LLᵀ) of a positive definite matrix'
+    'frobenius:Frobenius norm of a matrix, by entries, by Tr(AᵀA) and by singular values'
+    'gram:Gram matrix K_ij = k(x_i, x_j) of a kernel on points, and its definiteness'
+    'is-group:Decide whether a Cayley table defines a group (closure, associativity, identity, inverses)'
+    'psd:Definiteness of a symmetric matrix (eigenvalues, cross-checked by Sylvester'\''s criterion)'
+    'trace:Trace of a square matrix (sum of the diagonal = sum of the eigenvalues)'
+    'subgradient:Decide whether g is a subgradient of abs, relu or hinge (max(0, 1 − x)) at x'
+    'cross-entropy:Cross-entropy H(p,q) of two discrete distributions, with its H(p) + KL split'
+    'entropy:Shannon entropy of a discrete distribution'
+    'jsd:Jensen–Shannon divergence of two discrete distributions (at most ln 2)'
+    'kl:Kullback–Leibler divergence KL(p‖q) of two discrete distributions'
+    'activation:Value of an activation\: relu, leaky-relu, sigmoid, tanh, softplus, gelu, silu, elu'
+    'activation-grad:Derivative of an activation at x (the kink of ReLU-like functions follows --at-kink)'
+    'bce:Binary cross-entropy of a logit (logistic regression) and its gradient σ(z) − y'
+    'least-squares:Least-squares (or ridge) weights by the normal equations, cross-checked by lstsq'
+    'perceptron:Train a perceptron (no bias; add a column of ones) and check Novikoff'\''s mistake bound'
+    'perceptron-bound:Novikoff'\''s bound on the perceptron'\''s mistakes, (R/γ)²'
+    'mlp-params:Parameters of a fully connected network with the given layer sizes'
+    'label-smoothing:Label-smoothed target distribution'
+    'logsumexp:log Σ exp(z_i), computed stably as m + log Σ exp(z_i − m)'
+    'regression-loss:Mean squared error, mean absolute error or Huber loss of predictions'
+    'softmax:Softmax of logits (with temperature), computed stably'
+    'softmax-ce:Softmax cross-entropy of logits against a class index or target distribution, and its gradient'
+    'init:Initialisation scale\: He (ReLU), Xavier/Glorot or LeCun; std of a normal or bound of a uniform'
+    'init-signal:How the signal'\''s second moment scales through L ReLU layers for an initialisation'
+    'normalise:BatchNorm, LayerNorm or RMSNorm of a batch (rows = samples, columns = features)'
+    'adam:Adam over a sequence of gradients, with bias correction'
+    'best-step:Best fixed GD step on a μ-strongly convex, L-smooth quadratic, and its rate'
+    'gd:Run gradient descent on a function given as an expression, with a per-step table'
+    'gradient-flow:Gradient flow on a quadratic (exact, e^{−HT}x0) against GD, its forward-Euler discretisation'
+    'minibatch-variance:Variance of a mini-batch gradient (i.i.d., or without replacement from N examples)'
+    'momentum:SGD with (heavy-ball) momentum over a sequence of gradients'
+    'muon-orth:Muon'\''s orthogonalisation of a momentum matrix\: UVᵀ by SVD or Newton–Schulz'
+    'optimise-quadratic:Run GD, momentum, Nesterov or Adam on f(x) = ½xᵀHx and tabulate f per step'
+    'polyak-average:Polyak (running mean) or exponential moving average of iterates'
+    'rmsprop:RMSProp over a sequence of gradients'
+    'robbins-monro:Decide the Robbins–Monro step-size conditions Σα_t = ∞ and Σα_t² < ∞ (exit 1 if not)'
+    'svd:Singular values of a matrix (thin SVD; U and V in --json)'
     'same-padding:Padding that keeps the size at stride 1 ('\''same'\''); before\:after when asymmetric'
     'receptive-field:Receptive field of a stack of conv/pool layers\: size, jump, start, holes'
     'pool-out:Output size of max or average pooling (PyTorch MaxPool*/AvgPool*)'
@@ -26,6 +87,10 @@ _dlcalc() {
     'gru-step:One GRU step (sheet convention, biases omitted) with update and reset gates'
     'lstm-step:One LSTM step (sheet convention, biases omitted)\: new cell state C^t and output z^t'
     'lru:Linear recurrent unit\: A = PΛP⁻¹, stability, and the state by three equal routes'
+    'adagrad:Adagrad over a sequence of gradients'
+    'adamw:AdamW\: Adam with weight decay decoupled from the adaptive step'
+    'clip-grad:Gradient clipping by global norm'
+    'lr-schedule:Learning-rate schedules (cosine, linear, constant; optional linear warm-up) at a step or tabulated'
     'attention:Scaled dot-product attention softmax(QKᵀ/√d_k + M)V on given Q, K, V'
     'kv-cache:Bytes of a Transformer'\''s key/value cache\: 2·L·n·d_kv·bytes per sequence'
     'mha-params:Parameters of multi-head attention, as nn.MultiheadAttention'
@@ -105,6 +170,432 @@ _dlcalc() {
         '--json[print one JSON object]' \
         '--latex[print the derivative as LaTeX]' \
         '--timeout[give up after this long]:value: ';;
+    verify)
+      _arguments \
+        '--all[prove every registered identity]' \
+        '--json[JSON Lines\: name, statement, proven, method, seconds]';;
+    bayes)
+      _arguments \
+        '--prior[prior P(Y_i), summing to 1]:value: ' \
+        '--lik[likelihoods P(X ∣ Y_i), one per hypothesis]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    chebyshev)
+      _arguments \
+        '--var[the variance σ²]:value: ' \
+        '--std[the standard deviation σ]:value: ' \
+        '--eps[the deviation ε > 0]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    check-condindep)
+      _arguments \
+        '--joint3[P(X=x, Y=y, Z=z) as nested lists \[x\]\[y\]\[z\], or @file.npy]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    check-indep)
+      _arguments \
+        '--joint[joint probabilities P(X=x_i, Y=y_j)\: rows are x, columns y]:value: ' \
+        '--x-values[values of X (rows), to report Cov(X,Y)]:value: ' \
+        '--y-values[values of Y (columns), to report Cov(X,Y)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gauss-cond)
+      _arguments \
+        '--mu[the mean \[u1; u2\]]:value: ' \
+        '--cov[the covariance Σ (symmetric PSD)]:value: ' \
+        '--given[0-based indices of the observed variables a1\: 0 or 0,2 or 0\:2 (half-open)]:value: ' \
+        '--z[the observed values a1 = z, one per given index]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    joint)
+      _arguments \
+        '--cond[P(Y=y_j ∣ X=x_i)\: one row per value of X, each row sums to 1]:value: ' \
+        '--marg[P(X=x_i)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    marginal)
+      _arguments \
+        '--joint[joint probabilities P(X=x_i, Y=y_j)\: rows are x, columns y]:value: ' \
+        '--of[which marginal\: x (row sums) or y (column sums)]:value:(x y)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    mgf)
+      _arguments \
+        '--dist[the distribution]:value:(bernoulli normal binomial gamma poisson)' \
+        '--p[success probability (bernoulli, binomial)]:value: ' \
+        '--mean[mean μ (normal)]:value: ' \
+        '--std[standard deviation σ (normal)]:value: ' \
+        '--var[variance σ² (normal)]:value: ' \
+        '--n[number of trials (binomial)]:value: ' \
+        '--shape[shape α (gamma)]:value: ' \
+        '--scale[scale β (gamma; mean αβ)]:value: ' \
+        '--rate[rate β = 1/scale (gamma; mean α/β)]:value: ' \
+        '--lambda[rate λ (poisson)]:value: ' \
+        '--t[evaluate the MGF at t]:value: ' \
+        '--moment[the K-th moment E\[X^K\] = M^(K)(0)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    moments)
+      _arguments \
+        '--values[the values x_i]:value: ' \
+        '--probs[their probabilities P(X=x_i)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    mvn-pdf)
+      _arguments \
+        '--x[the point x]:value: ' \
+        '--mu[the mean μ]:value: ' \
+        '--cov[the covariance Σ (positive definite)]:value: ' \
+        '--log[print the log-density]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    sample-cov)
+      _arguments \
+        '--samples[one sample per row, one variable per column (or @file.csv)]:value: ' \
+        '--ddof[divide by n − ddof\: 0 is the MLE, 1 the unbiased estimator]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    var-affine)
+      _arguments \
+        '--A[the matrix A]:value: ' \
+        '--cov[covariance matrix of X]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    var-lin)
+      _arguments \
+        '--a[coefficients a_i]:value: ' \
+        '--cov[covariance matrix of X]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    cauchy-schwarz)
+      _arguments \
+        '--u[vector u]:value: ' \
+        '--v[vector v]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    cauchy-schwarz-expectation)
+      _arguments \
+        '--x[samples of X]:value: ' \
+        '--y[paired samples of Y]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    cond)
+      _arguments \
+        '(--matrix --A)'{--matrix,--A}'[a square matrix\: "\[\[2,-1\],\[-1,2\]\]", "2,-1;-1,2" or @file.csv]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gd-rate)
+      _arguments \
+        '--mu[strong convexity (or PL) constant μ > 0]:value: ' \
+        '--L[smoothness constant L (Lipschitz constant of ∇f)]:value: ' \
+        '--eps[target ratio (f(x_k) − f*)/(f(x_0) − f*)]:value: ' \
+        '--k[also print the bound after k steps]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    hessian)
+      _arguments \
+        '--f[the function, e.g. "x**2 + 3*y**2" or "log(1 + exp(x))"]:value: ' \
+        '--vars[its variables, comma-separated\: x,y]:value: ' \
+        '--at[the point]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    jensen)
+      _arguments \
+        '--f[the function of x, e.g. "exp(x)"]:value: ' \
+        '--x[the points x_i]:value: ' \
+        '--weights[the weights λ_i (≥ 0, sum 1)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    lagrange)
+      _arguments \
+        '--f[the objective, e.g. "x*y"]:value: ' \
+        '--g[the constraint function, e.g. "x + y"]:value: ' \
+        '--c[the constraint level c]:value: ' \
+        '--vars[the variables\: x,y]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    lipschitz)
+      _arguments \
+        '(--matrix --A)'{--matrix,--A}'[the matrix A]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    pl-check)
+      _arguments \
+        '--f[the function, e.g. "x**2 + 3*sin(x)**2"]:value: ' \
+        '--vars[its variables\: x or x,y]:value: ' \
+        '--mu[the PL constant μ > 0]:value: ' \
+        '--fstar[the minimum value f*]:value: ' \
+        '--low[the box'\''s lower bound per axis]:value: ' \
+        '--high[the box'\''s upper bound per axis]:value: ' \
+        '--points[grid points per axis]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    cholesky)
+      _arguments \
+        '(--matrix --A)'{--matrix,--A}'[a square matrix\: "\[\[2,-1\],\[-1,2\]\]", "2,-1;-1,2" or @file.csv]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    frobenius)
+      _arguments \
+        '(--matrix --A)'{--matrix,--A}'[any matrix (need not be square)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gram)
+      _arguments \
+        '--points[one point per row]:value: ' \
+        '--kernel[rbf exp(−γ‖x−y‖²), linear xᵀy, poly (γxᵀy + c)^d]:value:(rbf linear poly)' \
+        '--gamma[γ]:value: ' \
+        '--degree[d (poly)]:value: ' \
+        '--coef0[c (poly)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    is-group)
+      _arguments \
+        '--table[the Cayley table\: entry \[a\]\[b\] is the index of a∘b, elements 0..n−1]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    psd)
+      _arguments \
+        '(--matrix --A)'{--matrix,--A}'[a square matrix\: "\[\[2,-1\],\[-1,2\]\]", "2,-1;-1,2" or @file.csv]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    trace)
+      _arguments \
+        '(--matrix --A)'{--matrix,--A}'[a square matrix\: "\[\[2,-1\],\[-1,2\]\]", "2,-1;-1,2" or @file.csv]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    subgradient)
+      _arguments \
+        '--fn[the convex function]:value:(abs relu hinge)' \
+        '--x[the point x]:value: ' \
+        '--g[the candidate subgradient g]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    cross-entropy)
+      _arguments \
+        '--p[distribution p, e.g. 0.5,0.25,0.25 (entries ≥ 0 summing to 1)]:value: ' \
+        '--q[distribution q, same length as p]:value: ' \
+        '--base[logarithm base\: e (nats), 2 (bits) or 10 (hartleys)]:value:(e 2 10)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    entropy)
+      _arguments \
+        '--p[distribution p, e.g. 0.5,0.25,0.25 (entries ≥ 0 summing to 1)]:value: ' \
+        '--base[logarithm base\: e (nats), 2 (bits) or 10 (hartleys)]:value:(e 2 10)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    jsd)
+      _arguments \
+        '--p[distribution p, e.g. 0.5,0.25,0.25 (entries ≥ 0 summing to 1)]:value: ' \
+        '--q[distribution q, same length as p]:value: ' \
+        '--base[logarithm base\: e (nats), 2 (bits) or 10 (hartleys)]:value:(e 2 10)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    kl)
+      _arguments \
+        '--p[distribution p, e.g. 0.5,0.25,0.25 (entries ≥ 0 summing to 1)]:value: ' \
+        '--q[distribution q, same length as p]:value: ' \
+        '--base[logarithm base\: e (nats), 2 (bits) or 10 (hartleys)]:value:(e 2 10)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    activation)
+      _arguments \
+        '(--fn --function)'{--fn,--function}'[the activation]:value:(relu leaky-relu sigmoid tanh softplus gelu silu elu)' \
+        '--x[the input x]:value: ' \
+        '--alpha[slope (leaky-relu) or scale (elu) for x < 0]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    activation-grad)
+      _arguments \
+        '(--fn --function)'{--fn,--function}'[the activation]:value:(relu leaky-relu sigmoid tanh softplus gelu silu elu)' \
+        '--x[the input x]:value: ' \
+        '--alpha[slope (leaky-relu) or scale (elu) for x < 0]:value: ' \
+        '--at-kink[value used at x = 0 for relu, leaky-relu, elu (a subgradient)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    bce)
+      _arguments \
+        '(--logit --z)'{--logit,--z}'[the logit z]:value: ' \
+        '--y[the label in \[0, 1\]]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    least-squares)
+      _arguments \
+        '--X[design matrix, one example per row (add a column of ones for a bias)]:value: ' \
+        '--y[targets]:value: ' \
+        '--ridge[ridge penalty λ ≥ 0]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    perceptron)
+      _arguments \
+        '--X[examples, one per row]:value: ' \
+        '--y[labels −1 or +1]:value: ' \
+        '--epochs[maximum passes over the data]:value: ' \
+        '--eta[learning rate η]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    perceptron-bound)
+      _arguments \
+        '--R[radius max ‖x_i‖]:value: ' \
+        '--gamma[margin γ > 0]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    mlp-params)
+      _arguments \
+        '--sizes[layer sizes from input to output\: 784,256,10]:value: ' \
+        '--no-bias[layers without biases]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    label-smoothing)
+      _arguments \
+        '--classes[number of classes K]:value: ' \
+        '--index[the true class (0-based)]:value: ' \
+        '--eps[smoothing ε]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    logsumexp)
+      _arguments \
+        '--z[values z]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    regression-loss)
+      _arguments \
+        '--pred[predictions]:value: ' \
+        '--target[targets]:value: ' \
+        '--kind[the loss]:value:(mse mae huber)' \
+        '--delta[Huber threshold δ]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    softmax)
+      _arguments \
+        '--z[logits z]:value: ' \
+        '(--temperature --T)'{--temperature,--T}'[temperature T > 0]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    softmax-ce)
+      _arguments \
+        '--z[logits z]:value: ' \
+        '--y[the target\: a class index (0-based) or a distribution]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    init)
+      _arguments \
+        '--scheme[he\: Var = 2/fan_in; xavier\: 2/(fan_in + fan_out); lecun\: 1/fan_in]:value:(he xavier lecun)' \
+        '--fan-in[inputs per unit]:value: ' \
+        '--fan-out[outputs per unit (xavier)]:value: ' \
+        '--dist[normal\: print the std; uniform\: the bound a of U(−a, a)]:value:(normal uniform)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    init-signal)
+      _arguments \
+        '--scheme[the initialisation]:value:(he xavier lecun)' \
+        '--width[units per layer]:value: ' \
+        '--layers[number of layers L]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    normalise)
+      _arguments \
+        '--x[activations, one sample per row]:value: ' \
+        '--kind[which normalisation]:value:(batch layer rms)' \
+        '--eps[ε added to the variance]:value: ' \
+        '--gamma[scale γ]:value: ' \
+        '--beta[shift β]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    adam)
+      _arguments \
+        '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
+        '--theta0[starting parameters (default zeros)]:value: ' \
+        '(--alpha --lr)'{--alpha,--lr}'[learning rate α]:value: ' \
+        '--beta1[first-moment decay β1]:value: ' \
+        '--beta2[second-moment decay β2]:value: ' \
+        '--eps[ε added to sqrt(v̂)]:value: ' \
+        '--no-bias-correction[omit m̂, v̂ (to see why they matter)]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    best-step)
+      _arguments \
+        '--mu[smallest curvature μ > 0]:value: ' \
+        '--L[largest curvature L]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gd)
+      _arguments \
+        '--f[the function, e.g. "(x - 1)**2 + 10*y**2"]:value: ' \
+        '--vars[its variables\: x,y]:value: ' \
+        '--x0[the starting point]:value: ' \
+        '--eta[step size η]:value: ' \
+        '--steps[number of steps]:value: ' \
+        '--every[table spacing]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gradient-flow)
+      _arguments \
+        '--H[the symmetric Hessian H of f = ½xᵀHx]:value: ' \
+        '--x0[the starting point]:value: ' \
+        '--T[the time T]:value: ' \
+        '--eta[the GD step η (T/η steps)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    minibatch-variance)
+      _arguments \
+        '--var[variance of a single-example gradient (per coordinate)]:value: ' \
+        '(--batch-size --B)'{--batch-size,--B}'[batch size B (--batch is batch mode)]:value: ' \
+        '--population[dataset size N for sampling without replacement]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    momentum)
+      _arguments \
+        '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
+        '--theta0[starting parameters (default zeros)]:value: ' \
+        '--eta[learning rate η]:value: ' \
+        '--beta[momentum β in \[0, 1)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    muon-orth)
+      _arguments \
+        '(--matrix --M)'{--matrix,--M}'[the (momentum) matrix M]:value: ' \
+        '--method[exact polar factor, or quintic Newton–Schulz]:value:(svd newton-schulz)' \
+        '--ns-steps[Newton–Schulz iterations]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    optimise-quadratic)
+      _arguments \
+        '--H[the symmetric Hessian H (ill-conditioned\: '\''\[\[1,0\],\[0,100\]\]'\'')]:value: ' \
+        '--x0[the starting point]:value: ' \
+        '--method[the optimiser]:value:(gd momentum nesterov adam)' \
+        '--eta[learning rate η]:value: ' \
+        '--beta[momentum β (momentum, nesterov)]:value: ' \
+        '--steps[number of steps]:value: ' \
+        '--every[show every N-th step in the table]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    polyak-average)
+      _arguments \
+        '--thetas[iterates θ_1, θ_2, ..., one per row]:value: ' \
+        '--mode[running mean or EMA]:value:(mean ema)' \
+        '--beta[EMA weight β of the newest iterate]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rmsprop)
+      _arguments \
+        '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
+        '--theta0[starting parameters (default zeros)]:value: ' \
+        '--alpha[learning rate α]:value: ' \
+        '--beta[decay β of the squared-gradient average]:value: ' \
+        '--eps[ε added to sqrt(s_t)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    robbins-monro)
+      _arguments \
+        '--alpha[the step size as an expression in t\: "1/t", "0.1/t", "1/sqrt(t)", "t**-0.75"]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    svd)
+      _arguments \
+        '(--matrix --A)'{--matrix,--A}'[any matrix]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     same-padding)
       _arguments \
         '(--K --kernel)'{--K,--kernel}'[kernel size (per axis\: 3,5)]:value: ' \
@@ -262,6 +753,42 @@ _dlcalc() {
         '--A[state matrix (n×n)]:value: ' \
         '--B[input matrix (n×m)]:value: ' \
         '--x[inputs x^0..x^(T−1), one row per step (T×m)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    adagrad)
+      _arguments \
+        '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
+        '--theta0[starting parameters (default zeros)]:value: ' \
+        '--alpha[learning rate α]:value: ' \
+        '--eps[ε inside the square root]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    adamw)
+      _arguments \
+        '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
+        '--theta0[starting parameters (default zeros)]:value: ' \
+        '(--alpha --lr)'{--alpha,--lr}'[learning rate α]:value: ' \
+        '--beta1[first-moment decay β1]:value: ' \
+        '--beta2[second-moment decay β2]:value: ' \
+        '--eps[ε added to sqrt(v̂)]:value: ' \
+        '--weight-decay[decay λ]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    clip-grad)
+      _arguments \
+        '--grad[the gradient g]:value: ' \
+        '--max-norm[the threshold c]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    lr-schedule)
+      _arguments \
+        '--kind[the decay after warm-up]:value:(cosine linear constant)' \
+        '--peak[η_max]:value: ' \
+        '--floor[η_min reached at the end]:value: ' \
+        '--total[total steps T]:value: ' \
+        '--warmup[linear warm-up steps]:value: ' \
+        '--at[the step t (0-based); without it, a table]:value: ' \
+        '--every[table spacing]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     attention)
