@@ -351,6 +351,9 @@ def formula(**fields: Any) -> Formula:
     entry = Formula(params=params, examples=examples, **fields)
     if entry.name in REGISTRY:
         raise RuntimeError(f"formula {entry.name!r} declared twice")
+    clashes = {flag for p in params for flag in p.flags} & {"--json", "--batch", "--help", "--debug"}
+    if clashes:
+        raise RuntimeError(f"formula {entry.name!r}: {', '.join(sorted(clashes))} is an option of every command")
     REGISTRY[entry.name] = entry
     return entry
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import run_main
 from dlcalc.catalogue import analysis
-from dlcalc.catalogue._common import prove_matrix_equal
+from dlcalc.symbolic.proof import prove_matrices_equal
 from dlcalc.symbolic.proof import prove_equal
 
 
@@ -86,8 +86,8 @@ def test_taylor_integral_remainder_and_the_lagrange_form_at_x0_refuted():
 
 def test_log_trick_and_a_wrong_version():
     lhs, rhs = analysis.log_trick_statement()
-    assert prove_matrix_equal(lhs, rhs).proven
-    assert not prove_matrix_equal(lhs, 2 * rhs).proven
+    assert prove_matrices_equal(lhs, rhs).proven
+    assert not prove_matrices_equal(lhs, 2 * rhs).proven
 
 
 def test_mu_above_L_is_rejected():

@@ -176,3 +176,18 @@ def test_default_from_another_column_in_json_batch():
 def test_a_refuted_claim_in_a_row_makes_the_batch_exit_1():
     run = batch("wl-test", 'g1,g2\n"0-1,1-2,2-0","0-1,1-2,2-0"\n"0-1,1-2,2-0","0-1,1-2"\n')
     assert run.code == 1
+
+
+def test_structured_results_from_an_array_formula_fall_back_to_rows(monkeypatch):
+    import dataclasses
+
+    from dlcalc import registry
+    from dlcalc.render.result import Result
+
+    def as_result(in_, out, no_bias):
+        return Result(name="fc-params", inputs={}, value=in_ * out, plain=f"{in_}x{out}")
+
+    formula = registry.get("fc-params")
+    monkeypatch.setitem(registry.REGISTRY, "fc-params", dataclasses.replace(formula, compute=as_result))
+    run = batch("fc-params", "in,out\n2,3\n4,5\n")
+    assert (run.code, run.out) == (0, "2x3\n4x5\n")

@@ -212,3 +212,12 @@ def test_check_deriv_expression_may_start_with_a_minus():
     run = run_main(["check-deriv", "-y.T@log(softmax(z))", "--wrt", "z", "--expect", "softmax(z) - y",
                     "--assume", "y=simplex"])
     assert (run.code, run.out) == (0, "holds\n")
+
+
+def test_a_parameter_may_not_shadow_a_global_option():
+    from dlcalc.registry import INT, Param, formula
+
+    with pytest.raises(RuntimeError, match="--batch is an option of every command"):
+        formula(name="shadowing-example", section="0", summary="s", formula="f", latex="f",
+                params=(Param("batch", INT, "a batch size"),), compute=lambda batch: batch)
+    assert "shadowing-example" not in registry.REGISTRY

@@ -127,7 +127,7 @@ def test_cross_entropy_is_smallest_at_q_equal_p(pq):
 
 
 def test_cross_entropy_minimiser_identity_and_a_wrong_point():
-    from dlcalc.catalogue._common import prove_matrix_equal
+    from dlcalc.symbolic.proof import prove_matrices_equal
 
-    assert prove_matrix_equal(*info.cross_entropy_minimiser_statement()).proven
-    assert not prove_matrix_equal(*info.cross_entropy_minimiser_statement(at_p=False)).proven
+    assert prove_matrices_equal(*info.cross_entropy_minimiser_statement()).proven
+    assert not prove_matrices_equal(*info.cross_entropy_minimiser_statement(at_p=False)).proven

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import run_main
 from dlcalc.catalogue import losses
-from dlcalc.catalogue._common import prove_matrix_equal
+from dlcalc.symbolic.proof import prove_matrices_equal
 from dlcalc.symbolic.proof import prove_equal
 
 mpmath.mp.dps = 50
@@ -76,12 +76,12 @@ def test_label_smoothing_sums_to_one():
 
 
 def test_identities_and_their_wrong_versions():
-    assert prove_matrix_equal(*losses.softmax_jacobian_statement()).proven
-    assert not prove_matrix_equal(*losses.softmax_jacobian_statement(sheet_like=True)).proven
-    assert prove_matrix_equal(*losses.softmax_ce_gradient_statement()).proven
+    assert prove_matrices_equal(*losses.softmax_jacobian_statement()).proven
+    assert not prove_matrices_equal(*losses.softmax_jacobian_statement(sheet_like=True)).proven
+    assert prove_matrices_equal(*losses.softmax_ce_gradient_statement()).proven
     lhs, rhs = losses.softmax_ce_gradient_statement()
-    assert not prove_matrix_equal(lhs, -rhs).proven
-    assert prove_matrix_equal(*losses.softmax_shift_statement()).proven
+    assert not prove_matrices_equal(lhs, -rhs).proven
+    assert prove_matrices_equal(*losses.softmax_shift_statement()).proven
     assert prove_equal(*losses.bce_gradient_statement()).proven
     assert prove_equal(*losses.softplus_derivative_statement()).proven
     lhs, rhs = losses.logsumexp_shift_statement()

@@ -9,29 +9,29 @@ from sympy.matrices.exceptions import ShapeError
 
 from conftest import run_main
 from dlcalc.catalogue import matrix_calculus as mc
-from dlcalc.catalogue._common import prove_matrix_equal
+from dlcalc.symbolic.proof import prove_matrices_equal
 from dlcalc.numeric import finite_diff
 
 
 def test_chain_rules_and_the_sheets_dropped_factor():
-    assert prove_matrix_equal(*mc.chain_statement()).proven
-    assert prove_matrix_equal(*mc.chain3_statement()).proven
+    assert prove_matrices_equal(*mc.chain_statement()).proven
+    assert prove_matrices_equal(*mc.chain3_statement()).proven
     with pytest.raises(ShapeError):  # E23: J_f J_h does not even conform
         mc.chain3_statement(sheet=True)
 
 
 @pytest.mark.parametrize("build", [mc.ftg_statement, mc.normsq_statement])
 def test_layout_identities_need_the_transposes(build):
-    assert prove_matrix_equal(*build()).proven
+    assert prove_matrices_equal(*build()).proven
     with pytest.raises(ShapeError):  # E22 with m ≠ n
         build(sheet=True)
-    assert prove_matrix_equal(*build(m=2)).proven
-    assert not prove_matrix_equal(*build(sheet=True, m=2)).proven  # E22 with m = n: transposes missing
+    assert prove_matrices_equal(*build(m=2)).proven
+    assert not prove_matrices_equal(*build(sheet=True, m=2)).proven  # E22 with m = n: transposes missing
 
 
 def test_grad_a_xt_b_is_b_at_not_a_bt():
-    assert prove_matrix_equal(*mc.axtb_statement()).proven
-    assert not prove_matrix_equal(*mc.axtb_statement(sheet=True)).proven  # E24
+    assert prove_matrices_equal(*mc.axtb_statement()).proven
+    assert not prove_matrices_equal(*mc.axtb_statement(sheet=True)).proven  # E24
 
 
 def numeric_gradient(f, x):

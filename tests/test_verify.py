@@ -101,11 +101,12 @@ def test_every_part1_identity_fails_when_altered(name):
     """Adding 1/7 to the right-hand side must break every proof (guards against a proof that accepts anything)."""
     import sympy
 
-    from dlcalc.catalogue._common import prove_matrix_equal, small_sampler
+    from dlcalc.catalogue._common import small_sampler
+    from dlcalc.symbolic.proof import prove_matrices_equal
     from dlcalc.symbolic.proof import prove_equal
 
     lhs, rhs = registry.get(name).prove.statement()
     if hasattr(rhs, "shape"):
-        assert not prove_matrix_equal(lhs, rhs + sympy.ones(*rhs.shape) / 7).proven
+        assert not prove_matrices_equal(lhs, rhs + sympy.ones(*rhs.shape) / 7).proven
     else:
         assert not prove_equal(lhs, rhs + sympy.Rational(1, 7), sampler=small_sampler).proven

@@ -122,20 +122,6 @@ def symbol_matrix(name: str, rows: int, cols: int) -> Any:
     return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{name}{i}{j}", real=True))
 
 
-def prove_matrix_equal(lhs: Any, rhs: Any, *, method: str = "entrywise simplify") -> Any:
-    """Prove two SymPy matrices equal entry by entry (each entry guarded by a spot check)."""
-    from dlcalc.symbolic.proof import Proof, prove_equal
-
-    if lhs.shape != rhs.shape:
-        return Proof(False, method, f"shapes differ: {lhs.shape} vs {rhs.shape}")
-    for index, (a, b) in enumerate(zip(lhs, rhs)):
-        proof = prove_equal(a, b, method=method, points=4, sampler=small_sampler)
-        if not proof.proven:
-            row, col = divmod(index, lhs.shape[1])
-            return Proof(False, proof.method, f"entry ({row},{col}): {proof.detail}")
-    return Proof(True, f"{method} + numeric spot check", f"{lhs.shape[0]}×{lhs.shape[1]} entries")
-
-
 def small_sampler(symbol: Any, rng: Any) -> float:
     """Spot-check values of modest size: the spot check compares with an absolute tolerance, and
     an exponential of a large argument would swamp it with rounding noise."""
@@ -161,11 +147,11 @@ def proof_from(build: Callable[[], tuple[Any, Any]], method: str = "simplify") -
     """A ``prove`` function for a declaration: build (lhs, rhs), then prove them equal."""
 
     def prove() -> Any:
-        from dlcalc.symbolic.proof import prove_equal
+        from dlcalc.symbolic.proof import prove_equal, prove_matrices_equal
 
         lhs, rhs = build()
         if hasattr(lhs, "shape"):
-            return prove_matrix_equal(lhs, rhs, method=method)
+            return prove_matrices_equal(lhs, rhs, method=method, sampler=small_sampler)
         return prove_equal(lhs, rhs, method=method, sampler=small_sampler)
 
     prove.statement = build  # type: ignore[attr-defined]  # tests prove altered versions of it

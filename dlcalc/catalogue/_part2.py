@@ -58,21 +58,6 @@ def shape_text(shape) -> str:
     return "×".join(str(s) for s in shape)
 
 
-def prove_matrices_equal(lhs, rhs, *, method: str = "simplify"):
-    """Prove two SymPy matrices equal entry by entry (each entry proven and spot-checked)."""
-    from dlcalc.symbolic.proof import Proof, prove_equal
-
-    if lhs.shape != rhs.shape:
-        return Proof(False, method, f"shapes differ: {shape_text(lhs.shape)} vs {shape_text(rhs.shape)}")
-    details = []
-    for index, (left, right) in enumerate(zip(lhs, rhs)):
-        proof = prove_equal(left, right, method=method, points=4)
-        if not proof.proven:
-            return Proof(False, proof.method, f"entry {index}: {proof.detail}")
-        details.append(proof.detail)
-    return Proof(True, f"{method} + numeric spot check", f"{len(details)} entries; {details[0]}")
-
-
 def matrix_plain(rows) -> str:
     """A matrix as one line in dlcalc's input syntax: rows separated by ';' (1,2;3,4)."""
     return ";".join(",".join(repr(rounded(v)) for v in row) for row in rounded_all(rows))

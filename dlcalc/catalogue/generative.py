@@ -942,7 +942,7 @@ def fa_rotation_statement(variant="orthogonal"):
 
 
 def prove_fa_rotation(variant="orthogonal"):
-    from dlcalc.catalogue._part2 import prove_matrices_equal
+    from dlcalc.symbolic.proof import prove_matrices_equal
 
     lhs, rhs = fa_rotation_statement(variant)
     return prove_matrices_equal(lhs.applyfunc(lambda e: e.expand()), rhs, method="trigsimp")

@@ -364,7 +364,7 @@ def lru_basis_statement(variant="correct"):
 
 
 def prove_lru_basis(variant="correct"):
-    from dlcalc.catalogue._part2 import prove_matrices_equal
+    from dlcalc.symbolic.proof import prove_matrices_equal
 
     return prove_matrices_equal(*lru_basis_statement(variant))
 
@@ -384,7 +384,7 @@ def lru_unroll_statement(steps=3):
 
 
 def prove_lru_unroll(steps=3):
-    from dlcalc.catalogue._part2 import prove_matrices_equal
+    from dlcalc.symbolic.proof import prove_matrices_equal
 
     return prove_matrices_equal(*lru_unroll_statement(steps), method="expand")
 

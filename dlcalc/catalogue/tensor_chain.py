@@ -255,7 +255,7 @@ def chain_rule_statement(variant="correct", d1=2, d2=2, d3=2, d4=2):
 
 
 def prove_chain_rule(variant="correct"):
-    from dlcalc.catalogue._part2 import prove_matrices_equal
+    from dlcalc.symbolic.proof import prove_matrices_equal
 
     return prove_matrices_equal(*chain_rule_statement(variant), method="expand")
 

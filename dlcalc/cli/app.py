@@ -105,7 +105,7 @@ class FormulaGroup(TyperGroup):
 
 
 def build_app() -> typer.Typer:
-    from dlcalc.cli import catalogue_commands
+    from dlcalc.cli import catalogue_commands, check_deriv, verify
 
     app = typer.Typer(
         name="dlcalc",
@@ -127,27 +127,11 @@ def build_app() -> typer.Typer:
             typer.echo(f"dlcalc {__version__}")
             raise typer.Exit(0)
 
-    catalogue_commands.register(app)
-    for module in _OPTIONAL_COMMAND_MODULES:
-        module.register(app)
+    for commands in (catalogue_commands, check_deriv, verify):  # commands that are not formulas
+        commands.register(app)
     return app
 
 
-def _optional_modules() -> list[Any]:
-    """Command modules that register themselves (e.g. check-deriv)."""
-    import importlib
-
-    modules = []
-    for name in ("dlcalc.cli.check_deriv", "dlcalc.cli.verify"):
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-    return modules
-
-
-_OPTIONAL_COMMAND_MODULES = _optional_modules()
 
 
 def click_command() -> Any:

@@ -32,6 +32,7 @@ from dlcalc.evaluate import (
 from dlcalc.registry import AXES, FLOAT, INT, PADDING, Formula, Param
 from dlcalc.numeric.format import format_integers
 from dlcalc.render.output import dumps, plain_value, to_json
+from dlcalc.render.result import Result
 
 _NUMERIC_KINDS = (INT, AXES, FLOAT, PADDING)
 
@@ -321,6 +322,9 @@ def run_batch(formula: Formula, cli_raw: dict[str, Any], source: str, *, json_mo
         groups = groups_from_table(formula, table, cli_raw, errors)
 
     evaluated = [(group, evaluate_group(formula, group, errors)) for group in groups]
+    if any(isinstance(output, Result) for _, outputs in evaluated for output in outputs):
+        # structured output (a table, a claim) cannot be split by row: evaluate row by row
+        return _run_rows(formula, cli_raw, read_table(formula, decode(data)), json_mode=json_mode)
     payload = None if json_mode else _integer_payload(formula, evaluated, count, errors)
     if payload is not None:
         return _finish(payload, errors, lines, json_mode=False)

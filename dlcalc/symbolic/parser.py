@@ -221,7 +221,7 @@ class ShapeEnv:
 
     def parse(self, text: str, *, what: str = "expression", claim: bool = False) -> ir.Node:
         """Parse ``text`` into a typed tree (dimensions still unresolved: call ``finish``)."""
-        tree, source = _parse_ast(text, what)
+        tree, source = parse_ast(text, what)
         builder = _Builder(self, source, what, claim)
         if not claim:
             self._reserved_names |= {_display(n.id) for n in ast.walk(tree) if isinstance(n, ast.Name)}
@@ -285,7 +285,7 @@ def _display(text: str) -> str:
     return text
 
 
-def _parse_ast(text: str, what: str):
+def parse_ast(text: str, what: str):
     if not isinstance(text, str) or not text.strip():
         raise DlcalcError(f"empty {what}")
     if len(text) > MAX_CHARS:
@@ -349,7 +349,7 @@ class _Builder:
             return self.name(node)
         if isinstance(node, ast.Constant):
             return self.constant(node)
-        self.fail(node, f"{_describe(node)} is not supported")
+        self.fail(node, f"{describe_node(node)} is not supported")
 
     def constant(self, node: ast.Constant) -> ir.Node:
         value = node.value
@@ -447,7 +447,7 @@ class _Builder:
         self.fail(node, "a dimension must be a name or a positive integer")
 
 
-def _describe(node: ast.AST) -> str:
+def describe_node(node: ast.AST) -> str:
     names = {
         ast.Subscript: "indexing", ast.Compare: "a comparison", ast.BoolOp: "a boolean operator",
         ast.Lambda: "lambda", ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",

@@ -32,22 +32,27 @@ def _sample(symbol: Any, rng: random.Random) -> float:
     return rng.uniform(-3.0, 3.0)
 
 
-def spot_check(difference: Any, *, points: int = 12, seed: int = 0, tolerance: float = 1e-9,
+def spot_check(lhs: Any, rhs: Any, *, points: int = 12, seed: int = 0, tolerance: float = 1e-9,
                sampler: Callable[[Any, random.Random], float] | None = None) -> tuple[bool, str]:
-    """Evaluate ``difference`` (which should be 0) at random points; (ok, detail)."""
+    """Evaluate both sides at random points (30 digits); (ok, detail).
+
+    The tolerance is relative to the size of the sides, so that large values (an exponential of
+    a big argument) are not refuted by rounding."""
     import sympy
 
     rng = random.Random(seed)
-    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
+    lhs, rhs = sympy.S(lhs), sympy.S(rhs)  # numbers from our own proofs, never user text
+    symbols = sorted(lhs.free_symbols | rhs.free_symbols, key=lambda s: s.name)
     draw = sampler or _sample
     worst = 0.0
     for _ in range(points):
         point = {s: draw(s, rng) for s in symbols}
-        value = complex(sympy.N(difference.subs(point), 30))
-        if abs(value) > tolerance:
+        left, right = (complex(sympy.N(side.subs(point), 30)) for side in (lhs, rhs))
+        difference = abs(left - right)
+        if difference > tolerance * max(1.0, abs(left), abs(right)):
             shown = ", ".join(f"{s}={v:.4g}" for s, v in point.items())
-            return False, f"differs by {abs(value):.3g} at {shown}"
-        worst = max(worst, abs(value))
+            return False, f"differs by {difference:.3g} at {shown}"
+        worst = max(worst, difference)
     return True, f"{points} random points, max |difference| {worst:.2g}"
 
 
@@ -60,7 +65,7 @@ def prove_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 1
     if difference != 0:
         difference = sympy.simplify(sympy.expand(sympy.powsimp(sympy.expand_log(difference, force=True))))
     symbolic = difference == 0
-    ok, detail = spot_check(lhs - rhs, points=points, sampler=sampler)
+    ok, detail = spot_check(lhs, rhs, points=points, sampler=sampler)
     if symbolic and ok:
         return Proof(True, f"{method} + numeric spot check", detail)
     if not symbolic and not ok:
@@ -68,3 +73,17 @@ def prove_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 1
     if symbolic and not ok:  # SymPy said 0 but the numbers disagree: never trust the proof
         return Proof(False, f"{method} (refuted by numeric spot check)", detail)
     return Proof(False, method, f"SymPy could not reduce the difference to 0 ({detail})")
+
+
+def prove_matrices_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 4,
+                         sampler: Callable[[Any, random.Random], float] | None = None) -> Proof:
+    """Prove two SymPy matrices equal entry by entry, each entry guarded by a spot check."""
+    if lhs.shape != rhs.shape:
+        shapes = " vs ".join("×".join(map(str, m.shape)) for m in (lhs, rhs))
+        return Proof(False, method, f"shapes differ: {shapes}")
+    for index, (left, right) in enumerate(zip(lhs, rhs)):
+        proof = prove_equal(left, right, method=method, points=points, sampler=sampler)
+        if not proof.proven:
+            row, col = divmod(index, lhs.shape[1])
+            return Proof(False, proof.method, f"entry ({row},{col}): {proof.detail}")
+    return Proof(True, f"{method} + numeric spot check", f"{lhs.shape[0]}×{lhs.shape[1]} entries")

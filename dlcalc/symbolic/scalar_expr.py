@@ -1,6 +1,6 @@
 """Safe parser for scalar expressions such as ``--alpha "1/sqrt(t)"``.
 
-The text is parsed by Python's ``ast`` (size-bounded by the check-deriv parser's ``_parse_ast``)
+The text is parsed by Python's ``ast`` (size-bounded by the check-deriv parser's ``parse_ast``)
 and walked against a whitelist of node types, function names and variable names; SymPy objects
 are built from the tree. Nothing the user typed is evaluated: no eval, exec, sympify or parse_expr.
 """
@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from dlcalc.errors import DlcalcError
-from dlcalc.symbolic.parser import _describe, _parse_ast
+from dlcalc.symbolic.parser import describe_node, parse_ast
 
 MAX_CONSTANT = 10**6
 MAX_EXPONENT = 1000  # a numeric power with a larger exponent could take SymPy minutes to expand
@@ -50,12 +50,12 @@ class _Builder:
         handler = {ast.BinOp: self.binop, ast.UnaryOp: self.unary, ast.Call: self.call, ast.Name: self.name,
                    ast.Constant: self.constant}.get(type(node))
         if handler is None:
-            self.fail(node, f"{_describe(node)} is not supported")
+            self.fail(node, f"{describe_node(node)} is not supported")
         return handler(node)
 
     def unary(self, node: ast.UnaryOp) -> Any:
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            self.fail(node, f"{_describe(node)} is not supported")
+            self.fail(node, f"{describe_node(node)} is not supported")
         operand = self.build(node.operand)
         return -operand if isinstance(node.op, ast.USub) else operand
 
@@ -77,7 +77,7 @@ class _Builder:
             if right.is_Number and abs(right) > MAX_EXPONENT and left.is_Number:
                 self.fail(node, f"exponent too large (at most {MAX_EXPONENT} for a numeric power)")
             return left**right
-        self.fail(node, f"{_describe(node)} is not supported")
+        self.fail(node, f"{describe_node(node)} is not supported")
 
     def call(self, node: ast.Call) -> Any:
         if not isinstance(node.func, ast.Name) or node.func.id not in self.functions:
@@ -113,5 +113,5 @@ def parse_scalar(text: str, variables: dict[str, Any], *, what: str = "expressio
     """Text -> a SymPy expression in the given variables (name -> SymPy Symbol)."""
     import sympy
 
-    tree, source = _parse_ast(text, what)
+    tree, source = parse_ast(text, what)
     return _Builder(sympy, variables, source, what).build(tree.body)
