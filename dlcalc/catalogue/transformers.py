@@ -840,7 +840,7 @@ def sinusoidal_shift_statement(variant="correct"):
 
 
 def prove_sinusoidal_shift(variant="correct"):
-    from dlcalc.catalogue._part2 import prove_matrices_equal
+    from dlcalc.symbolic.proof import prove_matrices_equal
 
     shifted, rotated = sinusoidal_shift_statement(variant)
     return prove_matrices_equal(shifted.applyfunc(lambda e: e.expand(trig=True)), rotated, method="trigsimp")
