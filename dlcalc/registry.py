@@ -10,6 +10,7 @@ This module must stay cheap to import: no NumPy, no SymPy, no Typer.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -317,6 +318,7 @@ class Formula:
     rules: tuple[Rule, ...] = ()
     batch_rows: bool = True
     prove: Callable[[], Any] | None = None
+    area: str = ""  # the catalogue module that declares it (set by formula())
     uses_sympy: bool = False  # a symbolic command (mgf, robbins-monro): exempt from the no-SymPy start-up rule
 
     @property
@@ -348,7 +350,7 @@ def formula(**fields: Any) -> Formula:
     examples = tuple(
         e if isinstance(e, Example) else Example(*e) for e in fields.pop("examples", ())
     )
-    entry = Formula(params=params, examples=examples, **fields)
+    entry = Formula(params=params, examples=examples, area=_declaring_area(), **fields)
     if entry.name in REGISTRY:
         raise RuntimeError(f"formula {entry.name!r} declared twice")
     clashes = {flag for p in params for flag in p.flags} & {"--json", "--batch", "--help", "--debug"}
@@ -356,6 +358,17 @@ def formula(**fields: Any) -> Formula:
         raise RuntimeError(f"formula {entry.name!r}: {', '.join(sorted(clashes))} is an option of every command")
     REGISTRY[entry.name] = entry
     return entry
+
+
+def _declaring_area() -> str:
+    """The catalogue module being imported (the caller may be a helper such as _common)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith("dlcalc.catalogue.") and not module.rsplit(".", 1)[-1].startswith("_"):
+            return module.rsplit(".", 1)[-1]
+        frame = frame.f_back
+    return ""
 
 
 def erratum(eid: str, *, title: str, sheet: str, correct: str, command: str = "") -> str:
@@ -374,5 +387,6 @@ def formulas() -> Iterable[Formula]:
 def get(name: str) -> Formula | None:
     from dlcalc import catalogue
 
-    catalogue.load()
+    if name not in REGISTRY:
+        catalogue.load_for(name)
     return REGISTRY.get(name)

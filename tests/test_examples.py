@@ -57,3 +57,26 @@ def test_numeric_commands_never_import_sympy():
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_command_index_is_current():
+    from pathlib import Path
+
+    from dlcalc import catalogue
+
+    committed = (Path(catalogue.__file__).parent / "_index.py").read_text()
+    assert committed == catalogue.index_text(), (
+        "regenerate: python -c \"from dlcalc.catalogue import index_text; "
+        "open('dlcalc/catalogue/_index.py', 'w').write(index_text())\"")
+
+
+def test_a_command_imports_only_its_own_module():
+    script = (
+        "import sys, io, contextlib\n"
+        "from dlcalc.cli.main import dispatch\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    dispatch(['conv-out', '--I', '32', '--K', '3'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('dlcalc.catalogue.') and not m.split('.')[-1].startswith('_')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "['dlcalc.catalogue.cnn']", proc.stderr

@@ -80,6 +80,7 @@ def register(app: typer.Typer) -> None:
         json_mode: bool = typer.Option(False, "--json", help="one JSON object"),
     ) -> None:
         """Show a formula: statement, LaTeX, parameters, examples, and the sheet's erratum if any."""
+        registry.formulas()  # a formula may cite an erratum that another module declares
         formula = registry.get(name)
         if formula is None:
             raise DlcalcError(f"no formula named {name!r} (see 'dlcalc list')")

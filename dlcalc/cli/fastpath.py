@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from dlcalc import registry
+from dlcalc import catalogue, registry
 from dlcalc.errors import ExitCode
 from dlcalc.registry import Formula
 
@@ -60,7 +60,7 @@ def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool,
 
 
 def try_fast_path(args: list[str]) -> ExitCode | None:
-    if not args or "_DLCALC_COMPLETE" in os.environ:
+    if not args or "_DLCALC_COMPLETE" in os.environ or catalogue.indexed_module(args[0]) is None:
         return None
     formula = registry.get(args[0])
     if formula is None or not formula.is_command:
