@@ -61,8 +61,7 @@ def test_factor_analysis_marginal_by_monte_carlo_and_posterior_by_conditioning()
     W, psi, mu = np.array([[1.0, 0.5], [0.2, -1.0], [0.7, 0.7]]), np.array([0.3, 0.5, 0.2]), np.array([1.0, 0, -1])
     z = rng.standard_normal((400_000, 2))
     x = mu + z @ W.T + rng.standard_normal((400_000, 3)) * np.sqrt(psi)
-    cov = np.array([[float(v) for v in row.split(",")] for row in
-                    out(["fa-marginal", "--W", json.dumps(W.tolist()), "--psi", "0.3,0.5,0.2", "--mu", "1,0,-1"]).split(";")])
+    cov = np.array(json.loads(out(["fa-marginal", "--W", json.dumps(W.tolist()), "--psi", "0.3,0.5,0.2", "--mu", "1,0,-1"])))
     assert np.allclose(cov, np.cov(x, rowvar=False), atol=0.02)
     # posterior from the joint Gaussian of (z, x) by the Schur complement
     joint = np.block([[np.eye(2), W.T], [W, W @ W.T + np.diag(psi)]])

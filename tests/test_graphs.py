@@ -24,7 +24,7 @@ def out(args):
 
 
 def parse_matrix(text):
-    return np.array([[float(v) for v in row.split(",")] for row in text.split(";")])
+    return np.array(json.loads(text), dtype=float)
 
 
 def edge_text(edges):
@@ -65,7 +65,8 @@ def test_matrices_from_their_definitions():
 def test_edge_list_forms_and_errors(tmp_path):
     path = tmp_path / "g.txt"
     path.write_text("0 1\n1-2  # a comment\n\n3\n")
-    assert out(["graph-matrix", "--edges", f"@{path}", "--which", "degree"]) == "1,0,0,0;0,2,0,0;0,0,1,0;0,0,0,0"
+    degree = out(["graph-matrix", "--edges", f"@{path}", "--which", "degree"])
+    assert degree == "[[1, 0, 0, 0], [0, 2, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]]"
     for bad, reason in (("0-0", "self-loop"), ("0-1,1-0", "twice"), ("a-b", "node number"), ("0-1-2", "edge")):
         run = run_main(["graph-matrix", "--edges", bad])
         assert run.code == 2 and reason in run.err

@@ -7,6 +7,7 @@ parameters) during development; torch is not a dependency and is not imported he
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -188,7 +189,7 @@ def test_rnn_forward_matches_a_loop():
         z = [math.tanh(sum(U[i][k] * z[k] for k in range(2)) + V[i][0] * x + b[i]) for i in range(2)]
         expected.append(z)
     run = run_main(["rnn-forward", "--U", str(U), "--V", str(V), "--x", "0.5;-1.0;2.0", "--b", "0.1,0"])
-    rows = [[float(v) for v in row.split(",")] for row in run.out.strip().split(";")]
+    rows = json.loads(run.out)
     assert np.allclose(rows, expected, atol=1e-10)
 
 

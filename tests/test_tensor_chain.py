@@ -52,7 +52,7 @@ def test_chain_rule_gradient_against_finite_differences():
         E[index] = h
         numeric[index] = (L(W + E) - L(W - E)) / (2 * h)
     args = ["tensor-chain"] + [a for name, M in zip("AWBC", (A, W, B, C)) for a in (f"--{name}", json.dumps(M.tolist()))]
-    got = np.array([[float(v) for v in row.split(",")] for row in out(args).split(";")])
+    got = np.array(json.loads(out(args)))
     assert np.allclose(got, numeric, atol=1e-7)
 
 

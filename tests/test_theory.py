@@ -118,8 +118,7 @@ def test_relu_expectation_by_monte_carlo():
 
 def test_nngp_recursion_by_hand():
     # one layer, x1 ⟂ x2 unit-norm in 2-D: K⁰ = σ_w²/2·I; E[relu(u)²] = k/2, E[relu(u)relu(v)] = k/(2π) at θ = π/2
-    K = np.array([[float(v) for v in row.split(",")] for row in
-                  out(["nngp", "--x1", "1,0", "--x2", "0,1", "--depth", 1, "--sw2", 2, "--sb2", 0.1]).split(";")])
+    K = np.array(json.loads(out(["nngp", "--x1", "1,0", "--x2", "0,1", "--depth", 1, "--sw2", 2, "--sb2", 0.1])))
     k0 = 0.1 + 2 * 0.5
     assert K[0, 0] == pytest.approx(0.1 + 2 * k0 / 2)
     cos0 = 0.1 / k0

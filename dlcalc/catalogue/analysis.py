@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import claim_exit, declare_identity, matrix_text, same_length, SymbolicTimeout, time_limit
+from dlcalc.catalogue._common import claim_exit, declare_identity, same_length, SymbolicTimeout, time_limit, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -560,13 +560,13 @@ def pl_check(f, vars, mu, fstar, low, high, points):
             worst, witness = gap, x
     below = min(value(x) for x in grid)
     holds = worst >= -1e-12 and below >= fstar - 1e-12
-    steps = [f"min over {len(grid)} grid points of ½‖∇f‖² − μ(f − f*) = {worst:.6g} at {matrix_text(witness.tolist())}",
+    steps = [f"min over {len(grid)} grid points of ½‖∇f‖² − μ(f − f*) = {worst:.6g} at {vector_text(witness)}",
              "PL does not need convexity: x² + 3 sin²x is PL (μ = 1/32) yet not convex",
              "a grid can refute the inequality (a witness), not prove it everywhere"]
     if below < fstar - 1e-12:
         steps.append(f"f goes below the given f* = {fstar} (min on the grid {below:.6g}): f* is wrong")
     return Result(name="pl-check", inputs={}, value=holds, plain="holds on the grid" if holds else
-                  f"violated at {matrix_text(witness.tolist())}", steps=steps,
+                  f"violated at {vector_text(witness)}", steps=steps,
                   extra={"min_gap": worst, "witness": witness.tolist()}, exit_code=claim_exit(holds))
 
 
@@ -588,5 +588,5 @@ formula(
     batch_rows=False,
     rules=(Rule(broken=lambda low, high, **_: low >= high, says=lambda low, high, **_: f"--low ({low}) must be below --high ({high})"),),
     examples=(('--f "x**2 + 3*sin(x)**2" --vars x --mu 0.03125', "holds on the grid", "PL although not convex"),
-              ('--f "x**2 + 3*sin(x)**2" --vars x --mu 1 --points 11', "violated at [-2.0]", "½f'(−2)² − f(−2) ≈ −4.98")),
+              ('--f "x**2 + 3*sin(x)**2" --vars x --mu 1 --points 11', "violated at -2.0", "½f'(−2)² − f(−2) ≈ −4.98")),
 )

@@ -6,15 +6,8 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._part2 import (
-    as_array,
-    matrix_plain,
-    one_of,
-    rounded,
-    rounded_all,
-    square,
-    vector_plain,
-)
+from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, rounded, square_array, the_one_given,
+                                     vector_result, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
 from dlcalc.render.result import Result
@@ -23,7 +16,7 @@ from dlcalc.render.result import Result
 
 
 def vae_kl(mu, sigma, logvar):
-    source = one_of(sigma=sigma, logvar=logvar)
+    source = the_one_given(sigma=sigma, logvar=logvar)
     variances = [s * s for s in sigma] if source == "sigma" else [math.exp(v) for v in logvar]
     if len(variances) != len(mu):
         raise DlcalcError(f"--mu has {len(mu)} values but --{source} has {len(variances)}")
@@ -34,7 +27,7 @@ def vae_kl(mu, sigma, logvar):
     return Result(name="vae-kl", inputs={}, value=rounded(total),
                   steps=["KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ (σ² + μ² − 1 − ln σ²)",
                          "per dimension: " + ", ".join(str(rounded(t)) for t in terms)],
-                  extra={"per_dimension": rounded_all(terms)})
+                  extra={"per_dimension": rounded(terms)})
 
 
 formula(
@@ -100,7 +93,7 @@ formula(
 def reparameterise(mu, eps, sigma, cov):
     import numpy as np
 
-    source = one_of(sigma=sigma, cov=cov)
+    source = the_one_given(sigma=sigma, cov=cov)
     m, e = np.array(mu, dtype=float), np.array(eps, dtype=float)
     if e.shape != m.shape:
         raise DlcalcError(f"--eps needs {len(m)} values, one per dimension of --mu")
@@ -110,7 +103,7 @@ def reparameterise(mu, eps, sigma, cov):
             raise DlcalcError(f"--sigma needs {len(m)} positive values")
         z, how, factor = m + s * e, "z = μ + σ ⊙ ε (diagonal Σ)", np.diag(s)
     else:
-        covariance = square(cov, "--cov")
+        covariance = square_array(cov, "cov")
         if covariance.shape[0] != len(m) or not np.allclose(covariance, covariance.T):
             raise DlcalcError(f"--cov must be a symmetric {len(m)}×{len(m)} matrix")
         try:
@@ -118,8 +111,7 @@ def reparameterise(mu, eps, sigma, cov):
         except np.linalg.LinAlgError:
             raise DlcalcError("--cov must be positive definite (Cholesky failed)") from None
         z, how = m + factor @ e, "z = μ + Lε with LLᵀ = Σ (Cholesky; a matrix-vector product)"
-    return Result(name="reparam", inputs={}, value=rounded_all(z), plain=vector_plain(z), steps=[how],
-                  extra={"L": rounded_all(factor)})
+    return vector_result("reparam", z, steps=[how], extra={"L": rounded(factor)})
 
 
 _E79 = erratum(
@@ -161,7 +153,7 @@ formula(
 def _fa_inputs(W, psi, mu):
     import numpy as np
 
-    loadings = as_array(W, "--W")
+    loadings = finite_array(W, "--W")
     if loadings.ndim == 1:
         loadings = loadings[:, None]
     n = loadings.shape[0]
@@ -179,8 +171,8 @@ def fa_marginal(W, psi, mu):
 
     loadings, noise, mean = _fa_inputs(W, psi, mu)
     covariance = loadings @ loadings.T + np.diag(noise)
-    return Result(name="fa-marginal", inputs={}, value=rounded_all(covariance), plain=matrix_plain(covariance),
-                  steps=["x = μ + Wz + η ⇒ x ~ N(μ, WWᵀ + Ψ)"], extra={"mean": rounded_all(mean)})
+    return matrix_result("fa-marginal", covariance,
+                         steps=["x = μ + Wz + η ⇒ x ~ N(μ, WWᵀ + Ψ)"], extra={"mean": rounded(mean)})
 
 
 _PSI = Param("psi", VECTOR, "noise variances, the diagonal of Ψ")
@@ -196,7 +188,7 @@ formula(
     latex=r"x \sim \mathcal N(\mu, WW^\top + \Psi)",
     compute=fa_marginal,
     batch_rows=False,
-    examples=(("--W '1;2' --psi 0.5,0.5", "1.5,2.0;2.0,4.5"),),
+    examples=(("--W '1;2' --psi 0.5,0.5", "[[1.5, 2.0], [2.0, 4.5]]"),),
 )
 
 
@@ -215,8 +207,8 @@ def fa_posterior(W, psi, mu, x):
         small = np.linalg.inv(np.eye(m) + loadings.T @ np.diag(1 / noise) @ loadings)
         other_mean = small @ loadings.T @ np.diag(1 / noise) @ (point - mean)
         agreement = float(max(np.max(abs(other_mean - post_mean)), np.max(abs(small - post_cov))))
-    plain = f"mean={vector_plain(post_mean)} cov={matrix_plain(post_cov)}"
-    return Result(name="fa-posterior", inputs={}, value={"mean": rounded_all(post_mean), "cov": rounded_all(post_cov)},
+    plain = f"mean={vector_text(post_mean)} cov={matrix_text(post_cov)}"
+    return Result(name="fa-posterior", inputs={}, value={"mean": rounded(post_mean), "cov": rounded(post_cov)},
                   plain=plain,
                   steps=["μ_(z|x) = Wᵀ(WWᵀ + Ψ)⁻¹(x − μ),  Σ_(z|x) = I − Wᵀ(WWᵀ + Ψ)⁻¹W"]
                   + ([f"the m×m form (I + WᵀΨ⁻¹W)⁻¹ agrees to {agreement:.1g}"] if agreement is not None else []),
@@ -233,14 +225,14 @@ formula(
     latex=r"\mu_{z\mid x} = W^\top(WW^\top+\Psi)^{-1}(x-\mu)",
     compute=fa_posterior,
     batch_rows=False,
-    examples=(("--W '1;1' --psi 1,1 --x 3,3", "mean=2.0 cov=0.333333333333", "(1 + 2)⁻¹·(3 + 3) and (1 + 2)⁻¹"),),
+    examples=(("--W '1;1' --psi 1,1 --x 3,3", "mean=2.0 cov=[[0.333333333333]]", "(1 + 2)⁻¹·(3 + 3) and (1 + 2)⁻¹"),),
 )
 
 
 def ppca_fit(X, m, sigma2):
     import numpy as np
 
-    data = as_array(X, "--X")
+    data = finite_array(X, "--X")
     if data.ndim != 2 or data.shape[0] < 2:
         raise DlcalcError("--X needs at least two rows (samples) of features")
     n = data.shape[1]
@@ -253,11 +245,11 @@ def ppca_fit(X, m, sigma2):
     rho = np.sqrt(np.maximum(0.0, eigenvalues[:m] - noise))
     W = vectors[:, :m] * rho
     W = W * np.where(W[np.argmax(abs(W), axis=0), np.arange(m)] < 0, -1, 1)  # a sign convention
-    return Result(name="ppca-fit", inputs={}, value={"sigma2": rounded(noise), "W": rounded_all(W)},
-                  plain=f"sigma2={rounded(noise)!r} W={matrix_plain(W)}",
+    return Result(name="ppca-fit", inputs={}, value={"sigma2": rounded(noise), "W": rounded(W)},
+                  plain=f"sigma2={rounded(noise)!r} W={matrix_text(W)}",
                   steps=["σ² = mean of the discarded eigenvalues of the sample covariance (1/s)",
                          "w_i = ρ_i u_i with ρ_i = √max(0, λ_i − σ²), unique up to a rotation R"],
-                  extra={"eigenvalues": rounded_all(eigenvalues), "mean": rounded_all(data.mean(axis=0))})
+                  extra={"eigenvalues": rounded(eigenvalues), "mean": rounded(data.mean(axis=0))})
 
 
 _E82 = erratum(
@@ -295,10 +287,10 @@ formula(
     errata=(_E82, _E80),
     sheet_says="ρ_i = max{0, √(λ_i − σ²)}",
     examples=(
-        ("--X '2,0;-2,0;0,1;0,-1' --m 1", "sigma2=0.5 W=1.22474487139;0.0", "eigenvalues 2 and 0.5 (1/s): ρ = √1.5"),
-        ("--X '2,0;-2,0;0,1;0,-1' --m 1 --sigma2 3", "sigma2=3.0 W=0.0;0.0", "λ < σ²: ρ = 0, no NaN"),
+        ("--X '2,0;-2,0;0,1;0,-1' --m 1", "sigma2=0.5 W=[[1.22474487139], [0.0]]", "eigenvalues 2 and 0.5 (1/s): ρ = √1.5"),
+        ("--X '2,0;-2,0;0,1;0,-1' --m 1 --sigma2 3", "sigma2=3.0 W=[[0.0], [0.0]]", "λ < σ²: ρ = 0, no NaN"),
     ),
-    notes="W prints as rows separated by ';'. The columns' signs are fixed so that each column's largest entry "
+    notes="W prints as a matrix [[...], ...]. The columns' signs are fixed so that each column's largest entry "
     "is positive.",
 )
 
@@ -306,7 +298,7 @@ formula(
 def pinv_check(W):
     import numpy as np
 
-    loadings = as_array(W, "--W")
+    loadings = finite_array(W, "--W")
     if loadings.ndim == 1:
         loadings = loadings[:, None]
     gram = loadings.T @ loadings
@@ -318,7 +310,7 @@ def pinv_check(W):
     return Result(name="ppca-limit", inputs={}, value=verdict,
                   steps=[f"columns orthogonal: {orthogonal}; orthonormal (WᵀW = I): {orthonormal}",
                          "σ² → 0: Wᵀ(WWᵀ + σ²I)⁻¹ → W⁺, so μ_(z|x) → W⁺(x − μ) and Σ_(z|x) → 0"],
-                  extra={"pinv": rounded_all(pinv), "orthogonal_columns": orthogonal,
+                  extra={"pinv": rounded(pinv), "orthogonal_columns": orthogonal,
                          "orthonormal_columns": orthonormal, "pinv_equals_transpose": equal})
 
 
@@ -359,7 +351,7 @@ def standard_normal_logpdf(z):
 def flow_logpdf(A, b, x):
     import numpy as np
 
-    matrix = square(A, "--A")
+    matrix = square_array(A, "A")
     shift = np.zeros(matrix.shape[0]) if b == () else np.array(b, dtype=float)
     point = np.array(x, dtype=float)
     if shift.shape != (matrix.shape[0],) or point.shape != shift.shape:
@@ -371,8 +363,8 @@ def flow_logpdf(A, b, x):
     value = standard_normal_logpdf(z) - log_det
     return Result(name="flow-logpdf", inputs={}, value=rounded(value),
                   steps=["x = f(z) = Az + b, z ~ N(0, I):  ln p_x(x) = ln p_z(f⁻¹(x)) − ln|det ∂f/∂z|",
-                         f"z = {vector_plain(z)}, ln|det A| = {rounded(log_det)}"],
-                  extra={"z": rounded_all(z), "log_abs_det": rounded(log_det)})
+                         f"z = {vector_text(z)}, ln|det A| = {rounded(log_det)}"],
+                  extra={"z": rounded(z), "log_abs_det": rounded(log_det)})
 
 
 formula(
@@ -403,18 +395,18 @@ def coupling(x, d, s_weights, t_weights):
     D = len(point)
     if not 0 < d < D:
         raise DlcalcError(f"--d must lie between 1 and {D - 1}")
-    S, T = as_array(s_weights, "--s-weights"), as_array(t_weights, "--t-weights")
+    S, T = finite_array(s_weights, "--s-weights"), finite_array(t_weights, "--t-weights")
     if S.shape != (D - d, d) or T.shape != (D - d, d):
         raise DlcalcError(f"--s-weights and --t-weights must be {D - d}×{d} (s, t: ℝ^{d} → ℝ^{D - d})")
     y = coupling_forward(point, d, S, T)
     log_det = float(np.sum(S @ point[:d]))
     back = coupling_inverse(y, d, S, T)
-    return Result(name="coupling", inputs={}, value={"y": rounded_all(y), "logdet": rounded(log_det)},
-                  plain=f"y={vector_plain(y)} logdet={rounded(log_det)!r}",
+    return Result(name="coupling", inputs={}, value={"y": rounded(y), "logdet": rounded(log_det)},
+                  plain=f"y={vector_text(y)} logdet={rounded(log_det)!r}",
                   steps=["y_(1:d) = x_(1:d);  y_(d+1:D) = x_(d+1:D) ⊙ exp(s(x_(1:d))) + t(x_(1:d))",
                          "the Jacobian is triangular: ln|det J| = Σ_j s_j(x_(1:d))",
                          f"inverse (y − t) ⊙ exp(−s) recovers x to {float(np.max(abs(back - point))):.1g}"],
-                  extra={"inverse": rounded_all(back)})
+                  extra={"inverse": rounded(back)})
 
 
 def coupling_forward(x, d, S, T):
@@ -470,8 +462,7 @@ def gan_dstar(pdata, pg):
             jsd = float(0.5 * np.nansum(p * np.log(p / m)) + 0.5 * np.nansum(q * np.log(q / m)))
         extra = {"value_at_optimum": rounded(value), "jsd": rounded(jsd)}
         steps.append(f"C(G) = V(D*, G) = {rounded(value)} = −log 4 + 2·JSD = {rounded(-math.log(4) + 2 * jsd)}")
-    return Result(name="gan-dstar", inputs={}, value=rounded_all(d_star), plain=vector_plain(d_star),
-                  steps=steps, extra=extra)
+    return vector_result("gan-dstar", d_star, steps=steps, extra=extra)
 
 
 _E83 = erratum(

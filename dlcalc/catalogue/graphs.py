@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from dlcalc.catalogue._part2 import as_array, complex_text, matrix_plain, rounded, rounded_all, vector_plain
+from dlcalc.catalogue._common import complex_text, finite_array, matrix_result, rounded, vector_result, vector_text
 from dlcalc.errors import DlcalcError, ExitCode
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, Kind, Param, choice, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -154,20 +154,16 @@ def spectrum(matrix):
     return np.where(abs(values) < 1e-12 * scale, 0.0, values)
 
 
-def _matrix_result(name, matrix, show_spectrum, steps, extra=None):
+def _matrix_and_spectrum(name, matrix, show_spectrum, steps, extra=None):
+    """A square matrix's Result, its spectrum in the steps and the JSON; --spectrum shows the spectrum instead."""
     import numpy as np
 
     eigenvalues = spectrum(matrix)
-    shown = [complex_text(v) for v in eigenvalues] if np.iscomplexobj(eigenvalues) else rounded_all(eigenvalues)
-    integer = np.issubdtype(np.asarray(matrix).dtype, np.integer)
-    plain = vector_plain(eigenvalues) if show_spectrum else (
-        ";".join(",".join(map(str, row)) for row in matrix.tolist()) if integer else matrix_plain(matrix))
-    return Result(
-        name=name, inputs={},
-        value=shown if show_spectrum else (matrix.tolist() if integer else rounded_all(matrix)),
-        plain=plain, steps=steps + [f"spectrum: {', '.join(str(v) for v in shown)}"],
-        extra={"spectrum": shown, **(extra or {})},
-    )
+    shown = [complex_text(v) for v in eigenvalues] if np.iscomplexobj(eigenvalues) else rounded(eigenvalues)
+    fields = dict(steps=steps + [f"spectrum: {', '.join(str(v) for v in shown)}"], extra={"spectrum": shown, **(extra or {})})
+    if show_spectrum:
+        return Result(name=name, inputs={}, value=shown, plain=vector_text(eigenvalues), **fields)
+    return matrix_result(name, matrix, **fields)
 
 
 def graph_matrix(edges, which):
@@ -184,10 +180,8 @@ def graph_matrix(edges, which):
     identity_holds = bool(np.array_equal(B.T @ B, matrices["degree"] - A))
     steps = [f"{edges.nodes} nodes, {len(edges.edges)} edges; BᵀB = D − A: {'yes' if identity_holds else 'no'}"]
     if which == "incidence":  # not square: no spectrum
-        return Result(name="graph-matrix", inputs={}, value=matrix.tolist(),
-                      plain=";".join(",".join(map(str, r)) for r in matrix.tolist()), steps=steps,
-                      extra={"BtB_equals_D_minus_A": identity_holds})
-    return _matrix_result("graph-matrix", matrix, False, steps, {"BtB_equals_D_minus_A": identity_holds})
+        return matrix_result("graph-matrix", matrix, steps=steps, extra={"BtB_equals_D_minus_A": identity_holds})
+    return _matrix_and_spectrum("graph-matrix", matrix, False, steps, {"BtB_equals_D_minus_A": identity_holds})
 
 
 formula(
@@ -201,11 +195,11 @@ formula(
     compute=graph_matrix,
     batch_rows=False,
     examples=(
-        ("--edges 0-1,1-2,2-0", "0,1,1;1,0,1;1,1,0"),
-        ("--edges 0-1,1-2 --which degree", "1,0,0;0,2,0;0,0,1"),
-        ("--edges 0-1,1-2 --which incidence", "-1,1,0;0,-1,1"),
+        ("--edges 0-1,1-2,2-0", "[[0, 1, 1], [1, 0, 1], [1, 1, 0]]"),
+        ("--edges 0-1,1-2 --which degree", "[[1, 0, 0], [0, 2, 0], [0, 0, 1]]"),
+        ("--edges 0-1,1-2 --which incidence", "[[-1, 1, 0], [0, -1, 1]]"),
     ),
-    notes="Rows of a matrix are separated by ';'. --json adds the spectrum and checks BᵀB = D − A.",
+    notes="Matrices print as [[...], ...]. --json adds the spectrum and checks BᵀB = D − A.",
 )
 
 
@@ -225,8 +219,8 @@ def gcn_norm(edges, spectrum):
     matrix = gcn_matrix(edges)
     top = np.sqrt(adjacency(edges).sum(axis=0) + 1)
     residual = float(np.max(abs(matrix @ top - top)))
-    return _matrix_result("gcn-norm", matrix, spectrum,
-                          [f"Â = D̃^(−½)(A + I)D̃^(−½); Â·D̃^(½)1 = D̃^(½)1 up to {residual:.1g}"])
+    return _matrix_and_spectrum("gcn-norm", matrix, spectrum,
+                                [f"Â = D̃^(−½)(A + I)D̃^(−½); Â·D̃^(½)1 = D̃^(½)1 up to {residual:.1g}"])
 
 
 _SPECTRUM = Param("spectrum", FLAG, "print the eigenvalues instead of the matrix",
@@ -245,7 +239,7 @@ formula(
     errata=(_E69,),
     sheet_says="Ã = D̃^{−½} Ã D̃^{−½} (the same symbol for two matrices)",
     examples=(
-        ("--edges 0-1", "0.5,0.5;0.5,0.5"),
+        ("--edges 0-1", "[[0.5, 0.5], [0.5, 0.5]]"),
         ("--edges 0-1,1-2 --spectrum", "-0.166666666667,0.5,1.0", "trace 4/3 = −1/6 + 1/2 + 1"),
     ),
 )
@@ -275,7 +269,7 @@ def laplacian(edges, norm, spectrum):
         "renorm": "I − Â = I − D̃^(−½)(A + I)D̃^(−½)",
         "sheet": "the sheet's I − D̃^(−½) A D̃^(−½): not a Laplacian (E70)",
     }[norm]
-    result = _matrix_result("laplacian", matrix, spectrum, [steps], {"smallest_eigenvalue": rounded(smallest)})
+    result = _matrix_and_spectrum("laplacian", matrix, spectrum, [steps], {"smallest_eigenvalue": rounded(smallest)})
     if norm == "sheet" and abs(smallest) > 1e-9:
         result.warnings.append(f"the sheet's matrix has smallest eigenvalue {rounded(smallest)}, not 0: "
                                "it has no constant-like zero mode (E70)")
@@ -301,7 +295,7 @@ formula(
     errata=(_E70,),
     sheet_says="L̃ = I − D̃^{−½} A D̃^{−½}",
     examples=(
-        ("--edges 0-1,1-2", "1.0,-1.0,0.0;-1.0,2.0,-1.0;0.0,-1.0,1.0"),
+        ("--edges 0-1,1-2", "[[1.0, -1.0, 0.0], [-1.0, 2.0, -1.0], [0.0, -1.0, 1.0]]"),
         ("--edges 0-1,1-2,2-0 --spectrum", "0.0,3.0,3.0"),
         ("--edges 0-1,1-2 --norm sym --spectrum", "0.0,1.0,2.0", "a bipartite graph reaches 2"),
         ("--edges 0-1 --norm sheet --spectrum", "0.5,1.5", "no zero eigenvalue"),
@@ -343,9 +337,9 @@ def spectral_conv(edges, x, y, norm):
     if np.any(np.diff(eigenvalues) < 1e-9):
         warnings.append("L has a repeated eigenvalue: the graph Fourier basis, and so x ∗ y, depends on the "
                         "choice of eigenvectors inside that eigenspace")
-    return Result(name="spectral-conv", inputs={}, value=rounded_all(out), plain=vector_plain(out),
-                  steps=["x ∗_G y = U((Uᵀx) ⊙ (Uᵀy)), U the eigenvectors of L"], warnings=warnings,
-                  extra={"eigenvalues": rounded_all(eigenvalues)})
+    return vector_result("spectral-conv", out,
+                         steps=["x ∗_G y = U((Uᵀx) ⊙ (Uᵀy)), U the eigenvectors of L"], warnings=warnings,
+                         extra={"eigenvalues": rounded(eigenvalues)})
 
 
 formula(
@@ -388,14 +382,12 @@ def chebyshev_filter(edges, x, theta, norm, lambda_max):
     hops = hop_distances(edges)
     K = len(theta) - 1
     leaks = float(np.max(abs(G[hops > K]), initial=0.0))
-    return Result(
-        name="cheb-filter", inputs={}, value=rounded_all(out), plain=vector_plain(out),
-        steps=[f"L̂ = 2L/λ_max − I with λ_max = {rounded(top)}: spectrum of L̂ in [−1, 1]",
-               f"g_θ(L) x = Σ_k θ_k T_k(L̂) x with K = {K}: the filter is {K}-hop localised "
-               f"(largest entry beyond {K} hops: {leaks:.1g})"],
-        extra={"lambda_max": rounded(top), "filter": rounded_all(G), "entries_beyond_K_hops": leaks,
-               "spectrum_of_L": rounded_all(eigenvalues)},
-    )
+    return vector_result("cheb-filter", out,
+                         steps=[f"L̂ = 2L/λ_max − I with λ_max = {rounded(top)}: spectrum of L̂ in [−1, 1]",
+                                f"g_θ(L) x = Σ_k θ_k T_k(L̂) x with K = {K}: the filter is {K}-hop localised "
+                                f"(largest entry beyond {K} hops: {leaks:.1g})"],
+                         extra={"lambda_max": rounded(top), "filter": rounded(G), "entries_beyond_K_hops": leaks,
+                                "spectrum_of_L": rounded(eigenvalues)})
 
 
 def hop_distances(graph: Graph):
@@ -460,7 +452,7 @@ formula(
 def gat_attention(edges, scores, slope, no_self_loops):
     import numpy as np
 
-    raw = as_array(scores, "--scores")
+    raw = finite_array(scores, "--scores")
     if raw.shape != (edges.nodes, edges.nodes):
         raise DlcalcError(f"--scores must be {edges.nodes}×{edges.nodes} (one score per ordered pair)")
     activated = np.where(raw > 0, raw, slope * raw)
@@ -472,9 +464,9 @@ def gat_attention(edges, scores, slope, no_self_loops):
     masked = np.where(allowed, activated, -np.inf)
     shifted = np.exp(masked - masked.max(axis=1, keepdims=True))
     alpha = shifted / shifted.sum(axis=1, keepdims=True)
-    return Result(name="gat-attention", inputs={}, value=rounded_all(alpha), plain=matrix_plain(alpha),
-                  steps=[f"e_ij = LeakyReLU_{slope:g}(s_ij); α_ij = softmax over j ∈ N(i)"
-                         + ("" if no_self_loops else " ∪ {i}")])
+    return matrix_result("gat-attention", alpha,
+                         steps=[f"e_ij = LeakyReLU_{slope:g}(s_ij); α_ij = softmax over j ∈ N(i)"
+                                + ("" if no_self_loops else " ∪ {i}")])
 
 
 formula(
@@ -493,9 +485,9 @@ formula(
     compute=gat_attention,
     batch_rows=False,
     examples=(
-        ("--edges 0-1 --scores '0,0;0,0'", "0.5,0.5;0.5,0.5"),
+        ("--edges 0-1 --scores '0,0;0,0'", "[[0.5, 0.5], [0.5, 0.5]]"),
         ("--edges 0-1,1-2 --scores '0,1,9;0,0,-5;0,0,0' --no-self-loops",
-         "0.0,1.0,0.0;0.73105857863,0.0,0.26894142137;0.0,1.0,0.0", "node 1: softmax(0, LeakyReLU(−5) = −1)"),
+         "[[0.0, 1.0, 0.0], [0.73105857863, 0.0, 0.26894142137], [0.0, 1.0, 0.0]]", "node 1: softmax(0, LeakyReLU(−5) = −1)"),
     ),
 )
 
@@ -613,7 +605,7 @@ def permutation_check(function, X):
     import numpy as np
 
     f = _set_functions()[function]
-    data = as_array(X, "--X")
+    data = finite_array(X, "--X")
     if data.ndim == 1:
         data = data[:, None]
     base = f(data)
@@ -706,13 +698,12 @@ def permutation_matrix(pi):
     orthogonal = bool(np.array_equal(P @ P.T, np.eye(n, dtype=int)))
     inverse_is_transpose = bool(np.allclose(np.linalg.inv(P), P.T))
     two_line = f"(0 1 … {n - 1} ; {' '.join(map(str, pi))})"
-    return Result(name="perm-matrix", inputs={}, value=P.tolist(),
-                  plain=";".join(",".join(map(str, row)) for row in P.tolist()),
-                  steps=[f"two-line notation: top row 0..{n - 1}, bottom row π(0)..π({n - 1}): {two_line}",
-                         f"PPᵀ = I: {orthogonal}; P⁻¹ = Pᵀ: {inverse_is_transpose}; PX permutes rows, XPᵀ "
-                         "permutes columns"],
-                  extra={"two_line": [list(range(n)), list(pi)], "PPt_is_I": orthogonal,
-                         "inverse_is_transpose": inverse_is_transpose})
+    return matrix_result("perm-matrix", P,
+                         steps=[f"two-line notation: top row 0..{n - 1}, bottom row π(0)..π({n - 1}): {two_line}",
+                                f"PPᵀ = I: {orthogonal}; P⁻¹ = Pᵀ: {inverse_is_transpose}; PX permutes rows, XPᵀ "
+                                "permutes columns"],
+                         extra={"two_line": [list(range(n)), list(pi)], "PPt_is_I": orthogonal,
+                                "inverse_is_transpose": inverse_is_transpose})
 
 
 _E66 = erratum(
@@ -734,7 +725,7 @@ formula(
     compute=permutation_matrix,
     batch_rows=False,
     errata=(_E66,),
-    examples=(("--pi 2,0,1", "0,0,1;1,0,0;0,1,0"), ("--pi 0,1", "1,0;0,1")),
+    examples=(("--pi 2,0,1", "[[0, 0, 1], [1, 0, 0], [0, 1, 0]]"), ("--pi 0,1", "[[1, 0], [0, 1]]")),
     notes="Nodes and positions count from 0 here; the sheet counts from 1.",
 )
 
@@ -745,12 +736,12 @@ formula(
 def gcn_propagate(edges, X, W, layers, act):
     import numpy as np
 
-    features = as_array(X, "--X")
+    features = finite_array(X, "--X")
     if features.ndim == 1:
         features = features[:, None]
     if features.shape[0] != edges.nodes:
         raise DlcalcError(f"--X needs one row per node ({edges.nodes}), got {features.shape[0]}")
-    weights = np.eye(features.shape[1]) if W == () else as_array(W, "--W")
+    weights = np.eye(features.shape[1]) if W == () else finite_array(W, "--W")
     if weights.ndim == 1:
         weights = weights[None, :]
     if weights.shape[0] != features.shape[1] or weights.shape[1] != features.shape[1]:
@@ -764,10 +755,11 @@ def gcn_propagate(edges, X, W, layers, act):
     direction = np.sqrt(adjacency(edges).sum(axis=0) + 1.0)
     scaled = H / direction[:, None]
     spread = float(np.max(np.ptp(scaled, axis=0)) / max(float(np.max(abs(scaled))), 1e-300))
-    return Result(name="gcn-layer", inputs={}, value=rounded_all(H), plain=matrix_plain(H),
-                  steps=[f"X' = {'relu' if act == 'relu' else 'id'}(ÂXW), applied {layers} time(s); Â = D̃^(−½)(A + I)D̃^(−½)",
-                         f"rows divided by √(d_m + 1) differ by {spread:.2g} (relative): → 0 means oversmoothed"],
-                  extra={"relative_spread_after_scaling": spread})
+    return matrix_result("gcn-layer", H,
+                         steps=[f"X' = {'relu' if act == 'relu' else 'id'}(ÂXW), applied {layers} time(s); "
+                                "Â = D̃^(−½)(A + I)D̃^(−½)",
+                                f"rows divided by √(d_m + 1) differ by {spread:.2g} (relative): → 0 means oversmoothed"],
+                         extra={"relative_spread_after_scaling": spread})
 
 
 formula(
@@ -788,8 +780,8 @@ formula(
     batch_rows=False,
     errata=(_E69,),
     examples=(
-        ("--edges 0-1 --X '1;3'", "2.0;2.0", "one edge: Â averages the two nodes"),
-        ("--edges 0-1,1-2 --X '1;0;0' --layers 60", "0.285714285714;0.349927106112;0.285714285714",
+        ("--edges 0-1 --X '1;3'", "[[2.0], [2.0]]", "one edge: Â averages the two nodes"),
+        ("--edges 0-1,1-2 --X '1;0;0' --layers 60", "[[0.285714285714], [0.349927106112], [0.285714285714]]",
          "oversmoothed: v(vᵀx) with v = (√2, √3, √2)/√7, i.e. 2/7 and √6/7"),
     ),
 )
@@ -798,21 +790,21 @@ formula(
 def gin_layer(edges, X, eps, W):
     import numpy as np
 
-    features = as_array(X, "--X")
+    features = finite_array(X, "--X")
     features = features[:, None] if features.ndim == 1 else features
     if features.shape[0] != edges.nodes:
         raise DlcalcError(f"--X needs one row per node ({edges.nodes}), got {features.shape[0]}")
     aggregated = (1 + eps) * features + adjacency(edges) @ features  # (1 + ε)h_v + Σ_{u∈N(v)} h_u
     if W != ():
-        weights = as_array(W, "--W")
+        weights = finite_array(W, "--W")
         weights = weights[None, :] if weights.ndim == 1 else weights
         if weights.shape[0] != features.shape[1]:
             raise DlcalcError(f"--W needs {features.shape[1]} rows (one per feature)")
         aggregated = np.maximum(aggregated @ weights, 0.0)  # a one-layer MLP: ReLU(h W)
-    return Result(name="gin-layer", inputs={}, value=rounded_all(aggregated), plain=matrix_plain(aggregated),
-                  steps=["h'_v = MLP((1 + ε)h_v + Σ_(u∈N(v)) h_u)" + (" with MLP = ReLU(·W)" if W != () else
-                                                                       " (MLP = identity)"),
-                         "a sum aggregator with an injective MLP is as powerful as 1-WL (Xu et al. 2019)"])
+    return matrix_result("gin-layer", aggregated,
+                         steps=["h'_v = MLP((1 + ε)h_v + Σ_(u∈N(v)) h_u)" + (" with MLP = ReLU(·W)" if W != () else
+                                                                              " (MLP = identity)"),
+                                "a sum aggregator with an injective MLP is as powerful as 1-WL (Xu et al. 2019)"])
 
 
 formula(
@@ -830,5 +822,5 @@ formula(
     latex=r"h'_v = \mathrm{MLP}\Big((1+\epsilon)h_v + \sum_{u\in\mathcal N(v)} h_u\Big)",
     compute=gin_layer,
     batch_rows=False,
-    examples=(("--edges 0-1,1-2 --X '1;10;100' --eps 0.5", "11.5;116.0;160.0", "1.5·h_v + neighbours"),),
+    examples=(("--edges 0-1,1-2 --X '1;10;100' --eps 0.5", "[[11.5], [116.0], [160.0]]", "1.5·h_v + neighbours"),),
 )

@@ -114,7 +114,7 @@ def psd(matrix):
         warnings.append(f"eigenvalues say {by_eigenvalues} but the minors say {by_sylvester}: "
                         "the matrix is numerically borderline")
     return Result(name="psd", inputs={}, value=by_eigenvalues, steps=steps, warnings=warnings,
-                  extra={"eigenvalues": rounded(eigenvalues.tolist()), "leading_minors": rounded(leading),
+                  extra={"eigenvalues": rounded(eigenvalues), "leading_minors": rounded(leading),
                          "sylvester": by_sylvester})
 
 
@@ -471,10 +471,10 @@ def svd(matrix):
     a = np.array(matrix, dtype=float)
     u, singular, vt = np.linalg.svd(a, full_matrices=False)
     residual = float(np.abs(u @ np.diag(singular) @ vt - a).max())
-    return Result(name="svd", inputs={}, value=rounded(singular.tolist()),
+    return Result(name="svd", inputs={}, value=rounded(singular),
                   steps=[f"thin SVD: U {u.shape[0]}×{u.shape[1]}, Σ {len(singular)}×{len(singular)}, V {vt.shape[1]}×{vt.shape[0]}; "
                          f"max |UΣVᵀ − A| = {residual:.2g}", "the full SVD has U m×m, V n×n and Σ m×n"],
-                  extra={"U": rounded(u.tolist()), "V": rounded(vt.T.tolist())})
+                  extra={"U": rounded(u), "V": rounded(vt.T)})
 
 
 formula(

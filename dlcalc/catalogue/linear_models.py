@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import claim_exit, matrix_text, rounded
+from dlcalc.catalogue._common import claim_exit, rounded, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, formula
 from dlcalc.render.result import Result, Table
@@ -29,7 +29,7 @@ def least_squares(X, y, ridge):
     residual = float(np.sum((a @ w - b) ** 2))
     warnings = [] if gap <= 1e-8 * max(1.0, float(np.abs(w).max())) else [
         f"normal equations and lstsq differ by {gap:.3g}: XᵀX is ill-conditioned"]
-    value = rounded(w.tolist())
+    value = rounded(w)
     return Result(name="least-squares", inputs={}, value=value, warnings=warnings,
                   steps=[f"w = (XᵀX + λI)⁻¹Xᵀy with λ = {ridge!r}", f"‖Xw − y‖² = {residual:.6g}",
                          f"cross-check by lstsq on the augmented system: max difference {gap:.2g}"],
@@ -66,19 +66,19 @@ def perceptron(X, y, epochs, eta):
                 w = w + eta * label * x
                 errors += 1
         mistakes += errors
-        rows.append([epoch, errors, matrix_text(w.tolist())])
+        rows.append([epoch, errors, vector_text(w)])
         if errors == 0:
             break
     separated = rows[-1][1] == 0
     radius = float(np.linalg.norm(a, axis=1).max())
     steps = [f"{mistakes} mistakes in {len(rows)} epochs; R = max ‖x_i‖ = {radius:.6g}"]
-    extra = {"mistakes": mistakes, "separated": separated, "weights": rounded(w.tolist())}
+    extra = {"mistakes": mistakes, "separated": separated, "weights": rounded(w)}
     if separated:
         margin = float((labels * (a @ w)).min() / np.linalg.norm(w))
         extra["novikoff_bound"] = (radius / margin) ** 2
         steps.append(f"margin of the found w: γ_w = {margin:.6g}; Novikoff: mistakes ≤ (R/γ*)² ≤ (R/γ_w)² = "
                      f"{(radius / margin) ** 2:.6g}")
-    value = rounded(w.tolist())
+    value = rounded(w)
     return Result(name="perceptron", inputs={}, value=value, steps=steps,
                   table=Table(columns=["epoch", "mistakes", "w"], rows=rows, title="perceptron rule w ← w + η y x"),
                   extra=extra, exit_code=claim_exit(separated))

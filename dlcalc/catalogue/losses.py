@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import declare_identity, matrix_text, probability_vector, rounded, same_length
+from dlcalc.catalogue._common import declare_identity, probability_vector, rounded, same_length, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLOAT, INT, VECTOR, Param, choice, formula
 from dlcalc.render.result import Result
@@ -90,7 +90,7 @@ def softmax_cross_entropy(z, y):
     gradient = [p - t for p, t in zip(probs, target)]
     return Result(name="softmax-ce", inputs={}, value=loss,
                   steps=["CE = −Σ y_i log softmax(z)_i = logsumexp(z) − yᵀz  (for Σy = 1)",
-                         f"∂CE/∂z = softmax(z) − y = {matrix_text(gradient)}"],
+                         f"∂CE/∂z = softmax(z) − y = {vector_text(gradient)}"],
                   extra={"gradient": rounded(gradient), "softmax": rounded(probs)})
 
 

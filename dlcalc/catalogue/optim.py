@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import ABSENT, claim_exit, given, matrix_result, matrix_text, rounded, SymbolicTimeout, time_limit
+from dlcalc.catalogue._common import ABSENT, claim_exit, given, matrix_result, rounded, SymbolicTimeout, time_limit, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, erratum, formula
 from dlcalc.render.result import Result, Table
 
 SECTION = "11.3"
-DIGITS = 12  # optimiser states are shown rounded to 12 decimals: float noise is not information
 MAX_STEPS = 100_000
 
 
@@ -43,8 +42,8 @@ def _replay(name, rows, theta, update, columns):
         if len(g) != len(theta):
             raise DlcalcError(f"step {t}: the gradient has {len(g)} entries, θ has {len(theta)}")
         theta, shown = update(t, theta, g)
-        table_rows.append([t, *(matrix_text(v) for v in shown), matrix_text(theta)])
-    final = rounded(theta, DIGITS)
+        table_rows.append([t, *(vector_text(v) for v in shown), vector_text(theta)])
+    final = rounded(theta)
     return Result(name=name, inputs={}, value=final,
                   table=Table(columns=["t", *columns, "θ_t"], rows=table_rows, title=f"{name}: one row per step"))
 
@@ -297,7 +296,7 @@ def optimise_quadratic(H, x0, method, eta, beta, steps, every):
                   plain=repr(value) if math.isfinite(value) else "inf", steps=notes,
                   table=Table(columns=["t", "f(x_t)", "‖∇f(x_t)‖"], rows=rows,
                               title=f"{method} on f(x) = ½xᵀHx from f(x_0) = {start:.6g}"),
-                  extra={"x": rounded(x.tolist()) if np.isfinite(x).all() else None})
+                  extra={"x": rounded(x) if np.isfinite(x).all() else None})
 
 
 _E39 = erratum(
@@ -379,7 +378,7 @@ def muon_orth(matrix, method, ns_steps):
              f"Muon's update: W ← W − η·s·orth(M) with s = sqrt(d_out/d_in) = {math.sqrt(rows / cols):.4g} "
              f"(reference code: max(1, d_out/d_in)^½ = {math.sqrt(max(1, rows / cols)):.4g})"]
     return matrix_result("muon-orth", p, digits=10,
-                  steps=steps, extra={"singular_values": rounded(singular.tolist())})
+                  steps=steps, extra={"singular_values": rounded(singular)})
 
 
 _E41 = erratum(
@@ -420,7 +419,7 @@ def polyak_average(thetas, mode, beta):
     for t, theta in enumerate(rows[1:], start=2):
         weight = 1 / t if mode == "mean" else beta
         average = [(1 - weight) * a + weight * x for a, x in zip(average, theta)]
-    final = rounded(average, DIGITS)
+    final = rounded(average)
     return Result(name="polyak-average", inputs={}, value=final,
                   steps=["θ̄_t = (1 − 1/t) θ̄_{t−1} + θ_t/t" if mode == "mean" else f"θ̄_t = (1 − β) θ̄_{{t−1}} + β θ_t, β = {beta}"])
 
@@ -663,9 +662,9 @@ def gradient_flow(H, x0, T, eta):
         raise DlcalcError(f"--T ({T}) must be a whole number of steps --eta ({eta})")
     euler = q @ ((1 - eta * eigenvalues) ** steps_count * (q.T @ start))  # GD = forward Euler
     gap = float(np.linalg.norm(flow - euler))
-    value = {"flow": rounded(flow.tolist()), "gd": rounded(euler.tolist()), "gap": gap}
+    value = {"flow": rounded(flow), "gd": rounded(euler), "gap": gap}
     return Result(name="gradient-flow", inputs={}, value=value,
-                  plain=f"flow={matrix_text(flow.tolist())} gd={matrix_text(euler.tolist())} gap={gap!r}",
+                  plain=f"flow={vector_text(flow)} gd={vector_text(euler)} gap={gap!r}",
                   steps=["gradient flow is the ODE ẋ = −∇f(x); for f = ½xᵀHx, x(T) = e^{−HT}x0",
                          f"GD with step η is its forward-Euler discretisation: {steps_count} steps of x ← (I − ηH)x (E33)"])
 
@@ -690,6 +689,6 @@ formula(
     compute=gradient_flow,
     batch_rows=False,
     errata=(_E33,),
-    examples=(("--H '[[1]]' --x0 1 --T 1 --eta 0.5", "flow=[0.367879441171] gd=[0.25] gap=0.11787944117144233",
+    examples=(("--H '[[1]]' --x0 1 --T 1 --eta 0.5", "flow=0.367879441171 gd=0.25 gap=0.11787944117144233",
                "e^{−1} against (1 − 0.5)²"),),
 )

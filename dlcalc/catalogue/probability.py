@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import ABSENT, claim_exit, declare_identity, given, matrix_result, matrix_text, probability_vector, rounded, same_length, square
+from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, given, matrix_result, matrix_text,
+                                     probability_vector, rounded, same_length, square, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Kind, Param, choice, erratum, formula
 from dlcalc.render.result import Result
@@ -51,7 +52,7 @@ def marginal(joint, axis):
     table = _joint(joint)
     # Summing out Y (the columns) leaves P(X); summing out X leaves P(Y).
     values = table.sum(axis=1 if axis == "x" else 0)
-    return rounded(values.tolist())
+    return rounded(values)
 
 
 formula(
@@ -300,8 +301,8 @@ def sample_cov(samples, ddof):
     centred = x - mean
     cov = centred.T @ centred / (n - ddof)
     return matrix_result("sample-cov", cov,
-                  extra={"mean": rounded(mean.tolist()), "n": n},
-                  steps=[f"μ̂ = {matrix_text(mean.tolist())}",
+                  extra={"mean": rounded(mean), "n": n},
+                  steps=[f"μ̂ = {vector_text(mean)}",
                          f"Σ̂ = 1/(n − {ddof}) Σ_i (x_i − μ̂)(x_i − μ̂)ᵀ with n = {n}"
                          + ("  (MLE, biased: E[Σ̂] = (n−1)/n Σ)" if ddof == 0 else "  (unbiased)")])
 
@@ -447,9 +448,9 @@ def gauss_cond(mu, cov, given, z):
             warnings.append(f"the Schur and precision forms differ by {agreement:.3g}: Σ is ill-conditioned")
     else:
         steps.append("Σ is singular: the precision-matrix cross-check is not available")
-    value = {"mean": rounded(mean.tolist()), "cov": rounded(schur.tolist())}
+    value = {"mean": rounded(mean), "cov": rounded(schur)}
     return Result(name="gauss-cond", inputs={}, value=value, steps=steps, warnings=warnings,
-                  plain=f"mean={matrix_text(mean.tolist())} cov={matrix_text(schur.tolist())}",
+                  plain=f"mean={vector_text(mean)} cov={matrix_text(schur)}",
                   extra={"given": a, "rest": b, "precision_check": agreement})
 
 
@@ -479,8 +480,8 @@ formula(
     batch_rows=False,
     errata=(_E07,),
     examples=(
-        ("--mu 0,0 --cov '[[1,0.5],[0.5,1]]' --given 0 --z 1", "mean=[0.5] cov=[[0.75]]"),
-        ("--mu 1,2,3 --cov '[[1,0,0],[0,1,0],[0,0,1]]' --given 0:2 --z 5,5", "mean=[3.0] cov=[[1.0]]",
+        ("--mu 0,0 --cov '[[1,0.5],[0.5,1]]' --given 0 --z 1", "mean=0.5 cov=[[0.75]]"),
+        ("--mu 1,2,3 --cov '[[1,0,0],[0,1,0],[0,0,1]]' --given 0:2 --z 5,5", "mean=3.0 cov=[[1.0]]",
          "independent coordinates: conditioning changes nothing"),
     ),
 )

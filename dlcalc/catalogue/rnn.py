@@ -7,7 +7,8 @@ single-bias convention.
 
 from __future__ import annotations
 
-from dlcalc.catalogue._part2 import as_array, complex_text, matrix_plain, rounded, rounded_all, square
+from dlcalc.catalogue._common import (complex_text, finite_array, matrix_result, rounded, shape_text, square_array,
+                                     vector_result, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, INT, MATRIX, VECTOR, Param, choice, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -166,7 +167,7 @@ ACTIVATION_SLOPE = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "linear": 1.0}
 def gradient_regime(U, act, steps):
     import numpy as np
 
-    matrix = square(U, "--U")
+    matrix = square_array(U, "U")
     sigma_max = float(np.linalg.svd(matrix, compute_uv=False)[0])
     radius = float(max(abs(np.linalg.eigvals(matrix))))
     gamma = ACTIVATION_SLOPE[act]
@@ -276,7 +277,7 @@ def lru_states(A, B, xs):
 def lru(A, B, x):
     import numpy as np
 
-    matrix = square(A, "--A")
+    matrix = square_array(A, "A")
     eigenvalues, P = _diagonalise(matrix)
     residual = float(np.max(abs(P @ np.diag(eigenvalues) @ np.linalg.inv(P) - matrix)))
     stable = bool(np.all(abs(eigenvalues) < 1))
@@ -288,16 +289,16 @@ def lru(A, B, x):
     if x is not None:
         if B is None:
             raise DlcalcError("--x needs --B (the input matrix)")
-        inputs = as_array(x, "--x")
-        B_matrix = as_array(B, "--B")
+        inputs = finite_array(x, "--x")
+        B_matrix = finite_array(B, "--B")
         if inputs.ndim == 1:
             inputs = inputs[:, None]
         if B_matrix.shape != (matrix.shape[0], inputs.shape[1]):
             raise DlcalcError(f"--B must be {matrix.shape[0]}×{inputs.shape[1]} (state × input), "
-                              f"got {'×'.join(map(str, B_matrix.shape))}")
+                              f"got {shape_text(B_matrix.shape)}")
         direct, diagonal, conv = lru_states(matrix, B_matrix, inputs)
         agreement = float(max(np.max(abs(diagonal - direct)), np.max(abs(conv - direct))))
-        value["z"] = rounded_all(direct)
+        value["z"] = rounded(direct)
         extra["agreement"] = agreement
         steps.append(f"z^T by z^(t+1) = Az^t + Bx^t, by ξ^(t+1) = Λξ^t + P⁻¹Bx^t with z = Pξ, and by "
                      f"Σ A^k B x^(T−1−k): agree to {agreement:.2g}")
@@ -427,7 +428,7 @@ def _activation(name):
 
 
 def _sequence(x, width, what="--x"):
-    inputs = as_array(x, what)
+    inputs = finite_array(x, what)
     if inputs.ndim == 1 or (width == 1 and inputs.shape[0] == 1):  # '1,0,0' with scalar inputs: 3 steps
         inputs = inputs.reshape(-1, 1) if width == 1 else inputs[None, :]
     if inputs.shape[1] != width:
@@ -447,7 +448,7 @@ def _state(values, size, what):
 
 
 def rnn_forward(U, V, x, b, z0, act):
-    recurrent, input_map = square(U, "--U"), as_array(V, "--V")
+    recurrent, input_map = square_array(U, "U"), finite_array(V, "--V")
     if input_map.ndim == 1:
         input_map = input_map[:, None]
     h = recurrent.shape[0]
@@ -460,10 +461,9 @@ def rnn_forward(U, V, x, b, z0, act):
     for x_t in inputs:
         z = phi(recurrent @ z + input_map @ x_t + bias)
         states.append(z)
-    return Result(name="rnn-forward", inputs={}, value=rounded_all(states),
-                  plain=";".join(",".join(repr(rounded(v)) for v in s) for s in states),
-                  steps=[f"z_t = {act}(U z_(t−1) + V x_t + b) for t = 1..{len(inputs)}; one state per row",
-                         "the sheet's z_t = φ(U z_(t−1) + V z_t) has no input term (E56)"])
+    return matrix_result("rnn-forward", states,
+                         steps=[f"z_t = {act}(U z_(t−1) + V x_t + b) for t = 1..{len(inputs)}; one state per row",
+                                "the sheet's z_t = φ(U z_(t−1) + V z_t) has no input term (E56)"])
 
 
 _E56 = erratum(
@@ -494,8 +494,8 @@ formula(
     errata=(_E56,),
     sheet_says="z_t = φ(U z_{t−1} + V z_t)",
     examples=(
-        ("--U 0.5 --V 1 --x '1;0;0' --act linear", "1.0;0.5;0.25", "an impulse decays by U"),
-        ("--U '0,0;0,0' --V '1,0;0,1' --x '1,2' --act relu", "1.0,2.0"),
+        ("--U 0.5 --V 1 --x '1;0;0' --act linear", "[[1.0], [0.5], [0.25]]", "an impulse decays by U"),
+        ("--U '0,0;0,0' --V '1,0;0,1' --x '1,2' --act relu", "[[1.0, 2.0]]"),
     ),
 )
 
@@ -507,7 +507,7 @@ def gate_weights(hidden, width, **named):
     """Gate matrices given as options -> arrays, each checked to be hidden × (d + h)."""
     matrices = {}
     for name, rows in named.items():
-        matrix = as_array(rows, f"--{name}")
+        matrix = finite_array(rows, f"--{name}")
         matrix = matrix[None, :] if matrix.ndim == 1 else matrix
         if matrix.shape != (hidden, width):
             raise DlcalcError(f"--{name} must be {hidden}×{width} (hidden × [x, z])")
@@ -525,11 +525,11 @@ def gru_step(G, R, W, x, z):
     reset = sigmoid(matrices["R"] @ np.concatenate([inputs, state]))
     candidate = np.tanh(matrices["W"] @ np.concatenate([inputs, reset * state]))
     new = (1 - update) * state + update * candidate
-    return Result(name="gru-step", inputs={}, value=rounded_all(new), plain=",".join(repr(rounded(v)) for v in new),
-                  steps=["Γ_u = σ(G[x, z]), Γ_r = σ(R[x, z]), z̃ = tanh(W[x, Γ_r ⊙ z]), z' = (1 − Γ_u) ⊙ z + Γ_u ⊙ z̃",
-                         "PyTorch swaps the roles: h' = (1 − u) ⊙ n + u ⊙ h"],
-                  extra={"update_gate": rounded_all(update), "reset_gate": rounded_all(reset),
-                         "candidate": rounded_all(candidate)})
+    return vector_result("gru-step", new,
+                         steps=["Γ_u = σ(G[x, z]), Γ_r = σ(R[x, z]), z̃ = tanh(W[x, Γ_r ⊙ z]), z' = (1 − Γ_u) ⊙ z + Γ_u ⊙ z̃",
+                                "PyTorch swaps the roles: h' = (1 − u) ⊙ n + u ⊙ h"],
+                         extra={"update_gate": rounded(update), "reset_gate": rounded(reset),
+                                "candidate": rounded(candidate)})
 
 
 _E59 = erratum(
@@ -575,9 +575,8 @@ def lstm_step(F, I, C, O, x, z, c):
     sigmoid = _activation("sigmoid")
     new_cell = sigmoid(gates["F"]) * cell + sigmoid(gates["I"]) * np.tanh(gates["C"])
     new_state = sigmoid(gates["O"]) * np.tanh(new_cell)
-    shown = lambda v: ",".join(repr(rounded(e)) for e in v)  # noqa: E731
-    return Result(name="lstm-step", inputs={}, value={"z": rounded_all(new_state), "c": rounded_all(new_cell)},
-                  plain=f"z={shown(new_state)} c={shown(new_cell)}",
+    return Result(name="lstm-step", inputs={}, value={"z": rounded(new_state), "c": rounded(new_cell)},
+                  plain=f"z={vector_text(new_state)} c={vector_text(new_cell)}",
                   steps=["C^t = σ(F x̃) ⊙ C^(t−1) + σ(I x̃) ⊙ tanh(C̃ x̃);  z^t = σ(O x̃) ⊙ tanh(C^t),  x̃ = [x_t, z_(t−1)]"])
 
 
@@ -642,7 +641,7 @@ def bptt_gradient(U, V, W, xs, ys, full=True):
 def rnn_bptt(U, V, W, x, y):
     import numpy as np
 
-    recurrent, input_map, output_map = square(U, "--U"), as_array(V, "--V"), as_array(W, "--W")
+    recurrent, input_map, output_map = square_array(U, "U"), finite_array(V, "--V"), finite_array(W, "--W")
     input_map = input_map[:, None] if input_map.ndim == 1 else input_map
     output_map = output_map[None, :] if output_map.ndim == 1 else output_map
     h = recurrent.shape[0]
@@ -662,12 +661,12 @@ def rnn_bptt(U, V, W, x, y):
     scale = max(float(np.max(abs(numeric))), 1e-12)
     full_error = float(np.max(abs(grad - numeric))) / scale
     sheet_error = float(np.max(abs(immediate - numeric))) / scale
-    return Result(name="rnn-bptt", inputs={}, value=rounded_all(grad), plain=matrix_plain(grad),
-                  steps=["∂L/∂U = Σ_t ∂L_t/∂z_t · Σ_(k≤t) (Π_(j=k+1..t) ∂z_j/∂z_(j−1)) · ∂⁺z_k/∂U",
-                         f"central differences agree to {full_error:.1g} (relative); keeping only the immediate "
-                         f"partial ∂⁺z_t/∂U (the sheet's reading) is off by {sheet_error:.2g}"],
-                  extra={"relative_error": full_error, "immediate_only_error": sheet_error,
-                         "immediate_only": rounded_all(immediate)})
+    return matrix_result("rnn-bptt", grad,
+                         steps=["∂L/∂U = Σ_t ∂L_t/∂z_t · Σ_(k≤t) (Π_(j=k+1..t) ∂z_j/∂z_(j−1)) · ∂⁺z_k/∂U",
+                                f"central differences agree to {full_error:.1g} (relative); keeping only the immediate "
+                                f"partial ∂⁺z_t/∂U (the sheet's reading) is off by {sheet_error:.2g}"],
+                         extra={"relative_error": full_error, "immediate_only_error": sheet_error,
+                                "immediate_only": rounded(immediate)})
 
 
 formula(
@@ -690,7 +689,7 @@ formula(
     errata=(_E57,),
     sheet_says="∂L/∂w = Σ_t ∂L/∂ŷ_t · ∂ŷ_t/∂z_t · ∂z_t/∂w",
     examples=(
-        ("--U 0.5 --V 1 --W 1 --x '1;0;0' --y '0;0;0'", "0.360898998496",
+        ("--U 0.5 --V 1 --W 1 --x '1;0;0' --y '0;0;0'", "[[0.360898998496]]",
          "forward mode by hand: z₂'z₂ + z₃'z₃; the immediate partials alone give 0.3034"),
     ),
     notes="Loss L = Σ_t ½‖W z_t − y_t‖² with z_t = tanh(U z_{t−1} + V x_t), z_0 = 0.",

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 
-from dlcalc.catalogue._part2 import matrix_plain, rounded_all, shape_text
+from dlcalc.catalogue._common import matrix_result, shape_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import AXES, INT, Kind, Param, erratum, formula
-from dlcalc.render.result import Result
 
 MAX_ENTRIES = 1_000_000
 
@@ -61,9 +60,8 @@ def contract(P, Q, b):
     r, s, t = p.shape[:p.ndim - b], p.shape[p.ndim - b:], q.shape[b:]
     as_matrices = (p.reshape(int(np.prod(r)), int(np.prod(s))) @ q.reshape(int(np.prod(s)), int(np.prod(t)))).reshape(T.shape)
     agreement = float(np.max(abs(T - as_matrices), initial=0.0))
-    return Result(
-        name="tensor-contract", inputs={}, value=rounded_all(T),
-        plain=json.dumps(rounded_all(T)),
+    return matrix_result(
+        "tensor-contract", T,
         steps=[f"T_(i,k) = Σ_j P_(i,j) Q_(j,k): {shape_text(p.shape)} ×_{b} {shape_text(q.shape)} → "
                f"{shape_text(T.shape) or 'scalar'}",
                f"as a matrix product reshape(P, ({int(np.prod(r))}, {int(np.prod(s))})) · reshape(Q, "
@@ -177,16 +175,14 @@ def tensor_chain(shapes, seed, A, W, B, C):
     sheet = ("the sheet's ∂L/∂W ×_(d3,d4) ∂y/∂W cannot even be formed: ∂L/∂W is "
              f"{d1}×{d2}, the contracted axes are {d3}×{d4}") if (d1, d2) != (d3, d4) else \
         "the sheet's ∂L/∂W ×_(d3,d4) ∂y/∂W is circular (∂L/∂W on both sides)"
-    return Result(
-        name="tensor-chain", inputs={}, value=rounded_all(grad), plain=matrix_plain(grad),
-        steps=[f"y = AWB: W {d1}×{d2} → y {d3}×{d4};  L = Σ C ⊙ tanh(y)  ({source})",
-               f"∂L/∂y {d3}×{d4}, T = ∂y/∂W {d3}×{d4}×{d1}×{d2} with T_ijkl = ∂y_ij/∂W_kl = A_ik B_lj",
-               f"∂L/∂W = ∂L/∂y ×_(d3,d4) T matches central differences and Aᵀ(∂L/∂y)Bᵀ to {error:.1g}",
-               sheet],
-        extra={"max_error": error, "shapes": {"dL/dy": [d3, d4], "dy/dW": [d3, d4, d1, d2], "dL/dW": [d1, d2]},
-               "sheet": sheet},
-        warnings=[] if error < 1e-6 else [f"disagreement {error:.2g}: please report this"],
-    )
+    return matrix_result("tensor-chain", grad,
+                         steps=[f"y = AWB: W {d1}×{d2} → y {d3}×{d4};  L = Σ C ⊙ tanh(y)  ({source})",
+                                f"∂L/∂y {d3}×{d4}, T = ∂y/∂W {d3}×{d4}×{d1}×{d2} with T_ijkl = ∂y_ij/∂W_kl = A_ik B_lj",
+                                f"∂L/∂W = ∂L/∂y ×_(d3,d4) T matches central differences and Aᵀ(∂L/∂y)Bᵀ to {error:.1g}",
+                                sheet],
+                         extra={"max_error": error, "shapes": {"dL/dy": [d3, d4], "dy/dW": [d3, d4, d1, d2], "dL/dW": [d1, d2]},
+                                "sheet": sheet},
+                         warnings=[] if error < 1e-6 else [f"disagreement {error:.2g}: please report this"])
 
 
 _E78 = erratum(
@@ -219,10 +215,10 @@ formula(
     errata=(_E78,),
     sheet_says="∂L/∂W = ∂L/∂W ×_{d3,d4} ∂y/∂W",
     examples=(
-        ("--A '[[1,0],[0,1]]' --W '[[0,0],[0,0]]' --B '[[1,2],[3,4]]' --C '[[1,1],[1,1]]'", "3.0,7.0;3.0,7.0",
+        ("--A '[[1,0],[0,1]]' --W '[[0,0],[0,0]]' --B '[[1,2],[3,4]]' --C '[[1,1],[1,1]]'", "[[3.0, 7.0], [3.0, 7.0]]",
          "y = 0, so ∂L/∂y = C and ∂L/∂W = Aᵀ·C·Bᵀ"),
     ),
-    notes="Prints ∂L/∂W (rows separated by ';') for the given or random instance; the steps report the agreement "
+    notes="Prints ∂L/∂W as [[...], ...] for the given or random instance; the steps report the agreement "
     "of the contraction, central differences and the closed form. `dlcalc verify tensor-chain-rule` "
     "proves the rule symbolically.",
 )

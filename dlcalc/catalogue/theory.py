@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._part2 import as_array, log, matrix_plain, rounded, rounded_all, vector_plain
+from dlcalc.catalogue._common import finite_array, matrix_result, natural_log, rounded, vector_result, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
 from dlcalc.render.result import Result
@@ -16,7 +16,7 @@ from dlcalc.render.result import Result
 
 def pac_bayes_complexity(kl, n, delta):
     """sqrt((KL(Q‖P) + ln(2√n/δ)) / (2n)): Maurer's (2004) form of McAllester's bound."""
-    return ((kl + log(2 * n**0.5 / delta)) / (2 * n)) ** 0.5
+    return ((kl + natural_log(2 * n**0.5 / delta)) / (2 * n)) ** 0.5
 
 
 def pac_bayes(emp_risk, kl, n, delta):
@@ -25,7 +25,7 @@ def pac_bayes(emp_risk, kl, n, delta):
 
 def sheet_pac_bayes(emp_risk, kl, n, delta):
     """The sheet's R̂ + 2s·KL + ln(2s/δ) (E76): grows with the sample size."""
-    return emp_risk + 2 * n * kl + log(2 * n / delta)
+    return emp_risk + 2 * n * kl + natural_log(2 * n / delta)
 
 
 _E76 = erratum(
@@ -203,8 +203,8 @@ def langevin_step(theta, v, grad, eps, gamma, eta, temperature):
         raise DlcalcError("--theta, --v, --grad and --eps need the same length")
     new_v = (1 - eta * gamma) * velocity - eta * gradient + math.sqrt(2 * gamma * eta * temperature) * noise
     new_theta = position + eta * new_v
-    return Result(name="langevin-step", inputs={}, value={"theta": rounded_all(new_theta), "v": rounded_all(new_v)},
-                  plain=f"theta={vector_plain(new_theta)} v={vector_plain(new_v)}",
+    return Result(name="langevin-step", inputs={}, value={"theta": rounded(new_theta), "v": rounded(new_v)},
+                  plain=f"theta={vector_text(new_theta)} v={vector_text(new_v)}",
                   steps=["v' = (1 − ηγ)v − η∇E(θ) + √(2γηT)·ε;  θ' = θ + ηv'",
                          f"noise scale √(2γηT) = {rounded(math.sqrt(2 * gamma * eta * temperature))} "
                          f"(the sheet's 2γη = {rounded(2 * gamma * eta)})"])
@@ -292,7 +292,7 @@ def mlp_parameter_gradient(params, x, act, beta):
 def empirical_ntk(widths, X, act, beta, seed):
     import numpy as np
 
-    inputs = as_array(X, "--X")
+    inputs = finite_array(X, "--X")
     if inputs.ndim == 1:
         inputs = inputs[:, None]
     if inputs.shape[1] != widths[0]:
@@ -305,9 +305,9 @@ def empirical_ntk(widths, X, act, beta, seed):
     J = np.array([mlp_parameter_gradient(params, x, act, beta) for x in inputs])
     K = J @ J.T
     outputs = [mlp_output(params, x, act, beta) for x in inputs]
-    return Result(name="ntk", inputs={}, value=rounded_all(K), plain=matrix_plain(K),
-                  steps=[f"k(x, ξ) = ⟨∇_θ f(x), ∇_θ f(ξ)⟩ over {J.shape[1]} parameters (seed {seed})"],
-                  extra={"f0": rounded_all(outputs), "parameters": int(J.shape[1])})
+    return matrix_result("ntk", K,
+                         steps=[f"k(x, ξ) = ⟨∇_θ f(x), ∇_θ f(ξ)⟩ over {J.shape[1]} parameters (seed {seed})"],
+                         extra={"f0": rounded(outputs), "parameters": int(J.shape[1])})
 
 
 formula(
@@ -327,7 +327,7 @@ formula(
     compute=empirical_ntk,
     batch_rows=False,
     examples=(
-        ("--widths 1,1 --X '1;2' --beta 1", "2.0,3.0;3.0,5.0", "f = w·x + b: k(x, ξ) = xξ + 1"),
+        ("--widths 1,1 --X '1;2' --beta 1", "[[2.0, 3.0], [3.0, 5.0]]", "f = w·x + b: k(x, ξ) = xξ + 1"),
     ),
     notes="The value depends on the seed; as the widths grow it concentrates around the deterministic "
     "limit kernel.",
@@ -339,7 +339,7 @@ def _test_predictions(k_test, f0_test, eigenvalues, U, residual, eta, t, limit):
     K⁺ (ridgeless regression) in the limit t → ∞."""
     import numpy as np
 
-    cross = as_array(k_test, "--k-test")
+    cross = finite_array(k_test, "--k-test")
     cross = cross[None, :] if cross.ndim == 1 else cross
     start = np.array(f0_test, dtype=float) if f0_test != () else np.zeros(cross.shape[0])
     if cross.shape[1] != len(residual) or start.shape != (cross.shape[0],):
@@ -356,7 +356,7 @@ def _test_predictions(k_test, f0_test, eigenvalues, U, residual, eta, t, limit):
 def ntk_dynamics(K, y, f0, t, eta, limit, k_test, f0_test):
     import numpy as np
 
-    kernel = as_array(K, "--K")
+    kernel = finite_array(K, "--K")
     targets, start = np.array(y, dtype=float), np.array(f0, dtype=float)
     n = len(targets)
     if kernel.shape != (n, n) or start.shape != (n,):
@@ -372,11 +372,11 @@ def ntk_dynamics(K, y, f0, t, eta, limit, k_test, f0_test):
     extra = {}
     if k_test != ():
         predictions = _test_predictions(k_test, f0_test, eigenvalues, U, targets - start, eta, t, limit)
-        extra = {"test_predictions": rounded_all(predictions), "train_outputs": rounded_all(f)}
+        extra = {"test_predictions": rounded(predictions), "train_outputs": rounded(f)}
         f = predictions
-    return Result(name="ntk-dynamics", inputs={}, value=rounded_all(f), plain=vector_plain(f), extra=extra,
-                  steps=["ḟ = ηK(y − f) ⇒ f_t = y + e^(−ηKt)(f₀ − y)"
-                         + ("; t → ∞: f = y on the training set (ridgeless, interpolating)" if limit else "")])
+    return vector_result("ntk-dynamics", f, extra=extra,
+                         steps=["ḟ = ηK(y − f) ⇒ f_t = y + e^(−ηKt)(f₀ − y)"
+                                + ("; t → ∞: f = y on the training set (ridgeless, interpolating)" if limit else "")])
 
 
 _E72 = erratum(
@@ -442,10 +442,10 @@ def nngp_relu(x1, x2, depth, sw2, sb2):
                          sb2 + sw2 * relu_expectation(k11, k22, k12))
         rows.append([layer, k11, k12, k22])
     K = [[k11, k12], [k12, k22]]
-    return Result(name="nngp", inputs={}, value=rounded_all(K), plain=matrix_plain(K),
-                  steps=["K⁰ = σ_b² + σ_w² x·x'/d;  K^l = σ_b² + σ_w²·E_{(u,v)~N(0,K^{l−1})}[relu(u)relu(v)]",
-                         "E = √(k11 k22)/(2π)·(sin θ + (π − θ) cos θ), cos θ = k12/√(k11 k22)"],
-                  extra={"per_layer": [rounded_all(r) for r in rows]})
+    return matrix_result("nngp", K,
+                         steps=["K⁰ = σ_b² + σ_w² x·x'/d;  K^l = σ_b² + σ_w²·E_{(u,v)~N(0,K^{l−1})}[relu(u)relu(v)]",
+                                "E = √(k11 k22)/(2π)·(sin θ + (π − θ) cos θ), cos θ = k12/√(k11 k22)"],
+                         extra={"per_layer": [rounded(r) for r in rows]})
 
 
 _E75 = erratum(
@@ -475,7 +475,7 @@ formula(
     batch_rows=False,
     errata=(_E75,),
     examples=(
-        ("--x1 1,0 --x2 0,1 --depth 1 --sw2 2 --sb2 0", "1.0,0.318309886184;0.318309886184,1.0",
+        ("--x1 1,0 --x2 0,1 --depth 1 --sw2 2 --sb2 0", "[[1.0, 0.318309886184], [0.318309886184, 1.0]]",
          "orthogonal unit-norm inputs: 2·(1/2π) = 1/π"),
     ),
     notes="The output is the 2×2 kernel [[K(x1,x1), K(x1,x2)], [K(x2,x1), K(x2,x2)]] after L layers.",
@@ -502,8 +502,8 @@ def posterior_predictive(prior, likelihood, predictive):
     value = float(posterior @ pred)
     return Result(name="posterior-predictive", inputs={}, value=rounded(value),
                   steps=["p(θ∣S) = p(S∣θ)p(θ)/p(S);  p(y∣x, S) = Σ_k p(y∣x, θ_k) p(θ_k∣S)",
-                         f"posterior {vector_plain(posterior)}, evidence p(S) = {rounded(evidence)}"],
-                  extra={"posterior": rounded_all(posterior), "evidence": rounded(evidence),
+                         f"posterior {vector_text(posterior)}, evidence p(S) = {rounded(evidence)}"],
+                  extra={"posterior": rounded(posterior), "evidence": rounded(evidence),
                          "prior_predictive": rounded(float(p @ pred))})
 
 

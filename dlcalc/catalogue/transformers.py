@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._part2 import as_array, matrix_plain, one_of, rounded, rounded_all, vector_plain
+from dlcalc.catalogue._common import finite_array, matrix_result, rounded, the_one_given, vector_result, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -37,7 +37,7 @@ def causal_mask(n, m):
 
 
 def attention(Q, K, V, causal):
-    q, k, v = as_array(Q, "--Q"), as_array(K, "--K"), as_array(V, "--V")
+    q, k, v = finite_array(Q, "--Q"), finite_array(K, "--K"), finite_array(V, "--V")
     if q.shape[1] != k.shape[1]:
         raise DlcalcError(f"Q and K need the same width d_k, got {q.shape[1]} and {k.shape[1]}")
     if k.shape[0] != v.shape[0]:
@@ -49,16 +49,12 @@ def attention(Q, K, V, causal):
         scores = scores + causal_mask(q.shape[0], k.shape[0])
     weights = softmax_rows(scores)
     out = weights @ v
-    return Result(
-        name="attention",
-        inputs={},
-        value=rounded_all(out),
-        plain=matrix_plain(out),
-        table=Table(columns=[f"key {j}" for j in range(k.shape[0])],
-                    rows=[[f"{w:.4f}" for w in row] for row in weights], title="attention weights (rows sum to 1)"),
-        extra={"weights": rounded_all(weights), "d_k": q.shape[1]},
-        steps=[f"softmax(QKᵀ/√{q.shape[1]}{' + M_causal' if causal else ''}) V"],
-    )
+    return matrix_result("attention", out,
+                         table=Table(columns=[f"key {j}" for j in range(k.shape[0])],
+                                     rows=[[f"{w:.4f}" for w in row] for row in weights],
+                                     title="attention weights (rows sum to 1)"),
+                         extra={"weights": rounded(weights), "d_k": q.shape[1]},
+                         steps=[f"softmax(QKᵀ/√{q.shape[1]}{' + M_causal' if causal else ''}) V"])
 
 
 formula(
@@ -77,12 +73,12 @@ formula(
     compute=attention,
     batch_rows=False,
     examples=(
-        ("--Q '[[1,0]]' --K '[[1,0],[0,1]]' --V '[[1,0],[0,1]]'", "0.669761549327,0.330238450673",
+        ("--Q '[[1,0]]' --K '[[1,0],[0,1]]' --V '[[1,0],[0,1]]'", "[[0.669761549327, 0.330238450673]]",
          "weights softmax(1/√2, 0)"),
-        ("--Q '1,0;0,1' --K '1,0;0,1' --V '1,2;3,4' --causal", "1.0,2.0;2.33952309865,3.33952309865",
+        ("--Q '1,0;0,1' --K '1,0;0,1' --V '1,2;3,4' --causal", "[[1.0, 2.0], [2.33952309865, 3.33952309865]]",
          "the first query sees only the first key"),
     ),
-    notes="The output prints row by row, rows separated by ';'. --json adds the weight matrix.",
+    notes="The output prints as [[...], ...], one row per query. --json adds the weight matrix.",
 )
 
 
@@ -477,7 +473,7 @@ _BASE = Param("base", choice("e", "2"), "base of the logs given (e: nats, 2: bit
 
 
 def perplexity(nll, log_probs, probs, base):
-    source = one_of(nll=nll, log_probs=log_probs, probs=probs)
+    source = the_one_given(nll=nll, log_probs=log_probs, probs=probs)
     if source == "nll":
         if nll < 0:
             raise DlcalcError("--nll must be ≥ 0")
@@ -653,7 +649,7 @@ _E61 = erratum(
 
 
 def sequence_log_prob(probs, log_probs, base):
-    one_of(probs=probs, log_probs=log_probs)
+    the_one_given(probs=probs, log_probs=log_probs)
     nats = token_log_probs(probs, log_probs, base)
     total = sum(nats)
     return Result(
@@ -705,12 +701,11 @@ def sampling_distribution(logits, temperature, top_k, top_p):
         cumulative += probs[index]
     truncated = np.where(keep, probs, 0.0)
     truncated /= truncated.sum()
-    return Result(
-        name="sampling-probs", inputs={}, value=rounded_all(truncated), plain=vector_plain(truncated),
-        steps=[f"softmax(z/{temperature:g}) = {vector_plain(probs)}",
-               f"kept {int(keep.sum())} of {len(probs)} tokens (top-k {top_k or 'off'}, top-p {top_p:g}), renormalised"],
-        extra={"before_truncation": rounded_all(probs), "kept": int(keep.sum())},
-    )
+    return vector_result("sampling-probs", truncated,
+                         steps=[f"softmax(z/{temperature:g}) = {vector_text(probs)}",
+                                f"kept {int(keep.sum())} of {len(probs)} tokens (top-k {top_k or 'off'}, "
+                                f"top-p {top_p:g}), renormalised"],
+                         extra={"before_truncation": rounded(probs), "kept": int(keep.sum())})
 
 
 formula(
@@ -749,18 +744,18 @@ formula(
 def elmo_mix(h, w, gamma):
     import numpy as np
 
-    layers = as_array(h, "--h")
+    layers = finite_array(h, "--h")
     layers = layers[:, None] if layers.ndim == 1 else layers
     weights = np.array(w, dtype=float)
     if weights.shape != (layers.shape[0],):
         raise DlcalcError(f"--w needs one weight per layer representation ({layers.shape[0]} rows of --h)")
     s = softmax_rows(weights[None, :])[0]
     mixed = gamma * s @ layers
-    return Result(name="elmo-mix", inputs={}, value=rounded_all(mixed), plain=vector_plain(mixed),
-                  steps=[f"s = softmax(w) = {vector_plain(s)};  ELMo = γ Σ_j s_j h_j with γ = {gamma:g}",
-                         f"{layers.shape[0]} representations: an L-layer biLM gives 2L + 1 per token "
-                         "(token layer + forward and backward states per layer)"],
-                  extra={"s": rounded_all(s)})
+    return vector_result("elmo-mix", mixed,
+                         steps=[f"s = softmax(w) = {vector_text(s)};  ELMo = γ Σ_j s_j h_j with γ = {gamma:g}",
+                                f"{layers.shape[0]} representations: an L-layer biLM gives 2L + 1 per token "
+                                "(token layer + forward and backward states per layer)"],
+                         extra={"s": rounded(s)})
 
 
 formula(
@@ -790,10 +785,9 @@ def positional_encoding(pos, d_model, base):
     for index in range(d_model):
         angle = pos / base ** (2 * (index // 2) / d_model)
         values.append(math.sin(angle) if index % 2 == 0 else math.cos(angle))
-    return Result(name="positional-encoding", inputs={}, value=[rounded(v) for v in values],
-                  plain=vector_plain(values),
-                  steps=[f"PE(pos, 2i) = sin(pos/{base:g}^(2i/{d_model})), PE(pos, 2i+1) = cos(…); "
-                         "PE(pos + k) = R_k PE(pos) (verify sinusoidal-pe-shift)"])
+    return vector_result("positional-encoding", values,
+                         steps=[f"PE(pos, 2i) = sin(pos/{base:g}^(2i/{d_model})), PE(pos, 2i+1) = cos(…); "
+                                "PE(pos + k) = R_k PE(pos) (verify sinusoidal-pe-shift)"])
 
 
 formula(
