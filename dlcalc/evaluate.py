@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from dlcalc.errors import DlcalcError
-from dlcalc.registry import PADDING, SAME, Formula, Param
+from dlcalc.registry import ABSENT, PADDING, SAME, Formula, Param
 from dlcalc.render.result import Result
 
 Values = dict[str, Any]  # Param.dest -> value
@@ -85,7 +85,9 @@ def axis_prefix(axis: int | None, ndim: int) -> str:
 
 
 def display_input(param: Param, value: Any) -> Any:
-    """How an input appears in JSON and on the terminal: 3, [224, 224], "same"."""
+    """How an input appears in JSON and on the terminal: 3, [224, 224], "same", null."""
+    if value is ABSENT or value == []:
+        return None
     if param.kind.per_axis:
         shown = ["same" if (param.kind is PADDING and v == SAME) else v for v in value]
         return shown[0] if len(shown) == 1 else shown

@@ -20,6 +20,14 @@ from dlcalc.errors import DlcalcError
 SAME = -1
 
 
+class Absent(str):
+    """The default of an optional parameter with no value (a default of None means required).
+    A str so that help reads "none"; JSON shows it as null."""
+
+
+ABSENT = Absent("none")
+
+
 # --------------------------------------------------------------------------------------------
 # Parameter kinds: how text (from argv or a batch file) becomes a value.
 # --------------------------------------------------------------------------------------------

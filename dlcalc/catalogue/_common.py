@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from dlcalc.errors import DlcalcError
+from dlcalc.registry import ABSENT
 
 PROBABILITY_TOLERANCE = 1e-9
 
@@ -41,14 +42,6 @@ def time_limit(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-
-
-class Absent(str):
-    """The default of an optional parameter that has no value (the registry reads a default of
-    None as "required"). A str, so that help, info and JSON show it as "none"."""
-
-
-ABSENT = Absent("none")
 
 
 def given(value) -> bool:

@@ -41,7 +41,7 @@ def _option(param: Param) -> tuple[Any, Any]:
     help_text = param.help
     if param.required:
         help_text += "  [required]"
-    elif param.default is not None:
+    elif param.default is not None and param.default is not registry.ABSENT:
         help_text += f"  [default: {_default_text(param)}]"
     annotation = Optional[list[str]] if param.multiple else Optional[str]
     return annotation, typer.Option(None, *param.flags, help=help_text, metavar=param.kind.metavar)

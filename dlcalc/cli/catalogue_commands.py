@@ -50,6 +50,8 @@ def info_record(formula: Formula) -> dict[str, Any]:
 
 
 def _plain_default(param: registry.Param) -> Any:
+    if param.default is registry.ABSENT:
+        return None
     if param.default_from:
         return f"={param.default_from}"
     if isinstance(param.default, tuple):
