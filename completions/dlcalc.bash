@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf moments mvn-pdf sample-cov var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz pl-check cholesky frobenius gram is-group psd trace subgradient cross-entropy entropy jsd kl activation activation-grad bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce init init-signal normalise adam best-step gd gradient-flow minibatch-variance momentum muon-orth optimise-quadratic polyak-average rmsprop robbins-monro svd same-padding receptive-field pool-out conv-out convtranspose-out conv-params fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bptt rnn-forward rnn-grad-regime gru-step lstm-step lru adagrad adamw clip-grad lr-schedule attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix model-params perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test ntk ntk-dynamics langevin langevin-step posterior-predictive nngp pac-bayes tensor-chain tensor-contract elbo reparam vae-kl fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-value ddpm-schedule bits-per-dim sampling-probs seq-logprob --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf moments mvn-pdf sample-cov var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz pl-check cholesky frobenius gram is-group psd trace subgradient cross-entropy entropy jsd kl activation activation-grad bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce init init-signal normalise adam best-step gd gradient-flow minibatch-variance momentum muon-orth optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bptt rnn-forward rnn-grad-regime gru-step lstm-step lru adagrad adamw clip-grad lr-schedule attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix model-params perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test ntk ntk-dynamics langevin langevin-step posterior-predictive nngp pac-bayes tensor-chain tensor-contract elbo reparam vae-kl fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-value ddpm-schedule bits-per-dim sampling-probs seq-logprob --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -523,6 +523,60 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    circular-conv)
+      case "$prev" in
+        --x) return;;
+        --h) return;;
+        --n|--N) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --h --n --N --json --batch --help' -- "$cur"));;
+    conv-shift-check)
+      case "$prev" in
+        --x) return;;
+        --h) return;;
+        --delta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --h --delta --circular --json --batch --help' -- "$cur"));;
+    lti-check)
+      case "$prev" in
+        --T) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--T --json --batch --help' -- "$cur"));;
+    conv1d)
+      case "$prev" in
+        --x) return;;
+        --h) return;;
+        --mode) COMPREPLY=($(compgen -W 'full valid same' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --h --mode --json --batch --help' -- "$cur"));;
+    convolve2d)
+      case "$prev" in
+        --x) return;;
+        --h) return;;
+        --mode) COMPREPLY=($(compgen -W 'full valid same' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --h --mode --json --batch --help' -- "$cur"));;
+    xcorr1d)
+      case "$prev" in
+        --x) return;;
+        --h) return;;
+        --mode) COMPREPLY=($(compgen -W 'full valid same' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --h --mode --json --batch --help' -- "$cur"));;
+    conv-toeplitz)
+      case "$prev" in
+        --h) return;;
+        --n) return;;
+        --mode) COMPREPLY=($(compgen -W 'full valid same' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--h --n --mode --json --batch --help' -- "$cur"));;
     same-padding)
       case "$prev" in
         --K|--kernel) return;;
@@ -530,12 +584,58 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--K --kernel --d --dilation --json --batch --help' -- "$cur"));;
+    conv-input-grad)
+      case "$prev" in
+        --w) return;;
+        --delta) return;;
+        --mode) COMPREPLY=($(compgen -W 'valid full' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--w --delta --mode --json --batch --help' -- "$cur"));;
+    conv-weight-grad)
+      case "$prev" in
+        --x) return;;
+        --delta) return;;
+        --mode) COMPREPLY=($(compgen -W 'valid full' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --delta --mode --json --batch --help' -- "$cur"));;
     receptive-field)
       case "$prev" in
         --layers|--layer) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--layers --layer --json --batch --help' -- "$cur"));;
+    rf-set)
+      case "$prev" in
+        --W) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--W --json --batch --help' -- "$cur"));;
+    rot180)
+      case "$prev" in
+        --x) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --json --batch --help' -- "$cur"));;
+    weight-sharing-grad)
+      case "$prev" in
+        --x) return;;
+        --delta) return;;
+        --mode) COMPREPLY=($(compgen -W 'valid full' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --delta --mode --json --batch --help' -- "$cur"));;
+    pool)
+      case "$prev" in
+        --x) return;;
+        --r|--K) return;;
+        --stride|--S) return;;
+        --mode) COMPREPLY=($(compgen -W 'max avg' -- "$cur")); return;;
+        --grad) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --r --K --stride --S --mode --grad --json --batch --help' -- "$cur"));;
     pool-out)
       case "$prev" in
         --I|--input) return;;
@@ -556,6 +656,16 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--I --input --K --kernel --S --stride --P --padding --d --dilation --json --batch --help' -- "$cur"));;
+    conv2d)
+      case "$prev" in
+        --x) return;;
+        --w) return;;
+        --stride|--S) return;;
+        --padding|--P) return;;
+        --dilation|--d) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --w --stride --S --padding --P --dilation --d --json --batch --help' -- "$cur"));;
     convtranspose-out)
       case "$prev" in
         --I|--input) return;;
@@ -577,6 +687,13 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--c-in --in-channels --c-out --out-channels --K --kernel --dims --groups --no-bias --json --batch --help' -- "$cur"));;
+    conv1d-layout)
+      case "$prev" in
+        --shape) return;;
+        --layout) COMPREPLY=($(compgen -W 'channels-last channels-first' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--shape --layout --json --batch --help' -- "$cur"));;
     fc-params)
       case "$prev" in
         --in|--in-features) return;;

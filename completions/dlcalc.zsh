@@ -69,12 +69,27 @@ _dlcalc() {
     'rmsprop:RMSProp over a sequence of gradients'
     'robbins-monro:Decide the Robbins–Monro step-size conditions Σα_t = ∞ and Σα_t² < ∞ (exit 1 if not)'
     'svd:Singular values of a matrix (thin SVD; U and V in --json)'
+    'circular-conv:Circular convolution of length N, directly and by the DFT convolution theorem'
+    'conv-shift-check:Shift the input by Δ\: the convolution shifts with it (equivariant), it is not unchanged (invariant)'
+    'lti-check:Is a linear operator on periodic signals shift-equivariant, and hence a convolution (with its impulse response)?'
+    'conv1d:Discrete 1-D convolution (the true one, kernel flipped), as NumPy'\''s np.convolve'
+    'convolve2d:Discrete 2-D convolution (kernel flipped on both axes), as scipy.signal.convolve2d'
+    'xcorr1d:Discrete 1-D cross-correlation (what CNN layers call convolution)\: np.correlate, PyTorch conv1d in valid mode'
+    'conv-toeplitz:The banded (Toeplitz) matrix T with conv1d(x, h) = T·x'
     'same-padding:Padding that keeps the size at stride 1 ('\''same'\''); before\:after when asymmetric'
+    'conv-input-grad:Gradient of the loss w.r.t. the input of y = x∗w\: the full convolution δ ∗ rot180(w)'
+    'conv-weight-grad:Gradient of the loss w.r.t. the kernel of y = x∗w\: δ ∗ rot180(x), checked by finite differences'
     'receptive-field:Receptive field of a stack of conv/pool layers\: size, jump, start, holes'
+    'rf-set:Receptive-field index sets {j \: W_ij ≠ 0} of each output, through one or more layer matrices'
+    'rot180:rot180\: reverse a vector, or rotate a matrix by 180° (flip both axes)'
+    'weight-sharing-grad:Gradient of a shared kernel weight as the sum over all its uses (one term per output)'
+    'pool:Max or average pooling of given data, and where an upstream gradient goes (argmax routing)'
     'pool-out:Output size of max or average pooling (PyTorch MaxPool*/AvgPool*)'
     'conv-out:Output size of a convolution (PyTorch Conv1d/2d/3d)'
+    'conv2d:A CNN conv layer on one channel\: 2-D cross-correlation with stride, padding, dilation (PyTorch conv2d)'
     'convtranspose-out:Output size of a transposed convolution (PyTorch ConvTranspose1d/2d/3d)'
     'conv-params:Parameters of a convolution layer (weights plus biases)'
+    'conv1d-layout:A 1-D conv input shape in the other framework'\''s layout (channels-last ⟷ channels-first)'
     'fc-params:Parameters of a fully connected (linear) layer'
     'locally-connected-params:Parameters of a locally connected layer (unshared weights, valid, stride 1)'
     'param-compare:Parameters of a conv layer vs fully and locally connected layers with the same outputs'
@@ -596,15 +611,103 @@ _dlcalc() {
         '(--matrix --A)'{--matrix,--A}'[any matrix]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    circular-conv)
+      _arguments \
+        '--x[the signal x (f), e.g. 1,2,3]:value: ' \
+        '--h[the kernel h, e.g. 1,0,-1]:value: ' \
+        '(--n --N)'{--n,--N}'[period N (default\: the longer input); N ≥ len(x) + len(h) − 1 gives the linear convolution]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    conv-shift-check)
+      _arguments \
+        '--x[the signal x (f), e.g. 1,2,3]:value: ' \
+        '--h[the kernel h, e.g. 1,0,-1]:value: ' \
+        '--delta[the shift Δ (f_Δ(t) = f(t + Δ)), any sign]:value: ' \
+        '--circular[periodic signals of period len(x) (circular convolution)]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    lti-check)
+      _arguments \
+        '--T[an n×n matrix acting on signals of length n (periodic)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    conv1d)
+      _arguments \
+        '--x[the signal x (f), e.g. 1,2,3]:value: ' \
+        '--h[the kernel h, e.g. 1,0,-1]:value: ' \
+        '--mode[full (every overlap), valid (full overlap only) or same (NumPy'\''s np.convolve\: the length of the longer input, centred)]:value:(full valid same)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    convolve2d)
+      _arguments \
+        '--x[the signal, e.g. \[\[1,2\],\[3,4\]\] or 1,2;3,4]:value: ' \
+        '--h[the kernel]:value: ' \
+        '--mode[full, valid or same (the shape of x, centred)]:value:(full valid same)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    xcorr1d)
+      _arguments \
+        '--x[the signal x (f), e.g. 1,2,3]:value: ' \
+        '--h[the kernel h, e.g. 0,1,2]:value: ' \
+        '--mode[full, valid (PyTorch conv1d, no padding) or same]:value:(full valid same)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    conv-toeplitz)
+      _arguments \
+        '--h[the kernel h]:value: ' \
+        '--n[length of the input x]:value: ' \
+        '--mode[full (every overlap), valid (full overlap only) or same (NumPy'\''s np.convolve\: the length of the longer input, centred)]:value:(full valid same)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     same-padding)
       _arguments \
         '(--K --kernel)'{--K,--kernel}'[kernel size (per axis\: 3,5)]:value: ' \
         '(--d --dilation)'{--d,--dilation}'[dilation]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    conv-input-grad)
+      _arguments \
+        '--w[the kernel w]:value: ' \
+        '--delta[δ = ∂𝓡/∂y, one entry per output y_k]:value: ' \
+        '--mode[the forward convolution y = x∗w\: valid (as in a CNN layer, δ has n − m + 1 entries) or full (n + m − 1)]:value:(valid full)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    conv-weight-grad)
+      _arguments \
+        '--x[the signal x (f), e.g. 1,2,3]:value: ' \
+        '--delta[δ = ∂𝓡/∂y, one entry per output y_k]:value: ' \
+        '--mode[the forward convolution y = x∗w\: valid (as in a CNN layer, δ has n − m + 1 entries) or full (n + m − 1)]:value:(valid full)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     receptive-field)
       _arguments \
         '(--layers --layer)'{--layers,--layer}'[layers separated by '\'';'\'', each key=value with k (kernel), s (stride, 1), d (dilation, 1), p (padding, 0; 1\:0 for before\:after); per axis with x\: k=3x5]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rf-set)
+      _arguments \
+        '--W[a layer'\''s weight matrix (e.g. from conv-toeplitz); repeat for a stack, first layer first]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rot180)
+      _arguments \
+        '--x[a vector (1,2,3) or a matrix (1,2;3,4)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    weight-sharing-grad)
+      _arguments \
+        '--x[the signal x (f), e.g. 1,2,3]:value: ' \
+        '--delta[δ = ∂𝓡/∂y, one entry per output y_k]:value: ' \
+        '--mode[the forward convolution y = x∗w\: valid (as in a CNN layer, δ has n − m + 1 entries) or full (n + m − 1)]:value:(valid full)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    pool)
+      _arguments \
+        '--x[the input\: a vector (1-D pooling) or a matrix (2-D, r×r windows)]:value: ' \
+        '(--r --K)'{--r,--K}'[window size r]:value: ' \
+        '(--stride --S)'{--stride,--S}'[stride s (default\: r, non-overlapping)]:value: ' \
+        '--mode[max or avg]:value:(max avg)' \
+        '--grad[an upstream gradient ∂𝓡/∂(pooled), the pooled shape]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     pool-out)
@@ -626,6 +729,15 @@ _dlcalc() {
         '(--d --dilation)'{--d,--dilation}'[dilation]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    conv2d)
+      _arguments \
+        '--x[the input image, e.g. 1,2,3;4,5,6;7,8,9]:value: ' \
+        '--w[the kernel (weights), not flipped]:value: ' \
+        '(--stride --S)'{--stride,--S}'[stride S]:value: ' \
+        '(--padding --P)'{--padding,--P}'[zero padding P per side]:value: ' \
+        '(--dilation --d)'{--dilation,--d}'[dilation d]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     convtranspose-out)
       _arguments \
         '(--I --input)'{--I,--input}'[input size (per axis\: 224,224)]:value: ' \
@@ -644,6 +756,12 @@ _dlcalc() {
         '--dims[spatial axes of a single --K value (1\: Conv1d, 2\: Conv2d, 3\: Conv3d)]:value: ' \
         '--groups[groups (depthwise\: groups = c-in)]:value: ' \
         '--no-bias[count no bias terms]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    conv1d-layout)
+      _arguments \
+        '--shape[the input shape, e.g. 32,100,300 (B, L, C)]:value: ' \
+        '--layout[the layout of --shape\: channels-last (B, L, C; TF/Keras, the sheet) or channels-first (B, C, L; PyTorch)]:value:(channels-last channels-first)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     fc-params)
