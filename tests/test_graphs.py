@@ -263,3 +263,31 @@ def test_gin_layer_by_loops():
     got = parse_matrix(out(["gin-layer", "--edges", edge_text(edges), "--X", json.dumps(X), "--eps", 0.25,
                             "--W", json.dumps(W)]))
     assert np.allclose(got, expected)
+
+
+def test_gat_from_features_by_the_paper_definition_and_by_raw_scores():
+    edges = [(0, 1), (1, 2), (2, 3), (3, 0), (0, 2)]
+    rng = np.random.default_rng(13)
+    X, W, a = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(4)
+    args = ["gat-attention", "--edges", edge_text(edges), "--X", json.dumps(X.tolist()), "--W", json.dumps(W.tolist()),
+            "--a", ",".join(map(repr, a.tolist()))]
+    record = json.loads(out([*args, "--json"]))
+    alpha = np.array(record["result"])
+    for i in range(4):
+        hi = [sum(X[i, f] * W[f, c] for f in range(3)) for c in range(2)]  # (Wx_i), entry by entry
+        neighbourhood = [j for j in range(4) if j == i or (i, j) in edges or (j, i) in edges]
+        e = {}
+        for j in neighbourhood:
+            hj = [sum(X[j, f] * W[f, c] for f in range(3)) for c in range(2)]
+            z = sum(w * v for w, v in zip(a, hi + hj))  # aᵀ[Wx_i ‖ Wx_j]
+            e[j] = z if z > 0 else 0.2 * z
+        norm = sum(math.exp(v) for v in e.values())
+        for j in range(4):
+            assert alpha[i, j] == pytest.approx(math.exp(e[j]) / norm if j in e else 0.0, abs=1e-11)
+    assert np.allclose(record["output"], alpha @ X @ W)
+    # the raw-score route on the same scores agrees
+    by_scores = parse_matrix(out(["gat-attention", "--edges", edge_text(edges),
+                                  "--scores", json.dumps(record["scores"])]))
+    assert np.allclose(by_scores, alpha, atol=1e-11)
+    assert run_main(["gat-attention", "--edges", "0-1", "--scores", "0,0;0,0", "--a", "1,1"]).code == 2
+    assert run_main(["gat-attention", "--edges", "0-1", "--X", "1;2", "--scores", "0,0;0,0"]).code == 2

@@ -246,3 +246,76 @@ def test_bptt_gradient_against_forward_mode_and_the_sheet_reading():
     grad = np.array(record["result"])
     assert np.sum(grad * E) == pytest.approx(dL, rel=1e-9)  # ⟨∂L/∂U, E⟩ is the directional derivative
     assert record["immediate_only_error"] > 0.01  # E57: the immediate partials alone are wrong
+
+
+# ---- outputs, bidirectional RNNs, unrolling ----------------------------------------------------------
+
+
+def scalar_loop_states(U, V, xs, phi=math.tanh):
+    """z_t = φ(U z_{t−1} + V x_t) written entry by entry (no matrix products)."""
+    h, z, states = len(U), [0.0] * len(U), []
+    for x in xs:
+        z = [phi(sum(U[i][j] * z[j] for j in range(h)) + sum(V[i][k] * x[k] for k in range(len(x)))) for i in range(h)]
+        states.append(z)
+    return states
+
+
+def matrix_out(args):
+    run = run_main(list(map(str, args)))
+    assert run.code == 0, run.err
+    return np.array(json.loads(run.out))
+
+
+U2, V2, W2 = [[0.5, -0.3], [0.2, 0.4]], [[1.0, 0.5], [-0.7, 0.2]], [[1.0, -1.0], [0.3, 0.8], [0.0, 2.0]]
+XS = [[1.0, 0.0], [0.5, -1.0], [-0.2, 0.3], [0.0, 1.0]]
+
+
+def test_rnn_outputs_match_a_scalar_loop_and_rnn_forward():
+    states = scalar_loop_states(U2, V2, XS)
+    logits = np.array([[sum(W2[o][j] * z[j] for j in range(2)) for o in range(3)] for z in states])
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    common = ["--U", json.dumps(U2), "--V", json.dumps(V2), "--W", json.dumps(W2), "--x", json.dumps(XS)]
+    assert np.allclose(matrix_out(["rnn-outputs", *common, "--out-act", "softmax"]), softmax, rtol=1e-10)
+    forward = matrix_out(["rnn-forward", "--U", json.dumps(U2), "--V", json.dumps(V2), "--x", json.dumps(XS)])
+    assert np.allclose(matrix_out(["rnn-outputs", *common]), forward @ np.array(W2).T, rtol=1e-10)
+    assert run_main(["rnn-outputs", "--U", "1", "--V", "1", "--W", "1,2", "--x", "1"]).code == 2
+
+
+def test_bidirectional_backward_states_are_the_reversed_forward_pass():
+    Ub, Vb, Wb = [[0.1, 0.6], [-0.4, 0.3]], [[0.3, -1.0], [0.9, 0.1]], [[0.5, 0.5], [-1.0, 0.0], [0.2, 0.7]]
+    forward = np.array(scalar_loop_states(U2, V2, XS))
+    backward = np.array(scalar_loop_states(Ub, Vb, XS[::-1]))[::-1]
+    args = ["rnn-bidirectional", "--U", json.dumps(U2), "--V", json.dumps(V2), "--Ub", json.dumps(Ub), "--Vb",
+            json.dumps(Vb), "--W", json.dumps(W2), "--Wb", json.dumps(Wb), "--x", json.dumps(XS)]
+    got = matrix_out(args)
+    assert np.allclose(got, forward @ np.array(W2).T + backward @ np.array(Wb).T, rtol=1e-10)
+    # the first output depends on the last input (it would not without the backward direction)
+    later = [row[:] for row in XS]
+    later[-1][0] += 0.5
+    changed = matrix_out([*args[:-1], json.dumps(later)])
+    assert np.max(abs(changed[0] - got[0])) > 1e-3
+    only_forward = [*args[:12], json.dumps(np.zeros((3, 2)).tolist()), *args[13:]]
+    assert np.allclose(matrix_out([*only_forward[:-1], json.dumps(later)])[0], matrix_out(only_forward)[0])
+
+
+def test_unrolled_network_equals_the_recurrence_and_shares_its_weights():
+    rng = np.random.default_rng(6)
+    U, V = 0.6 * rng.standard_normal((3, 3)), rng.standard_normal((3, 2))
+    xs = rng.standard_normal((5, 2))
+    run = run_main(["rnn-unroll", "--U", json.dumps(U.tolist()), "--V", json.dumps(V.tolist()), "--x",
+                    json.dumps(xs.tolist()), "--json"])
+    assert run.code == 0 and json.loads(run.out)["result"] is True
+    layer = np.array(json.loads(run.out)["layer_matrix"])
+    assert np.allclose(layer[:3, :3], U) and np.allclose(layer[:3, 3:5], V)  # the shared weights
+    states = np.array(scalar_loop_states(U.tolist(), V.tolist(), xs.tolist()))
+    assert np.allclose(rnn.unrolled_states([layer] * 5, 3, xs, np.tanh), states, rtol=1e-12)
+    # an unrolling that misplaces V (reads x_{t+1} at layer t) is refuted by the same comparison
+    wrong = layer.copy()
+    wrong[:3, 3:5], wrong[:3, 5:7] = 0, V
+    assert not np.allclose(rnn.unrolled_states([wrong] * 5, 3, xs, np.tanh), states)
+    # the shared-weight gradient is BPTT's: rnn-bptt with W = I and targets 0 has the same loss ½Σ‖z_t‖²
+    bptt = json.loads(run_main(["rnn-bptt", "--U", json.dumps(U.tolist()), "--V", json.dumps(V.tolist()), "--W",
+                                json.dumps(np.eye(3).tolist()), "--x", json.dumps(xs.tolist()), "--y",
+                                json.dumps(np.zeros((5, 3)).tolist())]).out)
+    record = json.loads(run.out)
+    assert np.allclose(record["gradient_U"], bptt, rtol=1e-6, atol=1e-8) and record["gradient_difference"] < 1e-6

@@ -159,3 +159,44 @@ def test_ntk_predictions_at_test_points_follow_kernel_gradient_flow():
     assert np.allclose(got, g, atol=1e-4)
     ridgeless = f0_x + k_x @ np.linalg.solve(K, y - f0)  # E72: no ridge term in the limit
     assert np.allclose([float(v) for v in out(base + ["--limit"]).split(",")], ridgeless)
+
+
+def test_linearisation_against_an_independent_forward_pass_and_its_quadratic_error():
+    widths, beta, x = [2, 16, 8, 1], 0.1, [0.4, -0.9]
+    params = theory.init_mlp(widths, 3)
+    flat = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in params])
+    direction = np.random.default_rng(8).standard_normal(len(flat))
+    h = 1e-6
+    grad = np.array([(network(flat + h * e, widths, x, beta) - network(flat - h * e, widths, x, beta)) / (2 * h)
+                     for e in np.eye(len(flat))])
+    errors = []
+    for scale in (0.1, 0.01):
+        delta = scale * direction / np.linalg.norm(direction)
+        record = json.loads(out(["linearize", "--widths", "2,16,8,1", "--x", "0.4,-0.9", "--scale", scale, "--act",
+                                 "relu", "--seed", 3, "--direction", ",".join(map(repr, direction.tolist())),
+                                 "--json"]))
+        assert record["result"]["f"] == pytest.approx(network(flat + delta, widths, x, beta), rel=1e-10)
+        assert record["result"]["f_lin"] == pytest.approx(network(flat, widths, x, beta) + grad @ delta, rel=1e-7)
+        errors.append(record["result"]["error"])
+    # O(‖Δθ‖²): a tenth of the step, a hundredth of the error
+    assert errors[1] > 0 and errors[0] / errors[1] == pytest.approx(100, rel=0.05)
+    assert run_main(["linearize", "--widths", "2,1", "--x", "1,1", "--scale", "1", "--direction", "1,2"]).code == 2
+
+
+def test_neal_limit_by_sampling_random_networks():
+    rng = np.random.default_rng(21)
+    x, width, sw2, sb2, draws = np.array([0.6, -1.2]), 4, 2.0, 0.5, 400_000
+    w, b = rng.standard_normal((draws, width, 2)), rng.standard_normal((draws, width))
+    u = math.sqrt(sw2) * (w @ x) / math.sqrt(2) + math.sqrt(sb2) * b  # hidden pre-activations
+    f = math.sqrt(sb2) * rng.standard_normal(draws) + math.sqrt(sw2 / width) * np.sum(
+        rng.standard_normal((draws, width)) * np.maximum(u, 0), axis=1)
+    record = json.loads(out(["neal-limit", "--x", "0.6,-1.2", "--width", width, "--sw2", sw2, "--sb2", sb2, "--json"]))
+    centred = f - f.mean()
+    assert record["variance"] == pytest.approx(f.var(), rel=0.01)
+    assert record["result"] == pytest.approx(np.mean(centred**4) / f.var() ** 2 - 3, rel=0.1)
+    # the variance is the NNGP kernel at depth 1 (a second implementation), at any width
+    nngp = json.loads(out(["nngp", "--x1", "0.6,-1.2", "--x2", "0.6,-1.2", "--sw2", sw2, "--sb2", sb2]))
+    assert record["variance"] == pytest.approx(nngp[0][0], rel=1e-11)
+    # and the excess kurtosis falls as 1/n
+    wide = json.loads(out(["neal-limit", "--x", "0.6,-1.2", "--width", 400, "--sw2", sw2, "--sb2", sb2]))
+    assert wide == pytest.approx(record["result"] / 100)

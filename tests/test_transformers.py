@@ -348,3 +348,40 @@ def test_transformer_flops_by_matmul_shapes():
     per_layer += matmul_flops(n, d, d_ff) + matmul_flops(n, d_ff, d)  # the two FFN layers
     assert int(out(["transformer-flops", "--layers", "3", "--context", "50", "--d-model", "16", "--d-ff", "40"])) \
         == L * per_layer
+
+
+# ---- LM cross-entropy and noisy-channel decoding ---------------------------------------------------------
+
+
+def test_lm_cross_entropy_from_logits_by_a_loop_and_its_exp_is_the_perplexity():
+    rng = np.random.default_rng(11)
+    logits, targets = rng.standard_normal((7, 5)) * 3, rng.integers(0, 5, 7)
+    nll = 0.0
+    for row, target in zip(logits.tolist(), targets.tolist()):  # −ln softmax, written out
+        nll += math.log(sum(math.exp(v) for v in row)) - row[target]
+    args = ["lm-cross-entropy", "--logits", json.dumps(logits.tolist()),
+            "--targets", ",".join(map(str, targets.tolist()))]
+    assert float(out(args)) == pytest.approx(nll / 7, rel=1e-11)
+    assert float(out([*args, "--unit", "bits"])) == pytest.approx(nll / 7 / math.log(2), rel=1e-11)
+    probs = [math.exp(-(math.log(sum(math.exp(v) for v in row)) - row[t])) for row, t in zip(logits.tolist(), targets)]
+    by_probs = float(out(["lm-cross-entropy", "--probs", ",".join(map(repr, probs))]))
+    assert by_probs == pytest.approx(nll / 7, rel=1e-10)
+    perplexity = float(out(["perplexity", "--probs", ",".join(map(repr, probs))]))
+    assert perplexity == pytest.approx(math.exp(by_probs), rel=1e-10)
+    # bits in, bits out: −mean log₂ q
+    assert float(out(["lm-cross-entropy", "--log-probs=-1,-3", "--base", "2", "--unit", "bits"])) == 2.0
+    assert run_main(["lm-cross-entropy", "--logits", "0,0", "--targets", "0.5"]).code == 2
+
+
+def test_noisy_channel_posterior_by_enumeration_and_bayes():
+    lm, channel = [0.3, 0.05, 0.15, 0.01], [0.02, 0.4, 0.1, 0.9]
+    joint = [p * c for p, c in zip(lm, channel)]
+    record = json.loads(out(["noisy-channel", "--lm", "0.3,0.05,0.15,0.01", "--channel", "0.02,0.4,0.1,0.9", "--json"]))
+    assert record["result"]["best"] == max(range(4), key=joint.__getitem__) == 1
+    assert np.allclose(record["result"]["posterior"], np.array(joint) / sum(joint))
+    assert record["channel_only_best"] == 3  # the channel alone decodes differently
+    # with a normalised prior the posterior is Bayes' rule (an independent implementation)
+    normalised = np.array(lm) / sum(lm)
+    bayes = out(["bayes", "--prior", ",".join(map(repr, normalised.tolist())), "--lik", "0.02,0.4,0.1,0.9"])
+    assert np.allclose([float(v) for v in bayes.split(",")], record["result"]["posterior"])
+    assert run_main(["noisy-channel", "--lm", "0.5", "--channel", "0.5,0.5"]).code == 2

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, rounded, square_array, the_one_given,
-                                     vector_result, vector_text)
+from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, probability_vector, rounded,
+                                     square_array, the_one_given, vector_result, vector_text)
 from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
+from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, choice, erratum, formula
 from dlcalc.render.result import Result
 
 # ---- VAE: KL term and reparameterisation -----------------------------------------------------------
@@ -229,22 +229,32 @@ formula(
 )
 
 
-def ppca_fit(X, m, sigma2):
+def fixed_signs(W):
+    """W with each column's largest entry positive (loadings are defined only up to sign)."""
     import numpy as np
 
+    return W * np.where(W[np.argmax(abs(W), axis=0), np.arange(W.shape[1])] < 0, -1, 1)
+
+
+def _data_and_latent_size(X, m):
     data = finite_array(X, "--X")
     if data.ndim != 2 or data.shape[0] < 2:
         raise DlcalcError("--X needs at least two rows (samples) of features")
-    n = data.shape[1]
-    if m >= n:
-        raise DlcalcError(f"--m must be smaller than the number of features {n}")
+    if m >= data.shape[1]:
+        raise DlcalcError(f"--m must be smaller than the number of features {data.shape[1]}")
+    return data
+
+
+def ppca_fit(X, m, sigma2):
+    import numpy as np
+
+    data = _data_and_latent_size(X, m)
     covariance = np.cov(data, rowvar=False, bias=True)  # the MLE uses 1/s
     eigenvalues, vectors = np.linalg.eigh(covariance)
     eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
     noise = float(eigenvalues[m:].mean()) if sigma2 < 0 else sigma2
     rho = np.sqrt(np.maximum(0.0, eigenvalues[:m] - noise))
-    W = vectors[:, :m] * rho
-    W = W * np.where(W[np.argmax(abs(W), axis=0), np.arange(m)] < 0, -1, 1)  # a sign convention
+    W = fixed_signs(vectors[:, :m] * rho)
     return Result(name="ppca-fit", inputs={}, value={"sigma2": rounded(noise), "W": rounded(W)},
                   plain=f"sigma2={rounded(noise)!r} W={matrix_text(W)}",
                   steps=["σ² = mean of the discarded eigenvalues of the sample covariance (1/s)",
@@ -292,6 +302,87 @@ formula(
     ),
     notes="W prints as a matrix [[...], ...]. The columns' signs are fixed so that each column's largest entry "
     "is positive.",
+)
+
+
+def gaussian_loglik(S, C, count):
+    """Σ_i ln N(x_i; x̄, C) over ``count`` samples with sample covariance S (1/s): the FA/PPCA likelihood."""
+    import numpy as np
+
+    _, log_det = np.linalg.slogdet(C)
+    return float(-0.5 * count * (len(S) * math.log(2 * math.pi) + log_det + np.trace(np.linalg.solve(C, S))))
+
+
+def fa_em_step(S, W, psi, isotropic):
+    """One EM step for factor analysis (Ghahramani & Hinton 1996) on the sample covariance S:
+    β = Wᵀ(WWᵀ + Ψ)⁻¹, W ← Sβᵀ(I − βW + βSβᵀ)⁻¹, Ψ ← diag(S − WβS) (its mean for PPCA)."""
+    import numpy as np
+
+    beta = W.T @ np.linalg.inv(W @ W.T + np.diag(psi))
+    W_new = S @ beta.T @ np.linalg.inv(np.eye(W.shape[1]) - beta @ W + beta @ S @ beta.T)
+    residual = np.diag(S - W_new @ beta @ S)
+    return W_new, np.full(len(psi), residual.mean()) if isotropic else residual
+
+
+def fa_fit(X, m, isotropic, iters, tol):
+    import numpy as np
+
+    data = _data_and_latent_size(X, m)
+    S = np.cov(data, rowvar=False, bias=True)
+    floor = 1e-9 * float(np.trace(S)) / len(S)  # keeps Ψ invertible (a Heywood case drives ψ_i to 0)
+    if floor == 0:
+        raise DlcalcError("--X has no variance")
+    eigenvalues, vectors = np.linalg.eigh(S)
+    W = vectors[:, ::-1][:, :m] * np.sqrt(np.maximum(eigenvalues[::-1][:m], floor))  # start: PCA loadings
+    psi = np.full(len(S), np.diag(S).mean()) if isotropic else np.diag(S).copy()
+    history = [gaussian_loglik(S, W @ W.T + np.diag(psi), len(data))]
+    scale = 1 + float(np.max(np.diag(S)))
+    for _ in range(iters):
+        W_new, psi_new = fa_em_step(S, W, psi, isotropic)
+        psi_new = np.maximum(psi_new, floor)
+        # WWᵀ, not W: with m > 1 the likelihood cannot tell W from WQ, and W may drift along the rotations
+        change = max(float(np.max(abs(W_new @ W_new.T - W @ W.T))), float(np.max(abs(psi_new - psi))))
+        W, psi = W_new, psi_new
+        history.append(gaussian_loglik(S, W @ W.T + np.diag(psi), len(data)))
+        if change <= tol * scale:
+            break
+    W, converged = fixed_signs(W), change <= tol * scale
+    return Result(name="fa-fit", inputs={}, value={"psi": rounded(psi), "W": rounded(W)},
+                  warnings=[] if converged else [f"EM did not converge in {iters} iterations (raise --iters)"],
+                  plain=f"psi={vector_text(psi)} W={matrix_text(W)}",
+                  steps=["EM on the sample covariance S (1/s); μ̂ = x̄ is the MLE of μ",
+                         f"{len(history) - 1} iterations; log-likelihood {rounded(history[0])} → "
+                         f"{rounded(history[-1])}"],
+                  extra={"loglik": rounded(history[-1]), "iterations": len(history) - 1, "loglik_history": history,
+                         "mean": rounded(data.mean(axis=0)), "converged": converged})
+
+
+formula(
+    name="fa-fit",
+    section="19.2",
+    catalogue_id="GEN-FA-MLE",
+    summary="Factor analysis maximum likelihood by EM: W and Ψ = diag(ψ) from data (Ψ = σ²I gives PPCA)",
+    params=(
+        Param("X", MATRIX, "data, one sample per row"),
+        Param("m", INT, "latent dimension", minimum=1),
+        Param("isotropic", FLAG, "constrain Ψ = σ²I (PPCA)", default=False),
+        Param("iters", INT, "most EM iterations", default=100000, minimum=1),
+        Param("tol", FLOAT, "stop when no entry of WWᵀ or Ψ moves more than tol·(1 + max S_ii)", default=1e-13,
+              minimum=0),
+    ),
+    formula="(μ̂, Ŵ, Ψ̂) = argmax Σ_i ln N(x_i; μ, WWᵀ + Ψ);  μ̂ = x̄;  EM: β = Wᵀ(WWᵀ+Ψ)⁻¹, "
+    "W ← Sβᵀ(I − βW + βSβᵀ)⁻¹, Ψ ← diag(S − WβS)",
+    latex=r"\hat W, \hat\Psi = \arg\max \sum_i \ln \mathcal N(x_i;\bar x, WW^\top + \Psi)",
+    compute=fa_fit,
+    batch_rows=False,
+    errata=(_E80,),
+    sheet_says="MLE: μ, W ← log p(μ, W∣S)",
+    examples=(
+        ("--X '2,2,2;-2,-2,-2;2,0,0;-2,0,0;0,2,0;0,-2,0;0,0,2;0,0,-2' --m 1", "psi=1.0,1.0,1.0 W=[[1.0], [1.0], [1.0]]",
+         "S = (uuᵀ + 4I)/4 with u = (2,2,2): exactly WWᵀ + Ψ, W = 1, Ψ = I"),
+    ),
+    notes="EM starts from the PCA loadings with Ψ = diag(S); each step cannot lower the likelihood. --json adds the "
+    "log-likelihood per iteration. With m > 1, W is one maximiser among its rotations WQ.",
 )
 
 
@@ -627,19 +718,27 @@ def noise_schedule(kind, T, beta_start, beta_end, s):
     return betas, np.concatenate([[1.0], np.cumprod(1 - betas)])
 
 
-def ddpm_schedule(schedule, T, t, beta_start, beta_end, s):
+def schedule_at(schedule, T, t, beta_start, beta_end, s):
+    """(β_t, ᾱ_t, ᾱ_{t−1}) of the chosen schedule at step t (1 ≤ t ≤ T)."""
     if t > T:
         raise DlcalcError(f"--t must be at most --T {T}")
     betas, alpha_bars = noise_schedule(schedule, T, beta_start, beta_end, s)
-    beta, alpha_bar, previous = float(betas[t - 1]), float(alpha_bars[t]), float(alpha_bars[t - 1])
+    return float(betas[t - 1]), float(alpha_bars[t]), float(alpha_bars[t - 1])
+
+
+def posterior_terms(beta, alpha_bar, previous):
+    """q(x_{t−1} | x_t, x₀) = N(c₀·x₀ + c_t·x_t, β̃): (c₀, c_t, β̃) from β_t, ᾱ_t and ᾱ_{t−1}."""
+    alpha = 1 - beta
+    return (math.sqrt(previous) * beta / (1 - alpha_bar), math.sqrt(alpha) * (1 - previous) / (1 - alpha_bar),
+            (1 - previous) * beta / (1 - alpha_bar))
+
+
+def ddpm_schedule(schedule, T, t, beta_start, beta_end, s):
+    beta, alpha_bar, previous = schedule_at(schedule, T, t, beta_start, beta_end, s)
     alpha = 1 - beta
     value = {"beta": rounded(beta), "alpha": rounded(alpha), "alpha_bar": rounded(alpha_bar),
              "snr": rounded(alpha_bar / (1 - alpha_bar))}
-    posterior = {  # q(x_{t−1} | x_t, x_0)
-        "coef_x0": rounded(math.sqrt(previous) * beta / (1 - alpha_bar)),
-        "coef_xt": rounded(math.sqrt(alpha) * (1 - previous) / (1 - alpha_bar)),
-        "variance": rounded((1 - previous) * beta / (1 - alpha_bar)),
-    }
+    posterior = dict(zip(("coef_x0", "coef_xt", "variance"), rounded(posterior_terms(beta, alpha_bar, previous))))
     return Result(
         name="ddpm-schedule", inputs={}, value=value,
         steps=[f"α_t = 1 − β_t; ᾱ_t = Π_(i=1..{t}) α_i = {rounded(alpha_bar)}",
@@ -651,6 +750,20 @@ def ddpm_schedule(schedule, T, t, beta_start, beta_end, s):
                "posterior": posterior},
     )
 
+
+_SCHEDULE = (
+    Param("schedule", choice("linear", "cosine"), "linear (Ho et al.) or cosine (Nichol & Dhariwal)",
+          default="linear"),
+    Param("T", INT, "number of steps", default=1000, minimum=1),
+    Param("t", INT, "step t (1..T)", minimum=1),
+    Param("beta-start", FLOAT, "linear: β_1", default=1e-4),
+    Param("beta-end", FLOAT, "linear: β_T", default=0.02),
+    Param("s", FLOAT, "cosine: offset s", default=0.008, minimum=0),
+)
+_SCHEDULE_RULES = (
+    Rule(broken=lambda beta_start, beta_end, **_: (beta_start <= 0) | (beta_end >= 1) | (beta_start > beta_end),
+         says=lambda beta_start, beta_end, **_: f"need 0 < beta-start ≤ beta-end < 1, got {beta_start}, {beta_end}"),
+)
 
 _E84 = erratum(
     "E84",
@@ -665,21 +778,12 @@ formula(
     section="19.5",
     catalogue_id="GEN-DDPM-CF",
     summary="DDPM noise schedule at step t: β_t, α_t, ᾱ_t = Π_{i≤t} α_i, SNR, closed-form x_t and posterior",
-    params=(
-        Param("schedule", choice("linear", "cosine"), "linear (Ho et al.) or cosine (Nichol & Dhariwal)",
-              default="linear"),
-        Param("T", INT, "number of steps", default=1000, minimum=1),
-        Param("t", INT, "step t (1..T)", minimum=1),
-        Param("beta-start", FLOAT, "linear: β_1", default=1e-4),
-        Param("beta-end", FLOAT, "linear: β_T", default=0.02),
-        Param("s", FLOAT, "cosine: offset s", default=0.008, minimum=0),
-    ),
+    params=_SCHEDULE,
     formula="α_t = 1 − β_t, ᾱ_t = Π_{i=1}^{t} α_i, x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, SNR = ᾱ_t/(1 − ᾱ_t)",
     latex=r"\bar\alpha_t = \prod_{i=1}^{t}\alpha_i,\ x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon",
     compute=ddpm_schedule,
     batch_rows=False,
-    rules=(Rule(broken=lambda beta_start, beta_end, **_: (beta_start <= 0) | (beta_end >= 1) | (beta_start > beta_end),
-                says=lambda beta_start, beta_end, **_: f"need 0 < beta-start ≤ beta-end < 1, got {beta_start}, {beta_end}"),),
+    rules=_SCHEDULE_RULES,
     errata=(_E84,),
     examples=(
         ("--t 1", "beta=0.0001 alpha=0.9999 alpha_bar=0.9999 snr=9999.0"),
@@ -731,6 +835,134 @@ formula(
 )
 
 
+def _paired_vectors(first, second, names):
+    """Two VECTOR values of the same length as float arrays, or an error naming both options."""
+    import numpy as np
+
+    a, b = np.array(first, dtype=float), np.array(second, dtype=float)
+    if a.shape != b.shape:
+        raise DlcalcError(f"{names} need the same number of values, got {a.size} and {b.size}")
+    return a, b
+
+
+def _gaussian_text(mean, variance):
+    return f"mean={vector_text(mean)} variance={rounded(variance)!r}"
+
+
+def ddpm_posterior(schedule, T, t, beta_start, beta_end, s, x0, xt):
+    start, current = _paired_vectors(x0, xt, "--x0 and --xt")
+    coef_x0, coef_xt, variance = posterior_terms(*schedule_at(schedule, T, t, beta_start, beta_end, s))
+    mean = coef_x0 * start + coef_xt * current
+    return Result(name="ddpm-posterior", inputs={}, value={"mean": rounded(mean), "variance": rounded(variance)},
+                  plain=_gaussian_text(mean, variance),
+                  steps=["μ̃ = √ᾱ_(t−1)·β_t/(1 − ᾱ_t)·x₀ + √α_t·(1 − ᾱ_(t−1))/(1 − ᾱ_t)·x_t, "
+                         "β̃ = (1 − ᾱ_(t−1))·β_t/(1 − ᾱ_t)",
+                         f"μ̃ = {rounded(coef_x0)}·x₀ + {rounded(coef_xt)}·x_t"],
+                  extra={"coef_x0": rounded(coef_x0), "coef_xt": rounded(coef_xt)})
+
+
+formula(
+    name="ddpm-posterior",
+    section="19.5",
+    catalogue_id="GEN-DDPM-POST",
+    summary="DDPM forward posterior q(x_{t−1}∣x_t, x₀) = N(μ̃, β̃I) for a schedule at step t",
+    params=_SCHEDULE + (Param("x0", VECTOR, "clean sample x₀"), Param("xt", VECTOR, "noisy sample x_t")),
+    formula="μ̃ = √ᾱ_{t−1}β_t/(1−ᾱ_t)·x₀ + √α_t(1−ᾱ_{t−1})/(1−ᾱ_t)·x_t,  β̃ = (1−ᾱ_{t−1})β_t/(1−ᾱ_t)",
+    latex=r"\tilde\mu = \frac{\sqrt{\bar\alpha_{t-1}}\beta_t}{1-\bar\alpha_t}x_0 + "
+    r"\frac{\sqrt{\alpha_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,\ "
+    r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t",
+    compute=ddpm_posterior,
+    batch_rows=False,
+    rules=_SCHEDULE_RULES,
+    examples=(
+        ("--T 2 --t 2 --beta-start 0.1 --beta-end 0.5 --x0 1 --xt 0", "mean=0.862439361864 variance=0.0909090909091",
+         "ᾱ₁ = 0.9, ᾱ₂ = 0.45: √0.9·0.5/0.55 and 0.1·0.5/0.55"),
+        ("--t 1 --x0 1,2 --xt 5,5", "mean=1.0,2.0 variance=0.0", "ᾱ₀ = 1: at t = 1 the posterior is x₀ itself"),
+    ),
+)
+
+
+def ddpm_reverse(schedule, T, t, beta_start, beta_end, s, xt, eps_pred, z, sigma):
+    current, predicted = _paired_vectors(xt, eps_pred, "--xt and --eps-pred")
+    beta, alpha_bar, previous = schedule_at(schedule, T, t, beta_start, beta_end, s)
+    mean = (current - beta / math.sqrt(1 - alpha_bar) * predicted) / math.sqrt(1 - beta)
+    variance = beta if sigma == "beta" else posterior_terms(beta, alpha_bar, previous)[2]
+    x0_hat = (current - math.sqrt(1 - alpha_bar) * predicted) / math.sqrt(alpha_bar)
+    value, plain = {"mean": rounded(mean), "variance": rounded(variance)}, _gaussian_text(mean, variance)
+    if z != ():
+        noise, _ = _paired_vectors(z, xt, "--z and --xt")
+        sample = mean + math.sqrt(variance) * noise
+        value["sample"], plain = rounded(sample), plain + f" sample={vector_text(sample)}"
+    return Result(name="ddpm-reverse", inputs={}, value=value, plain=plain,
+                  steps=["μ_θ(x_t, t) = (x_t − β_t/√(1 − ᾱ_t)·ε_θ)/√α_t;  x_(t−1) = μ_θ + σ_t z",
+                         f"σ_t² = {'β_t' if sigma == 'beta' else 'β̃_t'} = {rounded(variance)}",
+                         f"the implied x̂₀ = (x_t − √(1 − ᾱ_t)ε_θ)/√ᾱ_t = {vector_text(x0_hat)}"],
+                  extra={"x0_hat": rounded(x0_hat)})
+
+
+formula(
+    name="ddpm-reverse",
+    section="19.5",
+    catalogue_id="GEN-DDPM-REV",
+    summary="DDPM reverse step p_θ(x_{t−1}∣x_t) = N(μ_θ, σ_t²I) from a noise prediction ε_θ (and a sample)",
+    params=_SCHEDULE + (
+        Param("xt", VECTOR, "noisy sample x_t"),
+        Param("eps-pred", VECTOR, "the network's noise prediction ε_θ(x_t, t)"),
+        Param("z", VECTOR, "a standard normal draw z: also print the sample x_{t−1} = μ_θ + σ_t z", default=()),
+        Param("sigma", choice("beta", "posterior"), "σ_t² = β_t or the posterior variance β̃_t", default="beta"),
+    ),
+    formula="μ_θ = (x_t − β_t/√(1−ᾱ_t)·ε_θ)/√α_t,  x_{t−1} = μ_θ + σ_t z,  σ_t² ∈ {β_t, β̃_t}",
+    latex=r"\mu_\theta = \frac{1}{\sqrt{\alpha_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}"
+    r"\epsilon_\theta\Big),\ x_{t-1} = \mu_\theta + \sigma_t z",
+    compute=ddpm_reverse,
+    batch_rows=False,
+    rules=_SCHEDULE_RULES,
+    examples=(
+        ("--T 2 --t 2 --beta-start 0.1 --beta-end 0.5 --xt 1 --eps-pred 0", "mean=1.41421356237 variance=0.5",
+         "ε_θ = 0: x_t/√α_t = √2"),
+        ("--T 1 --t 1 --beta-start 0.36 --beta-end 0.36 --xt 1 --eps-pred 1 --z 1",
+         "mean=0.5 variance=0.36 sample=1.1", "(1 − 0.36/0.6)/0.8 = 0.5; + 0.6·1"),
+    ),
+    notes="Ho et al.'s sampler (Algorithm 2) uses z = 0 at t = 1. With ε_θ the true noise, μ_θ equals the "
+    "posterior mean of `ddpm-posterior` (`dlcalc verify ddpm-eps-mean`).",
+)
+
+
+def ddpm_loss(eps, eps_pred):
+    import numpy as np
+
+    noise, predicted = finite_array(eps, "--eps"), finite_array(eps_pred, "--eps-pred")
+    if noise.shape != predicted.shape:
+        raise DlcalcError(f"--eps and --eps-pred must have the same shape, got {noise.shape} and {predicted.shape}")
+    per_sample = np.sum((noise - predicted) ** 2, axis=1)
+    return Result(name="ddpm-loss", inputs={}, value=rounded(float(per_sample.mean())),
+                  steps=["L_simple = (1/N) Σ_n ‖ε_n − ε_θ(√ᾱ_t x₀ + √(1 − ᾱ_t) ε_n, t_n)‖² (one row per draw)",
+                         f"per draw: {vector_text(per_sample)}"],
+                  extra={"per_sample": rounded(per_sample),
+                         "mse_per_element": rounded(float(per_sample.mean()) / noise.shape[1])})
+
+
+formula(
+    name="ddpm-loss",
+    section="19.5",
+    catalogue_id="GEN-DDPM-LOSS",
+    summary="DDPM simple loss L_simple: mean over draws of ‖ε − ε_θ‖² (one row per draw of t, x₀, ε)",
+    params=(
+        Param("eps", MATRIX, "the noise ε drawn for each sample (one row per draw)"),
+        Param("eps-pred", MATRIX, "the network's predictions ε_θ(x_t, t), same shape"),
+    ),
+    formula="L_simple = E_{t,x₀,ε} ‖ε − ε_θ(√ᾱ_t x₀ + √(1−ᾱ_t) ε, t)‖²",
+    latex=r"L_{\mathrm{simple}} = \mathbb E_{t,x_0,\epsilon}\big\|\epsilon - "
+    r"\epsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon, t)\big\|^2",
+    compute=ddpm_loss,
+    batch_rows=False,
+    examples=(
+        ("--eps '1,0;0,1' --eps-pred '0.5,0;0,0'", "0.625", "(0.25 + 1)/2"),
+    ),
+    notes="--json adds the per-element mean (what torch.nn.functional.mse_loss returns), L_simple / D.",
+)
+
+
 # ---- bits per dimension --------------------------------------------------------------------------------
 
 
@@ -758,6 +990,136 @@ formula(
         ("--nll 6144 --dims 3072 --base 2", "2.0"),
         ("--nll 2129.3 --dims 3072", "0.999977392762", "≈ 1 bit per dimension"),
     ),
+)
+
+
+# ---- autoregressive models: MADE masks and masked convolutions -------------------------------------------
+
+
+def made_masks(input_degrees, hidden_degrees, strict_output=True):
+    """MADE's masks (Germain et al. 2015), each shaped (units out × units in): a hidden unit of degree m
+    sees units of degree ≤ m; output d (degree m_d) sees hidden units of degree < m_d.
+    strict_output=False uses ≤ for the outputs too, which breaks the autoregressive property."""
+    import numpy as np
+
+    degrees = [np.array(input_degrees)] + [np.array(h) for h in hidden_degrees]
+    masks = [(after[:, None] >= before[None, :]).astype(int) for before, after in zip(degrees, degrees[1:])]
+    last, outputs = degrees[-1], degrees[0]
+    masks.append((outputs[:, None] > last[None, :] if strict_output else outputs[:, None] >= last[None, :]).astype(int))
+    return masks
+
+
+def mask_connectivity(masks):
+    """Number of paths from input j to output i through the masked layers: the product of the masks."""
+    import numpy as np
+
+    paths = masks[0]
+    for mask in masks[1:]:
+        paths = mask @ paths
+    return paths
+
+
+def made(order, hidden):
+    import numpy as np
+
+    D = len(order)
+    degrees = [int(v) for v in order]
+    if sorted(degrees) != list(range(1, D + 1)) or any(v != int(v) for v in order):
+        raise DlcalcError(f"--order must be a permutation of 1..{D} (the input degrees)")
+    layers = [[int(v) for v in h] for h in hidden]
+    if any(v != int(v) or not 1 <= v <= D - 1 for h in hidden for v in h):
+        raise DlcalcError(f"--hidden degrees must be whole numbers from 1 to {D - 1}")
+    masks = made_masks(degrees, layers)
+    connected = (mask_connectivity(masks) > 0).astype(int)
+    allowed = (np.array(degrees)[:, None] > np.array(degrees)[None, :]).astype(int)
+    autoregressive = bool(np.all(connected <= allowed))
+    return Result(name="made", inputs={}, value=rounded(connected), plain=matrix_text(connected),
+                  steps=["hidden: M[k, j] = 1 iff m(k) ≥ m(j);  output: M[d, k] = 1 iff m_d > m(k)",
+                         "row i, column j: does output i depend on input j? (it may only if m_j < m_i)",
+                         f"autoregressive: {autoregressive}; {int(connected.sum())} of {int(allowed.sum())} allowed "
+                         "dependencies are realised"],
+                  extra={"masks": [rounded(m) for m in masks], "autoregressive": autoregressive,
+                         "complete": bool(np.array_equal(connected, allowed))})
+
+
+formula(
+    name="made",
+    section="19.6",
+    catalogue_id="AR-MADE",
+    summary="MADE masks from input and hidden degrees; prints which output depends on which input",
+    params=(
+        Param("order", VECTOR, "degree of each input (a permutation of 1..D; 1,2,…,D is the natural order)"),
+        Param("hidden", VECTOR, "degrees of one hidden layer's units (1..D−1); repeat for deeper nets",
+              multiple=True),
+    ),
+    formula="M^{hidden}_{kj} = [m(k) ≥ m(j)],  M^{out}_{dk} = [m_d > m(k)]  ⇒  ∂ŷ_i/∂x_j = 0 unless m_j < m_i",
+    latex=r"M^{\mathrm{out}}_{dk} = [m_d > m(k)],\ M_{kj} = [m(k) \ge m(j)]",
+    compute=made,
+    batch_rows=False,
+    examples=(
+        ("--order 1,2,3 --hidden 1,2,1,2", "[[0, 0, 0], [1, 0, 0], [1, 1, 0]]", "strictly lower triangular"),
+        ("--order 3,1,2 --hidden 1,2", "[[0, 1, 1], [0, 0, 0], [0, 1, 0]]", "x₂ first, then x₃, then x₁"),
+    ),
+    notes="--json adds the masks (one per layer, units out × units in) and whether every allowed dependency is "
+    "realised.",
+)
+
+
+_MASK_TAPS = {  # (taps kept of a kernel of size k, offset of the newest tap) along the sequence
+    "causal": (lambda k: k, 0),  # WaveNet: k taps ending at the current position
+    "b": (lambda k: (k + 1) // 2, 0),  # PixelCNN mask B: the past half and the centre
+    "a": (lambda k: (k - 1) // 2, 1),  # mask A: the past half only (the first layer)
+}
+
+
+def masked_receptive_field(layers, first):
+    from dlcalc.catalogue.cnn import parse_layers, receptive_field_axis
+
+    parsed = parse_layers(" ; ".join(layers))
+    causal = []
+    for number, layer in enumerate(parsed):
+        if len(layer["k"]) != 1 or len(layer["d"]) != 1 or layer["s"] != (1,) or layer["p"] != ((0, 0),):
+            raise DlcalcError(f"layer {number + 1}: a masked 1-D convolution takes one k and d (stride 1, no p)")
+        kind = first if number == 0 else ("causal" if first == "causal" else "b")
+        if kind != "causal" and layer["k"][0] % 2 == 0:
+            raise DlcalcError(f"layer {number + 1}: masks A and B need an odd (centred) kernel, got k={layer['k'][0]}")
+        taps, _ = _MASK_TAPS[kind]
+        if taps(layer["k"][0]) < 1:
+            raise DlcalcError(f"layer {number + 1}: mask A of a kernel of size 1 keeps no taps")
+        causal.append({"k": taps(layer["k"][0]), "s": 1, "d": layer["d"][0], "p": (0, 0)})
+    row = receptive_field_axis(causal)[-1]
+    newest = -_MASK_TAPS[first][1] * parsed[0]["d"][0]
+    oldest = newest - (row["r"] - 1)
+    return Result(name="masked-receptive-field", inputs={}, value={"size": row["r"], "from": oldest, "to": newest},
+                  plain=f"size={row['r']} from={oldest} to={newest}",
+                  steps=[f"each masked layer is a causal conv: {', '.join(str(c['k']) for c in causal)} taps "
+                         "(mask B: (k+1)/2, mask A: (k−1)/2 and one step back, causal: k)",
+                         f"receptive-field of those causal kernels: r = {row['r']}; the output at t sees "
+                         f"t{oldest:+d} … t{newest:+d}" + (" (never x_t itself)" if newest < 0 else "")],
+                  extra={"nonzero": row["nonzero"], "causal_kernels": [c["k"] for c in causal]})
+
+
+formula(
+    name="masked-receptive-field",
+    section="19.6",
+    catalogue_id="AR-MASKED-RF",
+    summary="Receptive field of a stack of masked (causal) 1-D convolutions: which past positions an output sees",
+    params=(
+        Param("layers", TEXT, "layers separated by ';', each k=KERNEL[,d=DILATION] (stride 1, no padding)",
+              aliases=("layer",), multiple=True),
+        Param("first", choice("causal", "a", "b"), "mask of the first layer: causal (WaveNet), a (PixelCNN's mask A, "
+              "excludes x_t) or b (mask B); later layers use B (or causal)", default="causal"),
+    ),
+    formula="mask B keeps (k+1)/2 taps, A keeps (k−1)/2 and shifts by one step; then r_l = r_{l−1} + (k_l − 1)·d_l",
+    latex=r"r_l = r_{l-1} + (k_l^{\mathrm{causal}} - 1)\,d_l",
+    compute=masked_receptive_field,
+    batch_rows=False,
+    examples=(
+        ("--layers 'k=2,d=1; k=2,d=2; k=2,d=4; k=2,d=8'", "size=16 from=-15 to=0", "WaveNet: 2^L past positions"),
+        ("--layers 'k=3; k=3; k=3' --first a", "size=3 from=-3 to=-1",
+         "PixelCNN 1-D: A keeps 1 tap one step back, B keeps 2: 1 + 1 + 1"),
+    ),
+    notes="Uses receptive-field's recursion on the kept taps. --json adds nonzero (holes from dilation).",
 )
 
 
@@ -882,6 +1244,89 @@ formula(
     compute=gan_value,
     batch_rows=False,
     examples=(("--pdata 0.5,0.5 --pg 0.5,0.5 --D 0.5,0.5", "-1.38629436112", "−log 4"),),
+)
+
+
+def gan_generator_loss(D, form):
+    import numpy as np
+
+    d = np.array(D, dtype=float)
+    if np.any((d <= 0) | (d >= 1)):
+        raise DlcalcError("--D: discriminator outputs must lie strictly between 0 and 1")
+    if form == "non-saturating":
+        loss, logit_gradient, text = float(-np.mean(np.log(d))), -(1 - d), "−(1/N) Σ ln D(G(z_i)); ∂/∂a_i = −(1 − D_i)"
+    else:
+        loss, logit_gradient, text = float(np.mean(np.log(1 - d))), -d, "(1/N) Σ ln(1 − D(G(z_i))); ∂/∂a_i = −D_i"
+    return Result(name="gan-generator-loss", inputs={}, value=rounded(loss),
+                  steps=[f"{form} generator loss {text} (a_i = the discriminator's logit, D_i = σ(a_i))",
+                         "early in training D(G(z)) ≈ 0: the saturating gradient −D_i vanishes, the "
+                         "non-saturating −(1 − D_i) does not"],
+                  extra={"logit_gradient": rounded(logit_gradient)})
+
+
+formula(
+    name="gan-generator-loss",
+    section="19.4",
+    catalogue_id="GEN-GAN-NS",
+    summary="GAN generator loss on a batch of D(G(z_i)): non-saturating −E log D, or saturating E log(1 − D)",
+    params=(
+        Param("D", VECTOR, "discriminator outputs D(G(z_i)) ∈ (0, 1) on generated samples"),
+        Param("form", choice("non-saturating", "saturating"), "which generator loss (both are minimised)",
+              default="non-saturating"),
+    ),
+    formula="non-saturating: −E_z[log D(G(z))];  saturating (minimax): E_z[log(1 − D(G(z)))]",
+    latex=r"\mathcal L_G^{\mathrm{NS}} = -\mathbb E_z[\log D(G(z))]",
+    compute=gan_generator_loss,
+    batch_rows=False,
+    examples=(
+        ("--D 0.5,0.5", "0.69314718056", "ln 2"),
+        ("--D 0.1 --form saturating", "-0.105360515658", "ln 0.9"),
+    ),
+    notes="--json adds the gradient of each sample's loss with respect to the discriminator's logit.",
+)
+
+
+def latent_marginal(prior, means, stds, x):
+    import numpy as np
+
+    weights = np.array(probability_vector(prior, "prior"), dtype=float)
+    centres, spreads = np.array(means, dtype=float), np.array(stds, dtype=float)
+    if not weights.shape == centres.shape == spreads.shape or np.any(spreads <= 0):
+        raise DlcalcError("--prior, --means and --stds need one value per latent state, with positive stds")
+    likelihoods = np.exp(-((x - centres) ** 2) / (2 * spreads**2)) / (spreads * math.sqrt(2 * math.pi))
+    joint = weights * likelihoods
+    evidence = float(joint.sum())
+    if evidence == 0:
+        raise DlcalcError("p(x) underflows to 0: x is too far from every component")
+    return Result(name="latent-marginal", inputs={}, value=rounded(evidence),
+                  steps=["p(x) = Σ_z p(x∣z) p(z) with p(x∣z) = N(x; μ_z, σ_z²) (the integral over a discrete z)",
+                         f"p(z∣x) = {vector_text(joint / evidence)}"],
+                  extra={"log_px": rounded(math.log(evidence)), "posterior": rounded(joint / evidence),
+                         "likelihoods": rounded(likelihoods)})
+
+
+formula(
+    name="latent-marginal",
+    section="19",
+    catalogue_id="GEN-LATENT",
+    summary="Marginal likelihood of a latent-variable model p(x) = Σ_z p(x∣z)p(z) (Gaussian p(x∣z)), and p(z∣x)",
+    params=(
+        Param("prior", VECTOR, "p(z) over the latent states"),
+        Param("means", VECTOR, "mean μ_z of p(x∣z) for each state"),
+        Param("stds", VECTOR, "standard deviation σ_z of p(x∣z) for each state"),
+        Param("x", FLOAT, "observation x"),
+    ),
+    formula="p(x) = ∫ p(x∣z) p(z) dz = Σ_z p(z) N(x; μ_z, σ_z²)",
+    latex=r"p(x) = \int p(x\mid z)\,p(z)\,dz",
+    compute=latent_marginal,
+    batch_rows=False,
+    examples=(
+        ("--prior 0.5,0.5 --means 0,0 --stds 1,1 --x 0", "0.398942280401", "1/√(2π)"),
+        ("--prior 0.25,0.75 --means -1,1 --stds 1,1 --x 1", "0.312704451929",
+         "0.25·φ(2) + 0.75·φ(0) = (0.25e⁻² + 0.75)/√(2π)"),
+    ),
+    notes="--json adds ln p(x) and the posterior p(z∣x). A continuous Gaussian latent with a linear decoder is "
+    "`fa-marginal`.",
 )
 
 

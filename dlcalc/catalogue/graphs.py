@@ -11,7 +11,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from dlcalc.catalogue._common import complex_text, finite_array, matrix_result, rounded, vector_result, vector_text
+from dlcalc.catalogue._common import (complex_text, finite_array, matrix_result, rounded, the_one_given, vector_result,
+                                     vector_text)
 from dlcalc.errors import DlcalcError, ExitCode
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, Kind, Param, choice, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -449,12 +450,40 @@ formula(
 # ---- graph attention ---------------------------------------------------------------------------
 
 
-def gat_attention(edges, scores, slope, no_self_loops):
+def gat_scores(X, W, a, nodes):
+    """s_ij = aᵀ[h_i ‖ h_j] with h = XW (row i is node i's transformed features): a₁·h_i + a₂·h_j."""
     import numpy as np
 
-    raw = finite_array(scores, "--scores")
-    if raw.shape != (edges.nodes, edges.nodes):
-        raise DlcalcError(f"--scores must be {edges.nodes}×{edges.nodes} (one score per ordered pair)")
+    features = finite_array(X, "--X")
+    features = features[:, None] if features.ndim == 1 else features
+    if features.shape[0] != nodes:
+        raise DlcalcError(f"--X needs one row per node ({nodes}), got {features.shape[0]}")
+    weights = np.eye(features.shape[1]) if W == () else finite_array(W, "--W")
+    weights = weights[None, :] if weights.ndim == 1 else weights
+    if weights.shape[0] != features.shape[1]:
+        raise DlcalcError(f"--W needs {features.shape[1]} rows (the feature width of --X), got {weights.shape[0]}")
+    hidden = features @ weights
+    vector = np.array(a, dtype=float)
+    if vector.shape != (2 * hidden.shape[1],):
+        raise DlcalcError(f"--a needs {2 * hidden.shape[1]} values (aᵀ[Wx_i ‖ Wx_j]), got {vector.size}")
+    width = hidden.shape[1]
+    return (hidden @ vector[:width])[:, None] + (hidden @ vector[width:])[None, :], hidden
+
+
+def gat_attention(edges, scores, X, W, a, slope, no_self_loops):
+    import numpy as np
+
+    source = the_one_given(scores=scores, X=X)
+    if source == "scores":
+        if W != () or a != ():
+            raise DlcalcError("--W and --a go with --X")
+        raw, hidden = finite_array(scores, "--scores"), None
+        if raw.shape != (edges.nodes, edges.nodes):
+            raise DlcalcError(f"--scores must be {edges.nodes}×{edges.nodes} (one score per ordered pair)")
+    else:
+        if a == ():
+            raise DlcalcError("--X needs --a (the attention vector, 2F' values)")
+        raw, hidden = gat_scores(X, W, a, edges.nodes)
     activated = np.where(raw > 0, raw, slope * raw)
     allowed = adjacency(edges).astype(bool)
     if not no_self_loops:
@@ -464,19 +493,26 @@ def gat_attention(edges, scores, slope, no_self_loops):
     masked = np.where(allowed, activated, -np.inf)
     shifted = np.exp(masked - masked.max(axis=1, keepdims=True))
     alpha = shifted / shifted.sum(axis=1, keepdims=True)
+    extra = {} if hidden is None else {"scores": rounded(raw), "output": rounded(alpha @ hidden)}
     return matrix_result("gat-attention", alpha,
-                         steps=[f"e_ij = LeakyReLU_{slope:g}(s_ij); α_ij = softmax over j ∈ N(i)"
-                                + ("" if no_self_loops else " ∪ {i}")])
+                         steps=([] if hidden is None else ["s_ij = aᵀ[Wx_i ‖ Wx_j] = a₁ᵀWx_i + a₂ᵀWx_j"])
+                         + [f"e_ij = LeakyReLU_{slope:g}(s_ij); α_ij = softmax over j ∈ N(i)"
+                            + ("" if no_self_loops else " ∪ {i}")]
+                         + ([] if hidden is None else ["x'_i = Σ_j α_ij Wx_j (before σ) in --json's output"]),
+                         extra=extra)
 
 
 formula(
     name="gat-attention",
     section="16.4",
     catalogue_id="GDL-GAT",
-    summary="GAT attention coefficients α_ij = softmax_{j∈N(i)∪{i}} LeakyReLU(s_ij) for given scores",
+    summary="GAT attention α_ij = softmax_{j∈N(i)∪{i}} LeakyReLU(aᵀ[Wx_i‖Wx_j]) from X, W, a or from raw scores",
     params=(
         _EDGES,
-        Param("scores", MATRIX, "raw scores s_ij = aᵀ[Wx_i ‖ Wx_j] (n×n; only neighbours are used)"),
+        Param("scores", MATRIX, "raw scores s_ij = aᵀ[Wx_i ‖ Wx_j] (n×n; only neighbours are used)", default=()),
+        Param("X", MATRIX, "node features, one row per node (instead of --scores)", default=()),
+        Param("W", MATRIX, "with --X: weights F×F' (Wx_i is row i of XW; default the identity)", default=()),
+        Param("a", VECTOR, "with --X: attention vector a (2F' values: a₁ for x_i, then a₂ for x_j)", default=()),
         Param("slope", FLOAT, "LeakyReLU negative slope", default=0.2, minimum=0),
         Param("no-self-loops", FLAG, "softmax over N(i) only", default=False),
     ),
@@ -488,7 +524,10 @@ formula(
         ("--edges 0-1 --scores '0,0;0,0'", "[[0.5, 0.5], [0.5, 0.5]]"),
         ("--edges 0-1,1-2 --scores '0,1,9;0,0,-5;0,0,0' --no-self-loops",
          "[[0.0, 1.0, 0.0], [0.73105857863, 0.0, 0.26894142137], [0.0, 1.0, 0.0]]", "node 1: softmax(0, LeakyReLU(−5) = −1)"),
+        ("--edges 0-1 --X '0;1' --a 0,1", "[[0.26894142137, 0.73105857863], [0.26894142137, 0.73105857863]]",
+         "s_ij = x_j: every row is softmax(0, 1)"),
     ),
+    notes="--json adds the scores and the aggregated features Σ_j α_ij Wx_j when --X is given.",
 )
 
 

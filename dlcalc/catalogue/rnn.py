@@ -7,8 +7,8 @@ single-bias convention.
 
 from __future__ import annotations
 
-from dlcalc.catalogue._common import (complex_text, finite_array, matrix_result, rounded, shape_text, square_array,
-                                     vector_result, vector_text)
+from dlcalc.catalogue._common import (claim_exit, complex_text, finite_array, matrix_result, rounded, shape_text,
+                                     square_array, vector_result, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, INT, MATRIX, VECTOR, Param, choice, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -447,20 +447,33 @@ def _state(values, size, what):
     return state
 
 
-def rnn_forward(U, V, x, b, z0, act):
-    recurrent, input_map = square_array(U, "U"), finite_array(V, "--V")
+def recurrence_maps(U, V, names=("U", "V")):
+    """The recurrent matrix (h×h) and the input matrix (h×d) of a vanilla RNN, checked."""
+    recurrent, input_map = square_array(U, names[0]), finite_array(V, f"--{names[1]}")
     if input_map.ndim == 1:
         input_map = input_map[:, None]
-    h = recurrent.shape[0]
-    if input_map.shape[0] != h:
-        raise DlcalcError(f"--V needs {h} rows (one per hidden unit), got {input_map.shape[0]}")
-    inputs = _sequence(x, input_map.shape[1])
-    bias, z = _state(b, h, "--b"), _state(z0, h, "--z0")
-    phi = _activation(act)
-    states = []
+    if input_map.shape[0] != recurrent.shape[0]:
+        raise DlcalcError(f"--{names[1]} needs {recurrent.shape[0]} rows (one per hidden unit), "
+                          f"got {input_map.shape[0]}")
+    return recurrent, input_map
+
+
+def run_recurrence(recurrent, input_map, inputs, phi, bias=0.0, z=None):
+    """z_t = φ(U z_{t−1} + V x_t + b) for each row x_t (z_0 = 0 unless given): z_1..z_T as a T×h array."""
+    import numpy as np
+
+    z, states = np.zeros(recurrent.shape[0]) if z is None else z, []
     for x_t in inputs:
         z = phi(recurrent @ z + input_map @ x_t + bias)
         states.append(z)
+    return np.array(states).reshape(len(inputs), recurrent.shape[0])
+
+
+def rnn_forward(U, V, x, b, z0, act):
+    recurrent, input_map = recurrence_maps(U, V)
+    h = recurrent.shape[0]
+    inputs = _sequence(x, input_map.shape[1])
+    states = run_recurrence(recurrent, input_map, inputs, _activation(act), _state(b, h, "--b"), _state(z0, h, "--z0"))
     return matrix_result("rnn-forward", states,
                          steps=[f"z_t = {act}(U z_(t−1) + V x_t + b) for t = 1..{len(inputs)}; one state per row",
                                 "the sheet's z_t = φ(U z_(t−1) + V z_t) has no input term (E56)"])
@@ -497,6 +510,216 @@ formula(
         ("--U 0.5 --V 1 --x '1;0;0' --act linear", "[[1.0], [0.5], [0.25]]", "an impulse decays by U"),
         ("--U '0,0;0,0' --V '1,0;0,1' --x '1,2' --act relu", "[[1.0, 2.0]]"),
     ),
+)
+
+
+def _output_activation(name):
+    import numpy as np
+
+    if name != "softmax":
+        return _activation(name)
+    return lambda a: np.exp(a - a.max(axis=1, keepdims=True)) / np.exp(a - a.max(axis=1, keepdims=True)).sum(
+        axis=1, keepdims=True)
+
+
+def _output_map(W, h, name):
+    """The output matrix (o×h) given as --name; a single row of h numbers is one output."""
+    output = finite_array(W, f"--{name}")
+    output = output[None, :] if output.ndim == 1 else output
+    if output.shape[1] != h:
+        raise DlcalcError(f"--{name} needs {h} columns (the hidden size), got {output.shape[1]}")
+    return output
+
+
+_ACT = Param("act", choice("tanh", "relu", "sigmoid", "linear"), "activation φ of the state", default="tanh")
+_OUT_ACT = Param("out-act", choice("linear", "sigmoid", "tanh", "softmax"), "output activation ψ (softmax: per row)",
+                 default="linear")
+
+
+def rnn_outputs(U, V, W, x, act, out_act):
+    recurrent, input_map = recurrence_maps(U, V)
+    h = recurrent.shape[0]
+    states = run_recurrence(recurrent, input_map, _sequence(x, input_map.shape[1]), _activation(act))
+    outputs = _output_activation(out_act)(states @ _output_map(W, h, "W").T)
+    return matrix_result("rnn-outputs", outputs,
+                         steps=[f"z_t = {act}(U z_(t−1) + V x_t), z_0 = 0;  ŷ_t = {out_act}(W z_t); "
+                                "one output per row"],
+                         extra={"states": rounded(states)})
+
+
+formula(
+    name="rnn-outputs",
+    section="13.1",
+    catalogue_id="RNN-OUT",
+    summary="Outputs ŷ_t = ψ(W z_t) of a vanilla RNN over a sequence (one row per step)",
+    params=(
+        Param("U", MATRIX, "recurrent matrix (h×h)"),
+        Param("V", MATRIX, "input matrix (h×d)"),
+        Param("W", MATRIX, "output matrix (o×h)"),
+        Param("x", MATRIX, "inputs x_1..x_T, one row per step (T×d)"),
+        _ACT,
+        _OUT_ACT,
+    ),
+    formula="z_t = φ(U z_{t−1} + V x_t), ŷ_t = ψ(W z_t)",
+    latex=r"\hat y_t = \psi(W z_t)",
+    compute=rnn_outputs,
+    batch_rows=False,
+    examples=(
+        ("--U 0.5 --V 1 --W 2 --x '1;0;0' --act linear", "[[2.0], [1.0], [0.5]]", "2 × the states 1, ½, ¼"),
+        ("--U '0,0;0,0' --V '1,0;0,1' --W '1,0;0,1' --x '1,1' --out-act softmax", "[[0.5, 0.5]]"),
+    ),
+    notes="--json adds the states z_t. rnn-forward also takes a bias and an initial state.",
+)
+
+
+def rnn_bidirectional(U, V, Ub, Vb, W, Wb, x, act, out_act):
+    recurrent, input_map = recurrence_maps(U, V)
+    back_recurrent, back_input = recurrence_maps(Ub, Vb, ("Ub", "Vb"))
+    if back_input.shape[1] != input_map.shape[1]:
+        raise DlcalcError("--V and --Vb need the same number of columns (the input width d)")
+    inputs, phi = _sequence(x, input_map.shape[1]), _activation(act)
+    h, hb = recurrent.shape[0], back_recurrent.shape[0]
+    forward = run_recurrence(recurrent, input_map, inputs, phi)
+    backward = run_recurrence(back_recurrent, back_input, inputs[::-1], phi)[::-1]  # z⁻_t has read x_T..x_t
+    output_map, back_output = _output_map(W, h, "W"), _output_map(Wb, hb, "Wb")
+    if output_map.shape[0] != back_output.shape[0]:
+        raise DlcalcError("--W and --Wb need the same number of rows (the output size)")
+    outputs = _output_activation(out_act)(forward @ output_map.T + backward @ back_output.T)
+    count = recurrent.size + input_map.size + back_recurrent.size + back_input.size + output_map.size + back_output.size
+    return matrix_result("rnn-bidirectional", outputs,
+                         steps=["z⁺_t = φ(U z⁺_(t−1) + V x_t) left to right; "
+                                "z⁻_t = φ(Ū z⁻_(t+1) + V̄ x_t) right to left",
+                                f"ŷ_t = {out_act}(W z⁺_t + W̄ z⁻_t): every output sees the whole sequence",
+                                f"{count} weights (no biases): both directions have their own U, V and W"],
+                         extra={"forward_states": rounded(forward), "backward_states": rounded(backward),
+                                "weights": count})
+
+
+formula(
+    name="rnn-bidirectional",
+    section="13.1",
+    catalogue_id="RNN-BIDIR",
+    summary="Bidirectional RNN outputs ŷ_t = ψ(W z⁺_t + W̄ z⁻_t) (forward and backward states)",
+    params=(
+        Param("U", MATRIX, "forward recurrent matrix (h×h)"),
+        Param("V", MATRIX, "forward input matrix (h×d)"),
+        Param("Ub", MATRIX, "backward recurrent matrix Ū (h̄×h̄)"),
+        Param("Vb", MATRIX, "backward input matrix V̄ (h̄×d)"),
+        Param("W", MATRIX, "output matrix for the forward states (o×h)"),
+        Param("Wb", MATRIX, "output matrix W̄ for the backward states (o×h̄)"),
+        Param("x", MATRIX, "inputs x_1..x_T, one row per step (T×d)"),
+        _ACT,
+        _OUT_ACT,
+    ),
+    formula="z⁺_t = φ(U z⁺_{t−1} + V x_t), z⁻_t = φ(Ū z⁻_{t+1} + V̄ x_t), ŷ_t = ψ(W z⁺_t + W̄ z⁻_t)",
+    latex=r"\hat y_t = \psi(W z_t^{+} + \bar W z_t^{-})",
+    compute=rnn_bidirectional,
+    batch_rows=False,
+    examples=(
+        ("--U 0.5 --V 1 --Ub 0.5 --Vb 1 --W 1 --Wb 1 --x '1;0;0' --act linear", "[[2.0], [0.5], [0.25]]",
+         "z⁺ = 1, ½, ¼; z⁻ = 1, 0, 0 (the impulse is at t = 1)"),
+    ),
+    notes="--json adds both state sequences and the weight count. `rnn-params --bidirectional` counts PyTorch's "
+    "parameters.",
+)
+
+
+def unrolled_network(recurrent, input_map, steps):
+    """The RNN unrolled over ``steps`` as one layer matrix M, used by every layer, acting on
+    s = [z; x_queue]: M s = [U z + V x_first; the queue shifted by one]."""
+    import numpy as np
+
+    h, d = input_map.shape
+    size = h + steps * d
+    layer = np.zeros((size, size))
+    layer[:h, :h], layer[:h, h:h + d] = recurrent, input_map
+    layer[h:size - d, h + d:] = np.eye(size - h - d)
+    return layer
+
+
+def unrolled_states(layers, h, inputs, phi):
+    """Run the unrolled network: feed-forward layers s ← φ(M_t s) (φ on the h state units only, the
+    input queue passes linearly), from s_0 = [0; x_1; …; x_T]; the state units of each layer, T×h.
+    Tied weights: every M_t is the same matrix."""
+    import numpy as np
+
+    s, states = np.concatenate([np.zeros(h), inputs.ravel()]), []
+    for layer in layers:
+        a = layer @ s
+        s = np.concatenate([phi(a[:h]), a[h:]])
+        states.append(s[:h])
+    return np.array(states)
+
+
+def shared_weight_gradients(layer, h, inputs, phi, step=1e-6):
+    """∂L/∂U for L = ½ Σ_t ‖z_t‖² by central differences, twice: moving the one shared U (tied), and
+    summing over the layers the derivative for each layer's own copy U_t (untied)."""
+    import numpy as np
+
+    T = len(inputs)
+
+    def loss(layers):
+        return 0.5 * float(np.sum(unrolled_states(layers, h, inputs, phi) ** 2))
+
+    def moved(which, index, sign):
+        bump = np.zeros_like(layer)
+        bump[index] = sign * step
+        return [layer + bump if t in which else layer for t in range(T)]
+
+    tied, untied = np.zeros((h, h)), np.zeros((h, h))
+    for index in np.ndindex(h, h):
+        tied[index] = (loss(moved(range(T), index, 1)) - loss(moved(range(T), index, -1))) / (2 * step)
+        untied[index] = sum((loss(moved({t}, index, 1)) - loss(moved({t}, index, -1))) / (2 * step) for t in range(T))
+    return tied, untied
+
+
+def rnn_unroll(U, V, x, act):
+    import numpy as np
+
+    recurrent, input_map = recurrence_maps(U, V)
+    h = recurrent.shape[0]
+    inputs = _sequence(x, input_map.shape[1])
+    if h * h * 2 * (len(inputs) + 1) * len(inputs) > 200_000:
+        raise DlcalcError("too large for the finite-difference check: keep h²·T² below about 100,000")
+    phi = _activation(act)
+    states = run_recurrence(recurrent, input_map, inputs, phi)
+    layer = unrolled_network(recurrent, input_map, len(inputs))
+    gap = float(np.max(abs(unrolled_states([layer] * len(inputs), h, inputs, phi) - states)))
+    tied, untied = shared_weight_gradients(layer, h, inputs, phi)
+    gradient_gap = float(np.max(abs(tied - untied))) / max(1.0, float(np.max(abs(tied))))
+    holds = gap <= 1e-12 * max(1.0, float(np.max(abs(states)))) and gradient_gap <= 1e-6
+    return Result(name="rnn-unroll", inputs={}, value=holds, plain="holds" if holds else "refuted",
+                  steps=[f"unrolled: {len(inputs)} layer(s) s ← φ(M s), one shared {layer.shape[0]}×{layer.shape[1]} "
+                         "matrix M = [[U, V, 0], [0, 0, shift]]",
+                         f"layer t's state units equal z_t of the recurrence to {gap:.1g}",
+                         f"L = ½Σ‖z_t‖²: ∂L/∂U (shared) = Σ_t ∂L/∂U_t (each layer's copy) to {gradient_gap:.1g}, "
+                         "which is what BPTT sums",
+                         f"shared weights: {recurrent.size + input_map.size} distinct values; untied, the same "
+                         f"network would have {len(inputs) * (recurrent.size + input_map.size)}"],
+                  extra={"max_difference": gap, "gradient_difference": gradient_gap, "gradient_U": rounded(tied),
+                         "layer_matrix": rounded(layer)}, exit_code=claim_exit(holds))
+
+
+formula(
+    name="rnn-unroll",
+    section="13.1",
+    catalogue_id="RNN-UNROLL",
+    summary="Check that an RNN unrolled over T steps is a depth-T feed-forward network with shared weights",
+    params=(
+        Param("U", MATRIX, "recurrent matrix (h×h)"),
+        Param("V", MATRIX, "input matrix (h×d)"),
+        Param("x", MATRIX, "inputs x_1..x_T, one row per step (T×d)"),
+        _ACT,
+    ),
+    formula="s_t = φ_z(M s_{t−1}), s_0 = [0; x_1; …; x_T], M = [[U, V, 0], [0, 0, shift]] ⇒ s_t[:h] = z_t;  "
+    "∂L/∂U = Σ_t ∂L/∂U_t",
+    latex=r"s_t = \phi(M s_{t-1}),\ s_t[{:}h] = z_t",
+    kind="claim",
+    compute=rnn_unroll,
+    batch_rows=False,
+    examples=(("--U '0.5,-0.2;0.1,0.3' --V '1;-1' --x '1;2;-1'", "holds"),),
+    notes="The layer matrix is the same for every layer (--json shows it): the depth-T network's weights are tied. "
+    "--json adds ∂L/∂U for L = ½Σ_t‖z_t‖² (finite differences).",
 )
 
 

@@ -310,18 +310,19 @@ def empirical_ntk(widths, X, act, beta, seed):
                          extra={"f0": rounded(outputs), "parameters": int(J.shape[1])})
 
 
+_WIDTHS = Param("widths", AXES, "layer widths, input first, output 1 last: 2,64,64,1", minimum=1)
+_MLP_OPTIONS = (
+    Param("act", choice("tanh", "relu"), "hidden activation", default="relu"),
+    Param("beta", FLOAT, "bias scale β (a = Wh/√n + βb)", default=0.1, minimum=0),
+    Param("seed", INT, "random initialisation seed (θ₀)", default=0),
+)
+
 formula(
     name="ntk",
     section="17.1",
     catalogue_id="TH-NTK",
     summary="Empirical neural tangent kernel K_ij = ⟨∇_θf(x_i), ∇_θf(x_j)⟩ of a random MLP",
-    params=(
-        Param("widths", AXES, "layer widths, input first, output 1 last: 2,64,64,1", minimum=1),
-        Param("X", MATRIX, "inputs, one row each"),
-        Param("act", choice("tanh", "relu"), "hidden activation", default="relu"),
-        Param("beta", FLOAT, "bias scale β (a = Wh/√n + βb)", default=0.1, minimum=0),
-        Param("seed", INT, "random initialisation seed", default=0),
-    ),
+    params=(_WIDTHS, Param("X", MATRIX, "inputs, one row each"), *_MLP_OPTIONS),
     formula="k(x, ξ) = ⟨∇_θ f(x; θ₀), ∇_θ f(ξ; θ₀)⟩, a^l = W^l h^{l−1}/√n_{l−1} + βb^l, W, b ~ N(0, 1)",
     latex=r"k(x,\xi) = \langle \nabla_\theta f(x;\theta_0), \nabla_\theta f(\xi;\theta_0)\rangle",
     compute=empirical_ntk,
@@ -331,6 +332,70 @@ formula(
     ),
     notes="The value depends on the seed; as the widths grow it concentrates around the deterministic "
     "limit kernel.",
+)
+
+
+def _unflatten(params, flat):
+    """A flat vector in the order (W1, b1, W2, b2, ...) -> a list of (W, b) shaped like params."""
+    shaped, start = [], 0
+    for W, b in params:
+        shaped.append((flat[start:start + W.size].reshape(W.shape), flat[start + W.size:start + W.size + b.size]))
+        start += W.size + b.size
+    return shaped
+
+
+def linearize(widths, x, scale, direction, act, beta, seed):
+    import numpy as np
+
+    if widths[-1] != 1:
+        raise DlcalcError("the last width must be 1 (a scalar output)")
+    if sum(a * b for a, b in zip(widths, widths[1:])) > 2_000_000:
+        raise DlcalcError("at most 2,000,000 weights")
+    point = np.array(x, dtype=float)
+    if point.shape != (widths[0],):
+        raise DlcalcError(f"--x needs {widths[0]} values (the first width)")
+    params = init_mlp(widths, seed)
+    count = sum(W.size + b.size for W, b in params)
+    step = np.random.default_rng(seed + 1).standard_normal(count) if direction == () else np.array(direction, float)
+    if step.shape != (count,) or not np.any(step):
+        raise DlcalcError(f"--direction needs {count} values, not all 0 (W1, b1, W2, b2, ... flattened row by row)")
+    delta = scale * step / np.linalg.norm(step)  # ‖Δθ‖ = scale
+    f0 = mlp_output(params, point, act, beta)
+    gradient = mlp_parameter_gradient(params, point, act, beta)
+    f_lin = f0 + float(gradient @ delta)
+    moved = [(W + dW, b + db) for (W, b), (dW, db) in zip(params, _unflatten(params, delta))]
+    f_true = mlp_output(moved, point, act, beta)
+    shown = rounded([f_true, f_lin, abs(f_true - f_lin)])  # an error at rounding level shows as 0.0
+    return Result(name="linearize", inputs={}, value=dict(zip(("f", "f_lin", "error"), shown)),
+                  steps=["f_lin(x; θ) = f(x; θ₀) + ∇_θ f(x; θ₀)ᵀ(θ − θ₀)  (the sheet's β = θ − θ₀)",
+                         f"f(x; θ₀) = {rounded(f0)}; ‖Δθ‖ = {rounded(scale)} over {count} parameters; the error is "
+                         "O(‖Δθ‖²)"],
+                  extra={"f0": rounded(f0), "parameters": count,
+                         "gradient_norm": rounded(float(np.linalg.norm(gradient)))})
+
+
+formula(
+    name="linearize",
+    section="17.1",
+    catalogue_id="TH-LIN",
+    summary="First-order (NTK) linearisation of a random MLP around θ₀, against its true output at θ₀ + Δθ",
+    params=(
+        _WIDTHS,
+        Param("x", VECTOR, "the input x"),
+        Param("scale", FLOAT, "the step size ‖Δθ‖", minimum=0),
+        Param("direction", VECTOR, "direction of Δθ, all parameters flattened (W1, b1, W2, b2, ...; default: "
+              "random from seed + 1)", default=()),
+        *_MLP_OPTIONS,
+    ),
+    formula="f_lin(x; θ) = f(x; θ₀) + ∇_θ f(x; θ₀)ᵀ(θ − θ₀);  f(x; θ) − f_lin(x; θ) = O(‖θ − θ₀‖²)",
+    latex=r"f_{\mathrm{lin}}(x;\theta) = f(x;\theta_0) + \nabla_\theta f(x;\theta_0)^\top(\theta-\theta_0)",
+    compute=linearize,
+    batch_rows=False,
+    examples=(
+        ("--widths 1,1 --x 2 --scale 0.5 --direction 1,0 --beta 1", "f=1.1193555789 f_lin=1.1193555789 error=0.0",
+         "f = 2w + b is linear in θ: w += 0.5 adds 1 to f(θ₀) = 0.119355578895 (seed 0)"),
+    ),
+    notes="The initialisation is the one `ntk` uses for the same seed, so ∇_θ f is the feature map of its kernel.",
 )
 
 
@@ -430,6 +495,10 @@ def relu_expectation(k11, k22, k12):
     return norm / (2 * math.pi) * (math.sin(theta) + (math.pi - theta) * cos_theta)
 
 
+_VARIANCES = (Param("sw2", FLOAT, "weight variance σ_w²", default=2.0, minimum=0),
+              Param("sb2", FLOAT, "bias variance σ_b²", default=0.0, minimum=0))
+
+
 def nngp_relu(x1, x2, depth, sw2, sb2):
     if len(x1) != len(x2):
         raise DlcalcError("--x1 and --x2 need the same length")
@@ -446,6 +515,45 @@ def nngp_relu(x1, x2, depth, sw2, sb2):
                          steps=["K⁰ = σ_b² + σ_w² x·x'/d;  K^l = σ_b² + σ_w²·E_{(u,v)~N(0,K^{l−1})}[relu(u)relu(v)]",
                                 "E = √(k11 k22)/(2π)·(sin θ + (π − θ) cos θ), cos θ = k12/√(k11 k22)"],
                          extra={"per_layer": [rounded(r) for r in rows]})
+
+
+def neal_limit(x, width, sw2, sb2):
+    q = sb2 + sw2 * sum(v * v for v in x) / len(x)  # the variance of each hidden pre-activation
+    variance = sb2 + sw2 * q / 2  # E relu(u)² = q/2: the NNGP kernel K¹(x, x), at every width
+    if variance == 0:
+        raise DlcalcError("f(x) is 0 for every network (x = 0 and σ_b² = 0)")
+    # 4th cumulant of (σ_w/√n) Σ_j v_j relu(u_j): 3σ_w⁴(E relu⁴ − (E relu²)²)/n, E relu(u)⁴ = 3q²/2
+    excess = 3 * sw2**2 * (1.5 * q * q - q * q / 4) / width / variance**2
+    return Result(name="neal-limit", inputs={}, value=rounded(excess),
+                  steps=["f(x) = σ_b b + (σ_w/√n) Σ_j v_j relu(u_j), u_j = σ_w w_jᵀx/√d + σ_b b_j, all weights N(0, 1)",
+                         f"Var f(x) = σ_b² + σ_w² q/2 = {rounded(variance)} for every width n (the NNGP kernel)",
+                         f"excess kurtosis 15σ_w⁴q²/(4n·Var²) = {rounded(excess)}: 0 only as n → ∞, "
+                         "where f is Gaussian"],
+                  extra={"variance": rounded(variance), "preactivation_variance": rounded(q)})
+
+
+formula(
+    name="neal-limit",
+    section="17.2",
+    catalogue_id="TH-NEAL",
+    summary="Distance of a random 1-hidden-layer ReLU net from its Gaussian (Neal) limit: excess kurtosis of f(x)",
+    params=(
+        Param("x", VECTOR, "the input x"),
+        Param("width", INT, "hidden width n", minimum=1),
+        *_VARIANCES,
+    ),
+    formula="Var f(x) = σ_b² + σ_w² q/2 (any n);  excess kurtosis = 15σ_w⁴q²/(4n(σ_b² + σ_w² q/2)²) → 0,  "
+    "q = σ_b² + σ_w²‖x‖²/d",
+    latex=r"\kappa_4 = \frac{15\,\sigma_w^4 q^2}{4n\,(\sigma_b^2 + \sigma_w^2 q/2)^2} \to 0",
+    compute=neal_limit,
+    batch_rows=False,
+    examples=(
+        ("--x 1 --width 15 --sw2 1", "1.0", "σ_b = 0: the excess kurtosis is 15/n"),
+        ("--x 1,1 --width 100 --sw2 2 --sb2 1", "0.084375", "q = 3, Var = 4: 15·4·9/(4·100·16) = 540/6400"),
+    ),
+    notes="Neal (1996): with i.i.d. priors f tends to GP(0, k) as the width grows; the kernel is `nngp --depth 1`. "
+    "--json adds Var f(x).",
+)
 
 
 _E75 = erratum(
@@ -466,8 +574,7 @@ formula(
         Param("x1", VECTOR, "first input"),
         Param("x2", VECTOR, "second input"),
         Param("depth", INT, "hidden layers L", default=1, minimum=0),
-        Param("sw2", FLOAT, "weight variance σ_w²", default=2.0, minimum=0),
-        Param("sb2", FLOAT, "bias variance σ_b²", default=0.0, minimum=0),
+        *_VARIANCES,
     ),
     formula="K^l = σ_b² + σ_w² E_{(u,v)~N(0,K^{l−1})}[relu(u)relu(v)]",
     latex=r"K^l(x,x') = \sigma_b^2 + \sigma_w^2\,\mathbb E[\phi(u)\phi(v)]",

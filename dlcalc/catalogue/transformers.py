@@ -538,6 +538,110 @@ formula(
 )
 
 
+def logit_log_probs(logits, targets):
+    """ln softmax(logits_i)[target_i] for each row i (the way language models score a sequence)."""
+    import numpy as np
+
+    rows = finite_array(logits, "--logits")
+    if len(targets) != rows.shape[0]:
+        raise DlcalcError(f"--targets needs one token id per row of --logits ({rows.shape[0]}), got {len(targets)}")
+    ids = [int(t) for t in targets]
+    if any(t != i or not 0 <= i < rows.shape[1] for t, i in zip(targets, ids)):
+        raise DlcalcError(f"--targets must be token ids 0..{rows.shape[1] - 1}")
+    peak = rows.max(axis=1, keepdims=True)
+    log_softmax = rows - peak - np.log(np.exp(rows - peak).sum(axis=1, keepdims=True))
+    return [float(log_softmax[i, t]) for i, t in enumerate(ids)]
+
+
+def lm_cross_entropy(log_probs, probs, logits, targets, base, unit):
+    source = the_one_given(log_probs=log_probs, probs=probs, logits=logits)
+    if source == "logits":
+        logs = logit_log_probs(logits, targets)
+    elif targets != ():
+        raise DlcalcError("--targets goes with --logits")
+    else:
+        logs = token_log_probs(probs, log_probs, base)
+    nats = -sum(logs) / len(logs)
+    value = nats if unit == "nats" else nats / math.log(2)
+    return Result(name="lm-cross-entropy", inputs={}, value=rounded(value),
+                  steps=[f"H = −(1/N) Σ_i ln q(x_i∣x_<i) over N = {len(logs)} tokens = {rounded(nats)} nats "
+                         f"= {rounded(nats / math.log(2))} bits",
+                         f"perplexity e^H = {rounded(math.exp(nats))}"],
+                  extra={"token_log_probs": rounded(logs), "perplexity": rounded(math.exp(nats)),
+                         "total_nll_nats": rounded(-sum(logs))})
+
+
+formula(
+    name="lm-cross-entropy",
+    section="15.2",
+    catalogue_id="LLM-CE",
+    summary="Language-model cross-entropy per token H = −(1/N)Σ log q(x_i∣x_<i), from probabilities or logits",
+    params=(
+        _LOG_PROBS,
+        _PROBS,
+        Param("logits", MATRIX, "the model's logits, one row per position (N×V)", default=()),
+        Param("targets", VECTOR, "with --logits: the token id x_i at each position (0-based)", default=()),
+        _BASE,
+        Param("unit", choice("nats", "bits"), "unit of the answer", default="nats"),
+    ),
+    formula="H = −(1/N) Σ_{i=1}^{N} log q(x_i∣x_<i);  q = softmax(logits_i)",
+    latex=r"H = -\frac1N\sum_{i=1}^{N}\log q(x_i\mid x_{<i})",
+    compute=lm_cross_entropy,
+    batch_rows=False,
+    errata=(_E63,),
+    sheet_says="H(p, q) = −(1/N) Σ log q(x_i) with two different lengths",
+    examples=(
+        ("--probs 0.5,0.25", "1.03972077084", "(ln 2 + ln 4)/2 = 1.5 ln 2"),
+        ("--probs 0.5,0.25 --unit bits", "1.5"),
+        ("--logits '0,0;0,0' --targets 0,1", "0.69314718056", "uniform over 2 tokens: ln 2"),
+    ),
+    notes="e^H is `perplexity` (--json adds it). The causal LM loss (LLM-GPT) is N·H.",
+)
+
+
+def noisy_channel(lm, channel):
+    import numpy as np
+
+    prior, likelihood = np.array(lm, dtype=float), np.array(channel, dtype=float)
+    if prior.shape != likelihood.shape:
+        raise DlcalcError(f"--lm and --channel need one value per candidate, got {prior.size} and {likelihood.size}")
+    if np.any(prior < 0) or np.any(likelihood < 0) or np.any(likelihood > 1):
+        raise DlcalcError("--lm must be non-negative and --channel must lie in [0, 1]")
+    scores = prior * likelihood
+    if scores.sum() == 0:
+        raise DlcalcError("every candidate has Pr(source∣target)·Pr(target) = 0")
+    posterior, best = scores / scores.sum(), int(np.argmax(scores))
+    steps = ["Pr(target∣source) ∝ Pr(source∣target)·Pr(target); decode argmax_target of the product",
+             f"scores {vector_text(scores)}; candidate {best} wins"]
+    if int(np.argmax(likelihood)) != best:
+        steps.append(f"the channel alone would pick candidate {int(np.argmax(likelihood))}: the language model's "
+                     "prior changes the decision")
+    return Result(name="noisy-channel", inputs={}, value={"best": best, "posterior": rounded(posterior)},
+                  plain=f"best={best} posterior={vector_text(posterior)}", steps=steps,
+                  extra={"scores": rounded(scores), "channel_only_best": int(np.argmax(likelihood))})
+
+
+formula(
+    name="noisy-channel",
+    section="15.2",
+    catalogue_id="LLM-NOISYCH",
+    summary="Noisy-channel decoding: Pr(target∣source) ∝ Pr(source∣target)·Pr(target) over candidates",
+    params=(
+        Param("lm", VECTOR, "language-model probability Pr(target) of each candidate (need not sum to 1)"),
+        Param("channel", VECTOR, "channel probability Pr(source∣target) of each candidate"),
+    ),
+    formula="t̂ = argmax_t Pr(s∣t)·Pr(t);  Pr(t∣s) = Pr(s∣t)Pr(t) / Σ_t' Pr(s∣t')Pr(t')",
+    latex=r"\hat t = \arg\max_t \Pr(s\mid t)\Pr(t)",
+    compute=noisy_channel,
+    batch_rows=False,
+    examples=(
+        ("--lm 0.02,0.001 --channel 0.1,0.5", "best=0 posterior=0.8,0.2",
+         "0.002 vs 0.0005: the fluent candidate wins though the channel prefers candidate 1"),
+    ),
+    notes="Candidates are numbered from 0. The posterior is over the candidates given (renormalised).",
+)
+
+
 # ---- Vision Transformer tokens -----------------------------------------------------------------
 
 
