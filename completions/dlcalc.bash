@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf moments mvn-pdf sample-cov var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz pl-check cholesky frobenius gram is-group psd trace subgradient cross-entropy entropy jsd kl activation activation-grad bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce init init-signal normalise adam best-step gd gradient-flow minibatch-variance momentum muon-orth optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bptt rnn-forward rnn-grad-regime gru-step lstm-step lru adagrad adamw clip-grad lr-schedule attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix model-params perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test ntk ntk-dynamics langevin langevin-step posterior-predictive nngp pac-bayes tensor-chain tensor-contract elbo reparam vae-kl fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-value ddpm-schedule bits-per-dim sampling-probs seq-logprob --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf moments mvn-pdf sample-cov var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz pl-check cholesky frobenius gram is-group psd trace subgradient cross-entropy entropy jsd kl activation activation-grad bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce init init-signal normalise adam best-step gd gradient-flow minibatch-variance momentum muon-orth optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad lr-schedule attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix lm-cross-entropy model-params noisy-channel perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -747,6 +747,20 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--input --input-size --hidden --hidden-size --layers --num-layers --bidirectional --no-bias --convention --json --batch --help' -- "$cur"));;
+    rnn-bidirectional)
+      case "$prev" in
+        --U) return;;
+        --V) return;;
+        --Ub) return;;
+        --Vb) return;;
+        --W) return;;
+        --Wb) return;;
+        --x) return;;
+        --act) COMPREPLY=($(compgen -W 'tanh relu sigmoid linear' -- "$cur")); return;;
+        --out-act) COMPREPLY=($(compgen -W 'linear sigmoid tanh softmax' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--U --V --Ub --Vb --W --Wb --x --act --out-act --json --batch --help' -- "$cur"));;
     rnn-bptt)
       case "$prev" in
         --U) return;;
@@ -776,6 +790,26 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--U --act --steps --json --batch --help' -- "$cur"));;
+    rnn-outputs)
+      case "$prev" in
+        --U) return;;
+        --V) return;;
+        --W) return;;
+        --x) return;;
+        --act) COMPREPLY=($(compgen -W 'tanh relu sigmoid linear' -- "$cur")); return;;
+        --out-act) COMPREPLY=($(compgen -W 'linear sigmoid tanh softmax' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--U --V --W --x --act --out-act --json --batch --help' -- "$cur"));;
+    rnn-unroll)
+      case "$prev" in
+        --U) return;;
+        --V) return;;
+        --x) return;;
+        --act) COMPREPLY=($(compgen -W 'tanh relu sigmoid linear' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--U --V --x --act --json --batch --help' -- "$cur"));;
     gru-step)
       case "$prev" in
         --G) return;;
@@ -923,6 +957,17 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--h --w --gamma --json --batch --help' -- "$cur"));;
+    lm-cross-entropy)
+      case "$prev" in
+        --log-probs) return;;
+        --probs) return;;
+        --logits) return;;
+        --targets) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2' -- "$cur")); return;;
+        --unit) COMPREPLY=($(compgen -W 'nats bits' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--log-probs --probs --logits --targets --base --unit --json --batch --help' -- "$cur"));;
     model-params)
       case "$prev" in
         --layers) return;;
@@ -934,6 +979,13 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--layers --d-model --heads --d-ff --vocab --context --no-pooler --untied --json --batch --help' -- "$cur"));;
+    noisy-channel)
+      case "$prev" in
+        --lm) return;;
+        --channel) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--lm --channel --json --batch --help' -- "$cur"));;
     perplexity)
       case "$prev" in
         --nll) return;;
@@ -1018,10 +1070,13 @@ _dlcalc() {
       case "$prev" in
         --edges|--graph) return;;
         --scores) return;;
+        --X) return;;
+        --W) return;;
+        --a) return;;
         --slope) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
-      COMPREPLY=($(compgen -W '--edges --graph --scores --slope --no-self-loops --json --batch --help' -- "$cur"));;
+      COMPREPLY=($(compgen -W '--edges --graph --scores --X --W --a --slope --no-self-loops --json --batch --help' -- "$cur"));;
     gin-layer)
       case "$prev" in
         --edges|--graph) return;;
@@ -1039,6 +1094,18 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--g1 --g2 --iterations --json --batch --help' -- "$cur"));;
+    linearize)
+      case "$prev" in
+        --widths) return;;
+        --x) return;;
+        --scale) return;;
+        --direction) return;;
+        --act) COMPREPLY=($(compgen -W 'tanh relu' -- "$cur")); return;;
+        --beta) return;;
+        --seed) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--widths --x --scale --direction --act --beta --seed --json --batch --help' -- "$cur"));;
     ntk)
       case "$prev" in
         --widths) return;;
@@ -1087,6 +1154,15 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--theta --v --grad --eps --gamma --eta --temperature --T --json --batch --help' -- "$cur"));;
+    neal-limit)
+      case "$prev" in
+        --x) return;;
+        --width) return;;
+        --sw2) return;;
+        --sb2) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --width --sw2 --sb2 --json --batch --help' -- "$cur"));;
     posterior-predictive)
       case "$prev" in
         --prior) return;;
@@ -1133,6 +1209,15 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--P --Q --b --json --batch --help' -- "$cur"));;
+    latent-marginal)
+      case "$prev" in
+        --prior) return;;
+        --means) return;;
+        --stds) return;;
+        --x) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--prior --means --stds --x --json --batch --help' -- "$cur"));;
     elbo)
       case "$prev" in
         --x) return;;
@@ -1158,6 +1243,15 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--mu --sigma --logvar --json --batch --help' -- "$cur"));;
+    fa-fit)
+      case "$prev" in
+        --X) return;;
+        --m) return;;
+        --iters) return;;
+        --tol) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--X --m --isotropic --iters --tol --json --batch --help' -- "$cur"));;
     fa-marginal)
       case "$prev" in
         --W) return;;
@@ -1213,6 +1307,13 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--pdata --pg --json --batch --help' -- "$cur"));;
+    gan-generator-loss)
+      case "$prev" in
+        --D) return;;
+        --form) COMPREPLY=($(compgen -W 'non-saturating saturating' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--D --form --json --batch --help' -- "$cur"));;
     gan-value)
       case "$prev" in
         --pdata) return;;
@@ -1221,6 +1322,41 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--pdata --pg --D --json --batch --help' -- "$cur"));;
+    ddpm-loss)
+      case "$prev" in
+        --eps) return;;
+        --eps-pred) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--eps --eps-pred --json --batch --help' -- "$cur"));;
+    ddpm-posterior)
+      case "$prev" in
+        --schedule) COMPREPLY=($(compgen -W 'linear cosine' -- "$cur")); return;;
+        --T) return;;
+        --t) return;;
+        --beta-start) return;;
+        --beta-end) return;;
+        --s) return;;
+        --x0) return;;
+        --xt) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--schedule --T --t --beta-start --beta-end --s --x0 --xt --json --batch --help' -- "$cur"));;
+    ddpm-reverse)
+      case "$prev" in
+        --schedule) COMPREPLY=($(compgen -W 'linear cosine' -- "$cur")); return;;
+        --T) return;;
+        --t) return;;
+        --beta-start) return;;
+        --beta-end) return;;
+        --s) return;;
+        --xt) return;;
+        --eps-pred) return;;
+        --z) return;;
+        --sigma) COMPREPLY=($(compgen -W 'beta posterior' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--schedule --T --t --beta-start --beta-end --s --xt --eps-pred --z --sigma --json --batch --help' -- "$cur"));;
     ddpm-schedule)
       case "$prev" in
         --schedule) COMPREPLY=($(compgen -W 'linear cosine' -- "$cur")); return;;
@@ -1240,6 +1376,20 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--nll --dims --base --json --batch --help' -- "$cur"));;
+    made)
+      case "$prev" in
+        --order) return;;
+        --hidden) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--order --hidden --json --batch --help' -- "$cur"));;
+    masked-receptive-field)
+      case "$prev" in
+        --layers|--layer) return;;
+        --first) COMPREPLY=($(compgen -W 'causal a b' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--layers --layer --first --json --batch --help' -- "$cur"));;
     sampling-probs)
       case "$prev" in
         --logits) return;;

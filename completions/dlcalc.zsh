@@ -96,9 +96,12 @@ _dlcalc() {
     'gru-params:Parameters of a GRU, as nn.GRU'
     'lstm-params:Parameters of an LSTM, as nn.LSTM (with projections)'
     'rnn-params:Parameters of a vanilla (Elman) RNN, as nn.RNN'
+    'rnn-bidirectional:Bidirectional RNN outputs ŷ_t = ψ(W z⁺_t + W̄ z⁻_t) (forward and backward states)'
     'rnn-bptt:∂L/∂U of a tanh RNN by backpropagation through time, checked by finite differences'
     'rnn-forward:Run a vanilla RNN z_t = φ(U z_{t−1} + V x_t + b) over an input sequence (states per row)'
     'rnn-grad-regime:Vanishing/exploding regime of BPTT from the recurrent matrix'\''s singular values'
+    'rnn-outputs:Outputs ŷ_t = ψ(W z_t) of a vanilla RNN over a sequence (one row per step)'
+    'rnn-unroll:Check that an RNN unrolled over T steps is a depth-T feed-forward network with shared weights'
     'gru-step:One GRU step (sheet convention, biases omitted) with update and reset gates'
     'lstm-step:One LSTM step (sheet convention, biases omitted)\: new cell state C^t and output z^t'
     'lru:Linear recurrent unit\: A = PΛP⁻¹, stability, and the state by three equal routes'
@@ -115,7 +118,9 @@ _dlcalc() {
     'transformer-layer-params:Parameters of one Transformer layer, as nn.TransformerEncoderLayer / DecoderLayer'
     'bert-mask:BERT masked-LM corruption\: fractions of all tokens masked, randomised, kept'
     'elmo-mix:ELMo'\''s task-specific mix γ Σ_j softmax(w)_j h_j of a biLM'\''s layer representations'
+    'lm-cross-entropy:Language-model cross-entropy per token H = −(1/N)Σ log q(x_i∣x_<i), from probabilities or logits'
     'model-params:Parameters of BERT, GPT-2 and ViT models by component, from a preset (overridable)'
+    'noisy-channel:Noisy-channel decoding\: Pr(target∣source) ∝ Pr(source∣target)·Pr(target) over candidates'
     'perplexity:Perplexity from a mean NLL, per-token log-probabilities or token probabilities'
     'vit-tokens:ViT\: number of patch tokens and the shape of the patch projection V'
     'perm-check:Is a set function permutation invariant, equivariant or neither? (tried on all/many permutations)'
@@ -126,21 +131,25 @@ _dlcalc() {
     'cheb-filter:ChebNet filter Σ θ_k T_k(L̂) x with L̂ = 2L/λ_max − I (K-hop localised)'
     'laplacian:Graph Laplacian L = D − A, normalised (sym, rw), renormalised, and its spectrum'
     'spectral-conv:Spectral graph convolution x ∗ y = U((Uᵀx) ⊙ (Uᵀy)) in the Laplacian'\''s eigenbasis'
-    'gat-attention:GAT attention coefficients α_ij = softmax_{j∈N(i)∪{i}} LeakyReLU(s_ij) for given scores'
+    'gat-attention:GAT attention α_ij = softmax_{j∈N(i)∪{i}} LeakyReLU(aᵀ[Wx_i‖Wx_j]) from X, W, a or from raw scores'
     'gin-layer:GIN layer h'\''_v = MLP((1 + ε)h_v + Σ_{u∈N(v)} h_u) (the MLP\: identity or ReLU(hW))'
     'wl-test:1-WL colour refinement on two graphs\: exit 1 if distinguished (not isomorphic), 0 if not'
+    'linearize:First-order (NTK) linearisation of a random MLP around θ₀, against its true output at θ₀ + Δθ'
     'ntk:Empirical neural tangent kernel K_ij = ⟨∇_θf(x_i), ∇_θf(x_j)⟩ of a random MLP'
     'ntk-dynamics:Outputs on the training set under NTK gradient flow\: f_t = y + e^{−ηKt}(f₀ − y)'
     'langevin:Stationary variance of a (discretised) Langevin sampler on a Gaussian target, exact and simulated'
     'langevin-step:One underdamped Langevin step with the correct noise √(2γηT)·ε and the θ update'
+    'neal-limit:Distance of a random 1-hidden-layer ReLU net from its Gaussian (Neal) limit\: excess kurtosis of f(x)'
     'posterior-predictive:Posterior predictive p(y∣x, S) = Σ_k p(y∣x, θ_k) p(θ_k∣S) over a discrete set of hypotheses'
     'nngp:NNGP kernel of a deep ReLU network at two inputs (arc-cosine recursion)'
     'pac-bayes:PAC-Bayes bound on the expected risk of a posterior Q (Maurer/McAllester)'
     'tensor-chain:Check the tensor chain rule ∂L/∂W = ∂L/∂y ×_(d3,d4) ∂y/∂W on y = AWB, L = ΣC⊙tanh(y)'
     'tensor-contract:Tensor contraction P ×_b Q over P'\''s last b and Q'\''s first b axes (and its matrix form)'
+    'latent-marginal:Marginal likelihood of a latent-variable model p(x) = Σ_z p(x∣z)p(z) (Gaussian p(x∣z)), and p(z∣x)'
     'elbo:ELBO of a Gaussian toy model (z ~ N(0,1), x∣z ~ N(z,1)) for q = N(m, s²), with its gap'
     'reparam:Reparameterised sample z = μ + σ⊙ε (diagonal) or z = μ + Lε, LLᵀ = Σ (full covariance)'
     'vae-kl:KL term of the VAE'\''s ELBO\: KL(N(μ, diag σ²) ‖ N(0, I)) in closed form (nats)'
+    'fa-fit:Factor analysis maximum likelihood by EM\: W and Ψ = diag(ψ) from data (Ψ = σ²I gives PPCA)'
     'fa-marginal:Factor analysis marginal\: x ~ N(μ, WWᵀ + Ψ) (prints the covariance)'
     'fa-posterior:Factor analysis posterior p(z∣x)\: mean Wᵀ(WWᵀ+Ψ)⁻¹(x−μ), covariance I − Wᵀ(WWᵀ+Ψ)⁻¹W'
     'ppca-fit:PPCA maximum likelihood\: σ² and W = U_m diag(√max(0, λ_i − σ²)) from data'
@@ -148,9 +157,15 @@ _dlcalc() {
     'coupling:RealNVP affine coupling with linear s, t\: output y and ln|det J| = Σ s(x_1\:d)'
     'flow-logpdf:Log-density of an affine flow x = Az + b, z ~ N(0, I), by the change of variables'
     'gan-dstar:Optimal GAN discriminator D* = p_data/(p_data + p_g), and C(G) = −log 4 + 2·JSD'
+    'gan-generator-loss:GAN generator loss on a batch of D(G(z_i))\: non-saturating −E log D, or saturating E log(1 − D)'
     'gan-value:GAN value V(D, G) for a given discriminator on a discrete space (and the non-saturating loss)'
+    'ddpm-loss:DDPM simple loss L_simple\: mean over draws of ‖ε − ε_θ‖² (one row per draw of t, x₀, ε)'
+    'ddpm-posterior:DDPM forward posterior q(x_{t−1}∣x_t, x₀) = N(μ̃, β̃I) for a schedule at step t'
+    'ddpm-reverse:DDPM reverse step p_θ(x_{t−1}∣x_t) = N(μ_θ, σ_t²I) from a noise prediction ε_θ (and a sample)'
     'ddpm-schedule:DDPM noise schedule at step t\: β_t, α_t, ᾱ_t = Π_{i≤t} α_i, SNR, closed-form x_t and posterior'
     'bits-per-dim:Bits per dimension from a negative log-likelihood\: NLL / (D · ln 2)'
+    'made:MADE masks from input and hidden degrees; prints which output depends on which input'
+    'masked-receptive-field:Receptive field of a stack of masked (causal) 1-D convolutions\: which past positions an output sees'
     'sampling-probs:Next-token distribution with temperature, top-k and top-p (nucleus) truncation'
     'seq-logprob:Log-probability of a sequence by the chain rule\: Σ log p(x_i∣x_<i) (in nats)'
   )
@@ -820,6 +835,19 @@ _dlcalc() {
         '--convention[pytorch\: b_ih and b_hh; keras\: one bias (two for its default GRU, reset_after=True); textbook\: one bias per gate set]:value:(pytorch keras textbook)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rnn-bidirectional)
+      _arguments \
+        '--U[forward recurrent matrix (h×h)]:value: ' \
+        '--V[forward input matrix (h×d)]:value: ' \
+        '--Ub[backward recurrent matrix Ū (h̄×h̄)]:value: ' \
+        '--Vb[backward input matrix V̄ (h̄×d)]:value: ' \
+        '--W[output matrix for the forward states (o×h)]:value: ' \
+        '--Wb[output matrix W̄ for the backward states (o×h̄)]:value: ' \
+        '--x[inputs x_1..x_T, one row per step (T×d)]:value: ' \
+        '--act[activation φ of the state]:value:(tanh relu sigmoid linear)' \
+        '--out-act[output activation ψ (softmax\: per row)]:value:(linear sigmoid tanh softmax)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     rnn-bptt)
       _arguments \
         '--U[recurrent matrix (h×h)]:value: ' \
@@ -844,6 +872,24 @@ _dlcalc() {
         '--U[recurrent weight matrix (h×h)]:value: ' \
         '--act[activation φ]:value:(tanh sigmoid relu linear)' \
         '--steps[time steps T for the bound (γσ_max)^T]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rnn-outputs)
+      _arguments \
+        '--U[recurrent matrix (h×h)]:value: ' \
+        '--V[input matrix (h×d)]:value: ' \
+        '--W[output matrix (o×h)]:value: ' \
+        '--x[inputs x_1..x_T, one row per step (T×d)]:value: ' \
+        '--act[activation φ of the state]:value:(tanh relu sigmoid linear)' \
+        '--out-act[output activation ψ (softmax\: per row)]:value:(linear sigmoid tanh softmax)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rnn-unroll)
+      _arguments \
+        '--U[recurrent matrix (h×h)]:value: ' \
+        '--V[input matrix (h×d)]:value: ' \
+        '--x[inputs x_1..x_T, one row per step (T×d)]:value: ' \
+        '--act[activation φ of the state]:value:(tanh relu sigmoid linear)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     gru-step)
@@ -981,6 +1027,16 @@ _dlcalc() {
         '--gamma[scale γ]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    lm-cross-entropy)
+      _arguments \
+        '--log-probs[log q(x_i∣x_<i) per token (in --base); write --log-probs=-1,-2]:value: ' \
+        '--probs[q(x_i∣x_<i) per token]:value: ' \
+        '--logits[the model'\''s logits, one row per position (N×V)]:value: ' \
+        '--targets[with --logits\: the token id x_i at each position (0-based)]:value: ' \
+        '--base[base of the logs given (e\: nats, 2\: bits)]:value:(e 2)' \
+        '--unit[unit of the answer]:value:(nats bits)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     model-params)
       _arguments \
         '--layers[override the number of layers]:value: ' \
@@ -991,6 +1047,12 @@ _dlcalc() {
         '--context[override the number of positions (BERT, GPT-2)]:value: ' \
         '--no-pooler[BERT without the pooler (d² + d)]' \
         '--untied[GPT-2 with a separate output matrix (V·d more)]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    noisy-channel)
+      _arguments \
+        '--lm[language-model probability Pr(target) of each candidate (need not sum to 1)]:value: ' \
+        '--channel[channel probability Pr(source∣target) of each candidate]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     perplexity)
@@ -1070,6 +1132,9 @@ _dlcalc() {
       _arguments \
         '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
         '--scores[raw scores s_ij = aᵀ\[Wx_i ‖ Wx_j\] (n×n; only neighbours are used)]:value: ' \
+        '--X[node features, one row per node (instead of --scores)]:value: ' \
+        '--W[with --X\: weights F×F'\'' (Wx_i is row i of XW; default the identity)]:value: ' \
+        '--a[with --X\: attention vector a (2F'\'' values\: a₁ for x_i, then a₂ for x_j)]:value: ' \
         '--slope[LeakyReLU negative slope]:value: ' \
         '--no-self-loops[softmax over N(i) only]' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
@@ -1089,13 +1154,24 @@ _dlcalc() {
         '--iterations[at most this many refinement rounds]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    linearize)
+      _arguments \
+        '--widths[layer widths, input first, output 1 last\: 2,64,64,1]:value: ' \
+        '--x[the input x]:value: ' \
+        '--scale[the step size ‖Δθ‖]:value: ' \
+        '--direction[direction of Δθ, all parameters flattened (W1, b1, W2, b2, ...; default\: random from seed + 1)]:value: ' \
+        '--act[hidden activation]:value:(tanh relu)' \
+        '--beta[bias scale β (a = Wh/√n + βb)]:value: ' \
+        '--seed[random initialisation seed (θ₀)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     ntk)
       _arguments \
         '--widths[layer widths, input first, output 1 last\: 2,64,64,1]:value: ' \
         '--X[inputs, one row each]:value: ' \
         '--act[hidden activation]:value:(tanh relu)' \
         '--beta[bias scale β (a = Wh/√n + βb)]:value: ' \
-        '--seed[random initialisation seed]:value: ' \
+        '--seed[random initialisation seed (θ₀)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     ntk-dynamics)
@@ -1132,6 +1208,14 @@ _dlcalc() {
         '--gamma[friction γ]:value: ' \
         '--eta[step size η]:value: ' \
         '(--temperature --T)'{--temperature,--T}'[temperature T]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    neal-limit)
+      _arguments \
+        '--x[the input x]:value: ' \
+        '--width[hidden width n]:value: ' \
+        '--sw2[weight variance σ_w²]:value: ' \
+        '--sb2[bias variance σ_b²]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     posterior-predictive)
@@ -1175,6 +1259,14 @@ _dlcalc() {
         '--b[number of contracted axes]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    latent-marginal)
+      _arguments \
+        '--prior[p(z) over the latent states]:value: ' \
+        '--means[mean μ_z of p(x∣z) for each state]:value: ' \
+        '--stds[standard deviation σ_z of p(x∣z) for each state]:value: ' \
+        '--x[observation x]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     elbo)
       _arguments \
         '--x[observation x]:value: ' \
@@ -1195,6 +1287,15 @@ _dlcalc() {
         '--mu[posterior means μ]:value: ' \
         '--sigma[posterior standard deviations σ]:value: ' \
         '--logvar[posterior log-variances ln σ² (as encoders output); write --logvar=-1,0]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    fa-fit)
+      _arguments \
+        '--X[data, one sample per row]:value: ' \
+        '--m[latent dimension]:value: ' \
+        '--isotropic[constrain Ψ = σ²I (PPCA)]' \
+        '--iters[most EM iterations]:value: ' \
+        '--tol[stop when no entry of WWᵀ or Ψ moves more than tol·(1 + max S_ii)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     fa-marginal)
@@ -1245,11 +1346,49 @@ _dlcalc() {
         '--pg[p_g at the same points]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    gan-generator-loss)
+      _arguments \
+        '--D[discriminator outputs D(G(z_i)) ∈ (0, 1) on generated samples]:value: ' \
+        '--form[which generator loss (both are minimised)]:value:(non-saturating saturating)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     gan-value)
       _arguments \
         '--pdata[p_data (a distribution)]:value: ' \
         '--pg[p_g (a distribution)]:value: ' \
         '--D[discriminator outputs D(x) ∈ (0, 1)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ddpm-loss)
+      _arguments \
+        '--eps[the noise ε drawn for each sample (one row per draw)]:value: ' \
+        '--eps-pred[the network'\''s predictions ε_θ(x_t, t), same shape]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ddpm-posterior)
+      _arguments \
+        '--schedule[linear (Ho et al.) or cosine (Nichol & Dhariwal)]:value:(linear cosine)' \
+        '--T[number of steps]:value: ' \
+        '--t[step t (1..T)]:value: ' \
+        '--beta-start[linear\: β_1]:value: ' \
+        '--beta-end[linear\: β_T]:value: ' \
+        '--s[cosine\: offset s]:value: ' \
+        '--x0[clean sample x₀]:value: ' \
+        '--xt[noisy sample x_t]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ddpm-reverse)
+      _arguments \
+        '--schedule[linear (Ho et al.) or cosine (Nichol & Dhariwal)]:value:(linear cosine)' \
+        '--T[number of steps]:value: ' \
+        '--t[step t (1..T)]:value: ' \
+        '--beta-start[linear\: β_1]:value: ' \
+        '--beta-end[linear\: β_T]:value: ' \
+        '--s[cosine\: offset s]:value: ' \
+        '--xt[noisy sample x_t]:value: ' \
+        '--eps-pred[the network'\''s noise prediction ε_θ(x_t, t)]:value: ' \
+        '--z[a standard normal draw z\: also print the sample x_{t−1} = μ_θ + σ_t z]:value: ' \
+        '--sigma[σ_t² = β_t or the posterior variance β̃_t]:value:(beta posterior)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     ddpm-schedule)
@@ -1267,6 +1406,18 @@ _dlcalc() {
         '--nll[negative log-likelihood of one sample (in --base)]:value: ' \
         '--dims[dimensions D (e.g. 32·32·3 = 3072)]:value: ' \
         '--base[unit of --nll\: nats (e) or bits (2)]:value:(e 2)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    made)
+      _arguments \
+        '--order[degree of each input (a permutation of 1..D; 1,2,…,D is the natural order)]:value: ' \
+        '--hidden[degrees of one hidden layer'\''s units (1..D−1); repeat for deeper nets]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    masked-receptive-field)
+      _arguments \
+        '(--layers --layer)'{--layers,--layer}'[layers separated by '\'';'\'', each k=KERNEL\[,d=DILATION\] (stride 1, no padding)]:value: ' \
+        '--first[mask of the first layer\: causal (WaveNet), a (PixelCNN'\''s mask A, excludes x_t) or b (mask B); later layers use B (or causal)]:value:(causal a b)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     sampling-probs)
