@@ -67,3 +67,26 @@ def test_identities_prove(build):
 
 def test_wrong_tanh_sigmoid_link_is_refuted():
     assert not prove_equal(*act.tanh_sigmoid_link_statement(sheet_wrong=True)).proven
+
+
+def test_sigmoid_jacobian_against_finite_differences():
+    import json
+
+    import numpy as np
+
+    from dlcalc.numeric import finite_diff
+
+    z = np.array([-3.0, -0.2, 0.0, 1.5, 7.0])
+    run = run_main(["sigmoid-jacobian", "--z", ",".join(map(repr, z.tolist())), "--json"])
+    got = np.array(json.loads(run.out)["result"])
+
+    def vector_sigmoid(points):  # (B, 5, 1) -> (B, 5, 1), written here with exp
+        return 1 / (1 + np.exp(-points))
+
+    numeric = finite_diff.jacobian(vector_sigmoid, z[:, None])[:, 0, :, 0]
+    assert got.shape == (5, 5)
+    assert np.allclose(got, numeric, atol=1e-9)
+    assert np.count_nonzero(got - np.diag(np.diag(got))) == 0  # elementwise map: diagonal
+    # a wrong Jacobian (σ(z)σ(z)ᵀ, the softmax-like outer product) is far from it
+    s = 1 / (1 + np.exp(-z))
+    assert not np.allclose(np.diag(s) - np.outer(s, s), numeric, atol=1e-3)

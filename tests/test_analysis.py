@@ -172,3 +172,69 @@ def test_pl_check_against_a_direct_grid_evaluation():
     assert run_main(["pl-check", "--f", "x**2 + 3*sin(x)**2", "--vars", "x", "--mu", "1"]).code == 1
     saddle = json.loads(run_main(["hessian", "--f", "x**2 + 3*sin(x)**2", "--vars", "x", "--at", str(math.pi / 2), "--json"]).out)
     assert saddle["result"] == "negative definite" and saddle["hessian"][0][0] == pytest.approx(2 - 6)
+
+
+# ---- ANA-STRICT and ANA-LOCGLOB --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("f, strict, minimisers, where", [
+    ("exp(x)", True, 0, []),
+    ("(x - 1)**2", True, 1, [1.0]),
+    ("x**4", True, 1, [0.0]),  # f'' = 0 at one point only: still strictly convex
+    ("log(1 + exp(x))", True, 0, []),  # softplus: strictly convex, infimum 0 never reached
+    ("cosh(x - 0.3)", True, 1, [0.3]),
+    ("cos(x)", False, 2, [-math.pi, math.pi]),
+    ("abs(x)**3 - 3*x**2", False, 2, [-2.0, 2.0]),
+    ("abs(x - 1)", False, 1, [1.0]),  # convex, not strictly; its minimiser sits on the kink, where f' jumps over 0
+])
+def test_strict_convexity_against_closed_forms(f, strict, minimisers, where):
+    run = run_main(["strict-convexity", "--f", f, "--json"])
+    out = json.loads(run.out)
+    assert run.code == 0
+    assert out["result"] == {"strictly_convex": strict, "minimisers": minimisers}
+    assert out["at"] == pytest.approx(where, abs=1e-9)
+    # brute force: the grid minimum of f is at the single minimiser, or at an edge when there is none
+    xs = np.linspace(-5, 5, 100_001)
+    values = {"exp(x)": np.exp(xs), "(x - 1)**2": (xs - 1) ** 2, "x**4": xs**4, "log(1 + exp(x))": np.log1p(np.exp(xs)),
+              "cosh(x - 0.3)": np.cosh(xs - 0.3), "cos(x)": np.cos(xs), "abs(x)**3 - 3*x**2": np.abs(xs) ** 3 - 3 * xs**2,
+              "abs(x - 1)": np.abs(xs - 1)}[f]
+    if strict and minimisers == 0:
+        assert values.argmin() in (0, len(xs) - 1)
+    if strict and minimisers == 1:
+        assert xs[values.argmin()] == pytest.approx(where[0], abs=1e-4)
+
+
+def test_strict_convexity_refutes_two_minimisers_if_the_verdict_were_wrong(monkeypatch):
+    """The claim is a theorem: force 'strictly convex' on cos to see the check would exit 1."""
+    monkeypatch.setattr(analysis, "_hessian_function", lambda expression, symbols: lambda x: np.array([[1.0]]))
+    assert run_main(["strict-convexity", "--f", "cos(x)"]).code == 1
+
+
+def test_local_global_on_a_double_well_and_a_convex_bowl():
+    well = json.loads(run_main(["local-global", "--f", "x**4 - 2*x**2 + 0.5*x", "--vars", "x", "--x0", "1", "--json"]).out)
+    roots = np.sort(np.roots([4, 0, -4, 0.5]).real)  # stationary points, independently
+    assert well["result"]["x"] == f"{roots[2]:.6g}" and not well["result"]["global"]
+    assert well["grid_min"] == pytest.approx(roots[0] ** 4 - 2 * roots[0] ** 2 + 0.5 * roots[0], abs=0.01)  # grid step 0.1
+    left = json.loads(run_main(["local-global", "--f", "x**4 - 2*x**2 + 0.5*x", "--vars", "x", "--x0", "-0.5", "--json"]).out)
+    assert left["result"]["x"] == f"{roots[0]:.6g}" and left["result"]["global"]
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        start = rng.uniform(-3, 3, size=2)
+        bowl = run_main(["local-global", "--f", "(x - 1)**2 + (x - y)**2 + exp(y)", "--vars", "x,y",
+                         "--x0", ",".join(map(repr, start.tolist())), "--json"])
+        out = json.loads(bowl.out)
+        assert bowl.code == 0 and out["result"]["local"] and out["result"]["global"] and out["result"]["convex"]
+
+
+def test_local_global_refuted_if_convexity_were_wrongly_claimed(monkeypatch):
+    monkeypatch.setattr(analysis, "min_curvature", lambda hessian_at, grid: 0.0)
+    run = run_main(["local-global", "--f", "x**4 - 2*x**2 + 0.5*x", "--vars", "x", "--x0", "1"])
+    assert run.code == 1
+
+
+def test_every_declared_latex_is_printable():
+    """A LaTeX string written without r"" loses \\t, \\a, \\b to control characters (\\text -> TAB + 'ext')."""
+    from dlcalc import registry
+
+    for formula in registry.formulas():
+        assert formula.latex.isprintable(), formula.name

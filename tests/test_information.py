@@ -131,3 +131,78 @@ def test_cross_entropy_minimiser_identity_and_a_wrong_point():
 
     assert prove_matrices_equal(*info.cross_entropy_minimiser_statement()).proven
     assert not prove_matrices_equal(*info.cross_entropy_minimiser_statement(at_p=False)).proven
+
+
+# ---- KL-ZERO, KL-ASYM and differential entropy ----------------------------------------------------
+
+
+@given(paired())
+@settings(max_examples=60, deadline=None)
+def test_kl_zero_claim_agrees_with_equality_and_pinsker(pq):
+    p, q = pq
+    run = run_main(["kl-zero", "--p", ",".join(map(repr, p)), "--q", ",".join(map(repr, q)), "--json"])
+    record = json.loads(run.out)
+    assert run.code == 0
+    assert record["result"]["equal"] == (p == q)
+    # Pinsker's bound, computed here independently at 50 digits, separates p ≠ q from KL = 0
+    l1 = sum(abs(mpmath.mpf(x) - mpmath.mpf(y)) for x, y in zip(p, q))
+    assert float(mp_kl(p, q)) >= float(l1**2 / 2) - 1e-12
+    same = run_main(["kl-zero", "--p", ",".join(map(repr, p)), "--q", ",".join(map(repr, p))])
+    assert (same.code, same.out) == (0, "kl=0.0 equal=true\n")
+
+
+def test_kl_zero_claim_is_refuted_when_the_sides_disagree(monkeypatch):
+    monkeypatch.setattr(info, "kl_nats", lambda p, q: 0.0)  # a wrong KL that is 0 for p ≠ q
+    assert run_main(["kl-zero", "--p", "1,0", "--q", "0.5,0.5"]).code == 1
+
+
+def test_kl_asymmetry_witness_and_a_symmetric_pair():
+    run = run_main(["kl-asymmetry", "--p", "0.5,0.3,0.2", "--q", "0.2,0.2,0.6", "--json"])
+    record = json.loads(run.out)
+    assert run.code == 0
+    assert record["result"]["forward"] == pytest.approx(float(mp_kl((0.5, 0.3, 0.2), (0.2, 0.2, 0.6))), rel=1e-14)
+    assert record["result"]["reverse"] == pytest.approx(float(mp_kl((0.2, 0.2, 0.6), (0.5, 0.3, 0.2))), rel=1e-14)
+    assert run_main(["kl-asymmetry", "--p", "0.3,0.7", "--q", "0.7,0.3"]).code == 1  # mirrored: equal
+    assert run_main(["kl-asymmetry", "--p", "0.2,0.8", "--q", "0.2,0.8"]).code == 1
+
+
+def mp_differential_entropy(density, low, high):
+    """−∫ f ln f by mpmath quadrature (split at 0 where the density has a kink)."""
+    def integrand(x):
+        f = density(x)
+        return -f * mpmath.log(f) if f > 0 else mpmath.mpf(0)
+    points = [low, 0, high] if low < 0 < high else [low, high]
+    return float(mpmath.quad(integrand, points))
+
+
+@pytest.mark.parametrize("args, density, low, high", [
+    (["--dist", "normal", "--std", "0.3"], lambda x: mpmath.npdf(x, 0, 0.3), -mpmath.inf, mpmath.inf),
+    (["--dist", "normal", "--var", "4"], lambda x: mpmath.npdf(x, 0, 2), -mpmath.inf, mpmath.inf),
+    (["--dist", "uniform", "--low", "-1", "--high", "0.5"], lambda x: mpmath.mpf(1) / 1.5, -1, 0.5),
+    (["--dist", "exponential", "--rate", "3"], lambda x: 3 * mpmath.exp(-3 * x), 0, mpmath.inf),
+    (["--dist", "exponential", "--scale", "2"], lambda x: mpmath.exp(-x / 2) / 2, 0, mpmath.inf),
+    (["--dist", "laplace", "--scale", "0.2"], lambda x: mpmath.exp(-abs(x) / 0.2) / 0.4, -mpmath.inf, mpmath.inf),
+])
+@pytest.mark.parametrize("base, divisor", [("e", 1.0), ("2", math.log(2))])
+def test_differential_entropy_against_quadrature(args, density, low, high, base, divisor):
+    record = json.loads(run_main(["differential-entropy", *args, "--base", base, "--json"]).out)
+    assert record["result"] == pytest.approx(mp_differential_entropy(density, low, high) / divisor, rel=1e-9, abs=1e-12)
+
+
+def test_differential_entropy_of_a_normal_by_monte_carlo():
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 0.1, size=400_000)
+    estimate = float(np.mean(-np.log(np.exp(-x**2 / 0.02) / math.sqrt(2 * math.pi * 0.01))))
+    assert abs(info.differential_entropy_nats("normal", var=0.01) - estimate) < 0.01
+    assert estimate < 0  # E30: negative
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dist", "laplace", "--std", "1"], "does not apply"),
+    (["--dist", "normal", "--std", "1", "--var", "1"], "exactly one"),
+    (["--dist", "uniform", "--low", "1", "--high", "1"], "low < high"),
+    (["--dist", "exponential", "--rate", "-1"], "must be positive"),
+])
+def test_differential_entropy_bad_input(args, message):
+    run = run_main(["differential-entropy", *args])
+    assert run.code == 2 and message in run.err and run.err.count("\n") == 1

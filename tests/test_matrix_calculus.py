@@ -68,3 +68,48 @@ def test_subgradient_claims_against_the_definition(fn, x, g, verdict):
     by_definition = all(f(y) >= f(x) + g * (y - x) - 1e-12 for y in ys)
     assert by_definition == (verdict == 0)
     assert run_main(["subgradient", "--fn", fn, "--x", str(x), "--g", str(g)]).code == verdict
+
+
+# ---- DER-JAC, DER-DENOM, DER-CONST ---------------------------------------------------------------
+
+
+def test_jacobian_is_m_by_n_and_the_sheets_n_by_m_does_not_conform():
+    assert prove_matrices_equal(*mc.jacobian_statement()).proven
+    with pytest.raises(ShapeError):  # E21: an n×m matrix cannot act on v ∈ ℝⁿ (n ≠ m)
+        mc.jacobian_statement(sheet=True)
+
+
+def test_jacobian_layout_by_finite_differences():
+    """The same f as the proof, in NumPy: the numerical derivative of f: ℝ² → ℝ³ is 3×2 and J v
+    matches the directional difference quotient (numerator layout)."""
+    def f(points):  # (B, 2, 1) -> (B, 3, 1)
+        x1, x2 = points[:, 0, 0], points[:, 1, 0]
+        return np.stack([x1**2 * x2, np.sin(x1), x1 + np.exp(x2)], axis=1)[:, :, None]
+
+    x, v = np.array([[0.7], [-0.4]]), np.array([0.3, 1.1])
+    jac = finite_diff.jacobian(f, x)[:, 0, :, 0]
+    assert jac.shape == (3, 2)
+    x1, x2 = x[:, 0]
+    exact = np.array([[2 * x1 * x2, x1**2], [np.cos(x1), 0.0], [1.0, np.exp(x2)]])
+    assert np.allclose(jac, exact, atol=1e-8)
+    h = 1e-6
+    quotient = (f((x + h * v[:, None])[None]) - f((x - h * v[:, None])[None]))[0, :, 0] / (2 * h)
+    assert np.allclose(quotient, exact @ v, atol=1e-8)
+
+
+def test_denominator_layout_chain_rule_reverses_the_order():
+    assert prove_matrices_equal(*mc.denominator_statement()).proven
+    with pytest.raises(ShapeError):  # the numerator order gives 3×3 where 2×2 belongs
+        mc.denominator_statement(reversed_order=False)
+
+
+def test_jacobian_of_a_constant_is_zero_and_a_wrong_claim_is_refuted():
+    assert prove_matrices_equal(*mc.constant_statement()).proven
+    assert not prove_matrices_equal(*mc.constant_statement(claimed_zero=False)).proven
+    assert np.allclose(finite_diff.jacobian(lambda p: np.ones((len(p), 3, 1)) * 5.0, np.zeros((2, 1))), 0.0)
+
+
+@pytest.mark.parametrize("name", ["jacobian-shape", "jacobian-denominator", "jacobian-constant"])
+def test_new_identities_verify_through_the_cli(name):
+    run = run_main(["verify", name])
+    assert run.code == 0 and "proven" in run.out

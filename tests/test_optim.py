@@ -221,3 +221,103 @@ def test_gradient_flow_against_runge_kutta_and_gd_against_iteration():
     assert record["gd"] == pytest.approx(x.tolist(), abs=1e-11)
     finer = result(["gradient-flow", "--H", json.dumps(h.tolist()), "--x0", "1,-1", "--T", "2", "--eta", "0.001"])["result"]
     assert finer["gap"] < record["gap"] / 50  # Euler's error is O(η)
+
+
+# ---- Muon's full step, Newton's method, the rate table ----------------------------------------------
+
+
+def _polar_by_eigh(m):
+    """M (MᵀM)^{−1/2} from an eigendecomposition (independent of the SVD the command uses)."""
+    values, vectors = np.linalg.eigh(m.T @ m)
+    return m @ vectors @ np.diag(values**-0.5) @ vectors.T
+
+
+@pytest.mark.parametrize("shape, scale", [((4, 3), "paper"), ((3, 5), "paper"), ((6, 2), "reference"), ((2, 6), "reference")])
+def test_muon_step_against_an_independent_polar_factor(shape, scale):
+    rng = np.random.default_rng(sum(shape))
+    w, g, prev = (rng.normal(size=shape) for _ in range(3))
+    record = result(["muon-step", "--W", json.dumps(w.tolist()), "--grad", json.dumps(g.tolist()),
+                     "--momentum", json.dumps(prev.tolist()), "--mu", "0.9", "--eta", "0.05", "--scale", scale])
+    m = 0.9 * prev + g
+    polar = _polar_by_eigh(m) if shape[0] >= shape[1] else _polar_by_eigh(m.T).T
+    d_out, d_in = shape
+    s = math.sqrt(d_out / d_in) if scale == "paper" else math.sqrt(max(1, d_out / d_in))
+    assert np.allclose(record["result"], w - 0.05 * s * polar, atol=1e-9)
+    assert np.allclose(record["momentum"], m, atol=1e-11)
+
+
+def test_muon_step_newton_schulz_is_close_to_the_exact_step():
+    rng = np.random.default_rng(7)
+    w, g = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    args = ["muon-step", "--W", json.dumps(w.tolist()), "--grad", json.dumps(g.tolist()), "--eta", "0.02"]
+    exact = np.array(result(args)["result"])
+    approx = np.array(result([*args, "--method", "newton-schulz"])["result"])
+    step = np.linalg.norm(exact - w)
+    assert np.linalg.norm(approx - exact) < 0.5 * step  # NS only pushes σ near 1, so close but not equal
+    assert run_main(["muon-step", "--W", "[[1,2]]", "--grad", "[[1],[2]]"]).code == 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_newton_step_lands_on_the_minimiser(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(3, 3))
+    h, b, theta = a @ a.T + 0.5 * np.eye(3), rng.normal(size=3), rng.normal(size=3)
+    args = ["newton-step", "--H", json.dumps(h.tolist()), "--b", json.dumps(b.tolist()), "--theta", json.dumps(theta.tolist())]
+    record = result(args)
+    # The minimiser by running gradient descent to convergence (a second, independent method)
+    x, eta = theta.copy(), 1 / np.linalg.eigvalsh(h).max()
+    for _ in range(20_000):
+        x = x - eta * (h @ x + b)
+    assert np.allclose(record["result"], x, atol=1e-8)
+    half = result([*args, "--eta", "0.5"])
+    assert np.allclose(half["result"], (theta + x) / 2, atol=1e-8)
+
+
+def test_newton_step_rejects_singular_and_warns_on_indefinite():
+    assert run_main(["newton-step", "--H", "[[1,0],[0,0]]", "--b", "1,1", "--theta", "0,0"]).code == 2
+    run = run_main(["newton-step", "--H", "[[1,0],[0,-1]]", "--b", "1,1", "--theta", "0,0"])
+    assert run.code == 0 and "not positive definite" in run.err
+
+
+def _nesterov(h, x0, steps):
+    """FISTA-style Nesterov with η = 1/L, as in the textbook bound 2L‖x0 − x*‖²/(k+1)²."""
+    eta, x, y, t = 1 / np.linalg.eigvalsh(h).max(), x0.copy(), x0.copy(), 1.0
+    values = []
+    for _ in range(steps):
+        x_next = y - eta * (h @ y)
+        t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        y, x, t = x_next + (t - 1) / t_next * (x_next - x), x_next, t_next
+        values.append(0.5 * float(x @ h @ x))
+    return values
+
+
+def test_rate_bounds_hold_on_real_runs():
+    """f = ½xᵀHx (f* = 0, x* = 0): GD and Nesterov stay below the table's bounds at every k."""
+    h = np.diag([0.01, 0.3, 1.0])  # L = 1, μ = 0.01
+    x0 = np.array([1.0, -2.0, 0.5])
+    radius = float(np.linalg.norm(x0))
+    nesterov = _nesterov(h, x0, 200)
+    x = x0.copy()
+    for k in range(1, 201):
+        x = x - h @ x
+        bounds = optim.rate_bounds(k, 1.0, 0.01, radius, 1.0)
+        gap = 0.5 * float(x @ h @ x)
+        assert gap <= bounds["convex"] + 1e-15 and gap <= bounds["strongly_convex"] + 1e-15
+        assert nesterov[k - 1] <= bounds["nesterov"] + 1e-15
+
+
+def test_sgd_bound_holds_for_the_subgradient_method():
+    """f(x) = |x − 1| (G = 1), step R/(G√k), averaged iterate: f(x̄_k) − f* ≤ RG/√k."""
+    for k in (1, 10, 100, 1000):
+        x, radius, total = -2.0, 3.0, 0.0
+        for _ in range(k):
+            total += x
+            x -= radius / math.sqrt(k) * (1.0 if x > 1 else -1.0 if x < 1 else 0.0)
+        assert abs(total / k - 1) <= optim.rate_bounds(k, 1.0, optim.ABSENT, radius, 1.0)["sgd"] + 1e-12
+
+
+def test_rate_table_cli_and_mu_above_L():
+    record = result(["convergence-rates", "--k", "100", "--L", "4", "--mu", "1", "--R", "2", "--G", "3"])
+    assert record["result"] == pytest.approx({"convex": 4 * 4 / 200, "strongly_convex": 0.75**100 * 8,
+                                              "nesterov": 32 / 101**2, "sgd": 0.6}, rel=1e-14)
+    assert run_main(["convergence-rates", "--k", "1", "--L", "1", "--mu", "2"]).code == 2

@@ -30,11 +30,16 @@ CASES = [(name, e) for name in part1_commands() for e in registry.get(name).exam
 
 
 def as_row(formula, args):
-    """'--p 0.5,0.5 --base 2 --log' -> {"p": "0.5,0.5", "base": "2", "log": true}."""
+    """'--p 0.5,0.5 --base 2 --log' -> {"p": "0.5,0.5", "base": "2", "log": true}; a repeatable option
+    (--W A --W B) becomes a JSON list, {"W": ["A", "B"]}."""
     tokens, row = shlex.split(args), {}
     while tokens:
         param = formula.lookup_option(tokens.pop(0))
-        row[param.name] = True if param.kind.is_flag else tokens.pop(0)
+        value = True if param.kind.is_flag else tokens.pop(0)
+        if param.multiple:
+            row.setdefault(param.name, []).append(value)
+        else:
+            row[param.name] = value
     return row
 
 

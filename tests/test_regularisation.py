@@ -64,3 +64,42 @@ def test_inverted_dropout_by_simulation():
 def test_l2_equals_weight_decay_for_sgd_but_not_adam():
     assert prove_equal(*reg.weight_decay_statement("sgd")).proven
     assert not prove_equal(*reg.weight_decay_statement("adam-first-step")).proven
+
+
+def test_dropout_expectation_by_monte_carlo_and_by_enumerating_masks():
+    import itertools
+
+    x, p = np.array([1.5, -2.0, 0.25]), 0.4
+    # exact: every mask m ∈ {0,1}³ with its probability (1 − p)^{|m|} p^{3 − |m|}
+    exact = sum(np.prod([(1 - p) if k else p for k in m]) * np.array(m) * x / (1 - p)
+                for m in itertools.product((0, 1), repeat=3))
+    assert np.allclose(exact, x)
+    for seed in range(5):
+        run = run_main(["dropout-expectation", "--x", "1.5,-2,0.25", "--p", "0.4", "--samples", "200000",
+                        "--seed", str(seed), "--json"])
+        record = json.loads(run.out)
+        assert run.code == 0
+        assert np.all(np.abs(np.array(record["result"]) - x) <= 5 * np.array(record["standard_error"]))
+        assert np.allclose(record["standard_error"], np.abs(x) * np.sqrt(p / (1 - p) / 200000), rtol=0.05)
+        assert np.allclose(record["plain_dropout_mean"], (1 - p) * x)
+
+
+def test_dropout_without_rescaling_is_refuted_by_the_same_check(monkeypatch):
+    """If the 1/(1 − p) were dropped, the mean (1 − p)x would be many standard errors from x."""
+    real = np.random.default_rng
+
+    class Rescaled:  # masks that keep with probability (1 − p)² make E[m x/(1 − p)] = (1 − p)x
+        def __init__(self, seed):
+            self.rng = real(seed)
+
+        def random(self, shape):
+            return np.where(self.rng.random(shape) < 0.64, 0.0, 1.0)  # keep (≥ p = 0.4) with probability 0.36
+
+    monkeypatch.setattr(np.random, "default_rng", Rescaled)
+    run = run_main(["dropout-expectation", "--x", "1,2", "--p", "0.4", "--samples", "100000"])
+    assert run.code == 1
+
+
+def test_dropout_expectation_rejects_p_of_one():
+    run = run_main(["dropout-expectation", "--x", "1", "--p", "1"])
+    assert run.code == 2 and "[0, 1)" in run.err

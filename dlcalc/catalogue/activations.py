@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from dlcalc.catalogue._common import declare_identity
-from dlcalc.registry import FLOAT, Param, choice, erratum, formula
+from dlcalc.registry import FLOAT, VECTOR, Param, choice, erratum, formula
 
 SECTION = "6"
 FUNCTIONS = ("relu", "leaky-relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "elu")
@@ -162,6 +162,33 @@ formula(
         ("--fn softplus --x 0", "0.5"),
         ("--fn gelu --x 0", "0.5"),
     ),
+)
+
+
+def sigmoid_jacobian(z):
+    """∂σ(z)/∂z for the elementwise sigmoid: diag(σ(z) ⊙ (1 − σ(z))) (n×n, numerator layout)."""
+    import numpy as np
+
+    from dlcalc.catalogue._common import finite_array, matrix_result
+
+    s = sigmoid(finite_array(z, "--z"))
+    return matrix_result("sigmoid-jacobian", np.diag(s * (1 - s)),
+                         steps=[f"σ(z) = {', '.join(f'{v:.6g}' for v in s)}",
+                                "elementwise: ∂σ(z_i)/∂z_j = 0 for i ≠ j, so J = diag(σ(z) ⊙ (1 − σ(z)))"])
+
+
+formula(
+    name="sigmoid-jacobian",
+    section=SECTION,
+    catalogue_id="ACT-SIG-D",
+    summary="Jacobian of the vector sigmoid at z: diag(σ(z)(1 − σ(z)))",
+    params=(Param("z", VECTOR, "the input vector z"),),
+    formula="∂σ(z)/∂z = diag(σ(z) ⊙ (1 − σ(z)))",
+    latex=r"\frac{\partial \sigma(z)}{\partial z} = \mathrm{diag}\big(\sigma(z)\odot(1-\sigma(z))\big)",
+    compute=sigmoid_jacobian,
+    batch_rows=False,
+    examples=(("--z 0,0", "[[0.25, 0.0], [0.0, 0.25]]"),
+              ("--z 0,1.0986122886681098", "[[0.25, 0.0], [0.0, 0.1875]]", "σ(ln 3) = ¾: ¾·¼")),
 )
 
 

@@ -1,6 +1,7 @@
 """Analysis and optimisation theory (sheet §2): Cauchy–Schwarz, convergence rates of gradient
-descent, the best fixed step, Lipschitz constants of linear maps, and the symbolic identities
-(log-derivative trick, Taylor's formula with both remainders).
+descent, the best fixed step, Lipschitz constants of linear maps, the symbolic identities
+(log-derivative trick, Taylor's formula with both remainders), and grid claims: PL, strict convexity
+and its minimisers, local vs global minima.
 """
 
 from __future__ import annotations
@@ -545,14 +546,21 @@ declare_identity(SECTION, "convex-composition", "ANA-COMPOSE", "Second derivativ
                  r"(g\circ f)'' = g''(f)\,f'^2 + g'(f)\,f''", composition_second_derivative_statement, "differentiate")
 
 
+def box_grid(low, high, points, dims):
+    """All points of a regular grid on [low, high]^dims, one per row."""
+    import numpy as np
+
+    axes = [np.linspace(low, high, points)] * dims
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, dims)
+
+
 def pl_check(f, vars, mu, fstar, low, high, points):
     """Check ½‖∇f‖² ≥ μ(f − f*) on a grid over the box [low, high]^d (a witness if it fails)."""
     import numpy as np
 
     expression, symbols = parse_function(f, vars)
     value, grad = _numeric_function(expression, symbols)
-    axes = [np.linspace(low, high, points)] * len(symbols)
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(symbols))
+    grid = box_grid(low, high, points, len(symbols))
     worst, witness = math.inf, None
     for x in grid:
         gap = 0.5 * float(np.dot(grad(x), grad(x))) - mu * (value(x) - fstar)
@@ -589,4 +597,169 @@ formula(
     rules=(Rule(broken=lambda low, high, **_: low >= high, says=lambda low, high, **_: f"--low ({low}) must be below --high ({high})"),),
     examples=(('--f "x**2 + 3*sin(x)**2" --vars x --mu 0.03125', "holds on the grid", "PL although not convex"),
               ('--f "x**2 + 3*sin(x)**2" --vars x --mu 1 --points 11', "violated at -2.0", "½f'(−2)² − f(−2) ≈ −4.98")),
+)
+
+
+# ---- strict convexity and minimisers; local minima of convex functions ----------------------------
+
+_BOX_RULE = Rule(broken=lambda low, high, **_: low >= high, says=lambda low, high, **_: f"--low ({low}) must be below --high ({high})")
+
+
+def _hessian_function(expression, symbols):
+    """x -> the Hessian at x as a d×d NumPy array (a constant Hessian broadcasts)."""
+    import numpy as np
+    import sympy
+
+    # A kink (abs, max) gives DiracDelta terms at isolated points: the grid sees f'' off them.
+    matrix = sympy.hessian(expression, symbols).replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
+    hessian_of = sympy.lambdify(symbols, matrix, "numpy")
+    return lambda x: np.array(hessian_of(*x), dtype=float).reshape(len(symbols), len(symbols))
+
+
+def _root_by_bisection(fn, low, high, steps=200):
+    """A sign change of fn in [low, high] (fn(low) < 0 ≤ fn(high)), to full precision."""
+    for _ in range(steps):
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        low, high = (middle, high) if fn(middle) < 0 else (low, middle)
+    return high
+
+
+def strict_convexity(f, low, high, points):
+    import numpy as np
+
+    expression, symbols = parse_function(f, "x")
+    _, grad = _numeric_function(expression, symbols)
+    hessian_at = _hessian_function(expression, symbols)
+    xs = np.linspace(low, high, points)
+    second = np.array([hessian_at([v])[0, 0] for v in xs])
+    first = np.array([grad([v])[0] for v in xs])
+    tolerance = 1e-12 * max(1.0, float(np.abs(second).max()))
+    flat = np.abs(second) <= tolerance
+    strict = bool(np.all(second >= -tolerance)) and not bool(np.any(flat[1:] & flat[:-1]))
+    minimisers = [_root_by_bisection(lambda v: grad([v])[0], xs[i], xs[i + 1])
+                  for i in range(points - 1) if first[i] < 0 <= first[i + 1]]
+    shown = ", ".join(f"{m:.6g}" for m in minimisers) or "none"
+    steps = [f"f'' {'>' if strict else 'is not >'} 0 on the grid of {points} points in [{low!r}, {high!r}]"
+             + ("" if strict else f" (min f'' = {second.min():.6g} at x = {xs[second.argmin()]:.6g})"),
+             f"minimisers (f' changes sign from − to +): {shown}",
+             "strictly convex ⟹ at most one minimiser, and perhaps none (exp(x)): not 'a unique global minimum' (E11)"]
+    if not minimisers:
+        edge = high if first[-1] < 0 else low if first[0] > 0 else None
+        if edge is not None:
+            steps.append(f"f keeps decreasing towards x = {edge!r}: no minimiser in the box")
+    holds = not strict or len(minimisers) <= 1
+    return Result(name="strict-convexity", inputs={}, value={"strictly_convex": strict, "minimisers": len(minimisers)},
+                  steps=steps, extra={"at": [float(m) for m in minimisers], "min_second_derivative": float(second.min())},
+                  exit_code=claim_exit(holds))
+
+
+formula(
+    name="strict-convexity",
+    section=SECTION,
+    catalogue_id="ANA-STRICT",
+    summary="Strict convexity of f(x) on an interval and its minimisers: at most one, maybe none (exit 1 if more)",
+    params=(Param("f", TEXT, 'the function of x, e.g. "exp(x)"'), Param("low", FLOAT, "the interval's lower end", default=-5.0),
+            Param("high", FLOAT, "the interval's upper end", default=5.0),
+            Param("points", INT, "grid points", default=2001, minimum=3)),
+    formula="f strictly convex ⟹ at most one minimiser; it need not have one (exp(x))",
+    latex=r"f \text{ strictly convex} \implies |\arg\min f| \le 1",
+    compute=strict_convexity,
+    kind="claim",
+    uses_sympy=True,
+    batch_rows=False,
+    rules=(_BOX_RULE,),
+    errata=(_E11,),
+    examples=(('--f "exp(x)"', "strictly_convex=true minimisers=0", "strictly convex, no minimiser (E11)"),
+              ('--f "(x - 1)**2"', "strictly_convex=true minimisers=1"),
+              ('--f "cos(x)"', "strictly_convex=false minimisers=2", "minima at ±π: not convex, so no contradiction")),
+    notes="A grid check (f'' on the grid, sign changes of f'): it can miss features finer than the grid.",
+)
+
+
+def descend(value, grad, x0, iterations=20_000, tolerance=1e-10):
+    """Gradient descent with backtracking (Armijo) from x0 to a stationary point."""
+    import numpy as np
+
+    x = np.array(x0, dtype=float)
+    for _ in range(iterations):
+        g = np.array(grad(x))
+        if np.linalg.norm(g) < tolerance:
+            break
+        step = 1.0
+        while value(x - step * g) > value(x) - 0.5 * step * float(g @ g) and step > 1e-16:
+            step /= 2
+        new = x - step * g
+        if step <= 1e-16 or value(new) >= value(x):  # the decrease is below f's rounding: Newton polishes from here
+            break
+        x = new
+    return x
+
+
+def newton_polish(grad, hessian_at, x, steps=20):
+    """A few Newton steps where the Hessian is positive definite: GD's Armijo test stalls once the
+    decrease is below f's rounding (‖∇f‖ ~ 1e-8), Newton's step does not."""
+    import numpy as np
+
+    for _ in range(steps):
+        h = hessian_at(x)
+        if np.linalg.eigvalsh(h).min() <= 0:
+            break
+        x = x - np.linalg.solve(h, np.array(grad(x)))
+    return x
+
+
+def min_curvature(hessian_at, grid):
+    """The smallest Hessian eigenvalue over the grid points (≥ 0 everywhere ⟺ convex there)."""
+    import numpy as np
+
+    return float(min(np.linalg.eigvalsh(hessian_at(p)).min() for p in grid))
+
+
+def local_global(f, vars, x0, low, high, points):
+    import numpy as np
+
+    expression, symbols = parse_function(f, vars)
+    _point(x0, symbols, "--x0")
+    value, grad = _numeric_function(expression, symbols)
+    hessian_at = _hessian_function(expression, symbols)
+    x = newton_polish(grad, hessian_at, descend(value, grad, x0))
+    local = bool(np.linalg.norm(grad(x)) < 1e-8 and np.linalg.eigvalsh(hessian_at(x)).min() >= -1e-9)
+    grid = box_grid(low, high, points, len(symbols))
+    values = np.array([value(p) for p in grid])
+    is_global = bool(value(x) <= values.min() + 1e-9 * (1 + abs(value(x))))
+    lowest = min_curvature(hessian_at, grid)
+    convex = bool(lowest >= -1e-9)
+    holds = not (convex and local and not is_global)
+    where = ",".join(f"{v:.6g}" for v in x)
+    steps = [f"gradient descent from x0 stops at x = {where}, f = {value(x):.6g} ({'a local minimum' if local else 'not a local minimum'})",
+             f"grid minimum on [{low!r}, {high!r}]^{len(symbols)}: {values.min():.6g} at {','.join(f'{v:.6g}' for v in grid[values.argmin()])}",
+             f"∇²f ⪰ 0 on the grid: {convex} (min eigenvalue {lowest:.6g})",
+             "convex ⟹ every local minimum is global" + ("" if convex else "; without convexity a local minimum can be worse")]
+    return Result(name="local-global", inputs={}, value={"x": where, "local": local, "global": is_global, "convex": convex},
+                  steps=steps, extra={"f": value(x), "grid_min": float(values.min())}, exit_code=claim_exit(holds))
+
+
+formula(
+    name="local-global",
+    section=SECTION,
+    catalogue_id="ANA-LOCGLOB",
+    summary="Descend from x0 to a local minimum and compare it with the grid's global one (convex: always global)",
+    params=(Param("f", TEXT, 'the function, e.g. "x**4 - 2*x**2 + 0.5*x"'), Param("vars", TEXT, "its variables: x or x,y"),
+            Param("x0", VECTOR, "the starting point of the descent"),
+            Param("low", FLOAT, "the box's lower bound per axis", default=-3.0),
+            Param("high", FLOAT, "the box's upper bound per axis", default=3.0),
+            Param("points", INT, "grid points per axis", default=61, minimum=2)),
+    formula="f convex, x* a local minimum ⟹ f(x*) ≤ f(y) ∀y",
+    latex=r"f \text{ convex},\ x^\ast \text{ local min} \implies x^\ast \in \arg\min f",
+    compute=local_global,
+    kind="claim",
+    uses_sympy=True,
+    batch_rows=False,
+    rules=(_BOX_RULE,),
+    examples=(('--f "x**4 - 2*x**2 + 0.5*x" --vars x --x0 1', "x=0.930403 local=true global=false convex=false",
+               "a non-convex double well: the right well is a worse local minimum"),
+              ('--f "(x - 1)**2 + (x - y)**2" --vars x,y --x0 2.5,-2', "x=1,1 local=true global=true convex=true")),
+    notes="Exit 1 only if f is convex on the grid and a local minimum is not global (which the theorem forbids).",
 )

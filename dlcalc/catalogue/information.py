@@ -1,6 +1,7 @@
 """Information theory (sheet §5): entropy, cross-entropy, KL divergence, Jensen–Shannon divergence.
 
-Discrete distributions only, given as probability vectors. The logarithm base is explicit
+Discrete distributions are given as probability vectors; ``differential-entropy`` covers the
+continuous laws declared in probability.py (and can be negative, E30). The logarithm base is explicit
 (``--base 2|e|10``, default e) and the unit is always stated: nats, bits or hartleys.
 Conventions: 0·log 0 = 0; KL(p‖q) = ∞ where q(x) = 0 < p(x).
 """
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import declare_identity, json_number, probability_vector, same_length
-from dlcalc.registry import VECTOR, Param, choice, erratum, formula
+from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, given, json_number, probability_vector,
+                                     same_length)
+from dlcalc.registry import FLOAT, VECTOR, Param, choice, erratum, formula
 from dlcalc.render.result import Result
 
 UNITS = {"e": "nats", "2": "bits", "10": "hartleys"}
@@ -241,3 +243,129 @@ def cross_entropy_minimiser_statement(at_p: bool = True):
 declare_identity("5", "cross-entropy-minimiser", "INFO-CE-MIN", "argmin over q of H(p, q) is p",
                  "∇_q H(p, q) = 0 at q = p on the simplex (H convex in q, so argmin_q H(p,q) = p)",
                  r"\arg\min_q H(p, q) = p", cross_entropy_minimiser_statement, "differentiate")
+
+
+# ---- KL claims: zero iff equal, and not symmetric ------------------------------------------------
+
+
+def _shown(value: float) -> float | str:
+    return json_number(value + 0.0)
+
+
+def kl_zero(p, q):
+    """KL(p‖q) = 0 ⟺ p = q, on one pair: the two sides of the equivalence must agree."""
+    p, q = _pair(p, q)
+    divergence = kl_nats(p, q)
+    equal = all(x == y for x, y in zip(p, q))
+    pinsker = 0.5 * math.fsum(abs(x - y) for x, y in zip(p, q)) ** 2  # KL ≥ ½‖p − q‖₁² (nats)
+    holds = equal == (divergence == 0)
+    steps = [f"KL(p‖q) = {divergence!r} nats;  p {'=' if equal else '≠'} q",
+             f"Pinsker: KL(p‖q) ≥ ½‖p − q‖₁² = {pinsker!r} > 0 whenever p ≠ q (Gibbs: KL ≥ 0, = 0 only at p = q)"]
+    if not holds:
+        steps.append("the two sides disagree only through floating-point rounding (p and q differ in the last digits)")
+    return Result(name="kl-zero", inputs={}, value={"kl": _shown(divergence), "equal": equal}, steps=steps,
+                  extra={"pinsker_bound": pinsker}, exit_code=claim_exit(holds))
+
+
+formula(
+    name="kl-zero",
+    section="5",
+    catalogue_id="INFO-KL-ZERO",
+    summary="KL(p‖q) = 0 exactly when p = q: decide both sides for a pair (exit 1 if they disagree)",
+    params=(_P, _Q),
+    formula="KL(p‖q) = 0 ⟺ p = q;  KL(p‖q) ≥ ½‖p − q‖₁² (Pinsker)",
+    latex=r"D_{\mathrm{KL}}(p\,\|\,q) = 0 \iff p = q",
+    compute=kl_zero,
+    kind="claim",
+    batch_rows=False,
+    errata=(_E29,),
+    examples=(
+        ("--p 0.5,0.5 --q 0.5,0.5", "kl=0.0 equal=true"),
+        ("--p 1,0 --q 0.5,0.5", "kl=0.6931471805599453 equal=false", "ln 2 > 0 because p ≠ q"),
+    ),
+    notes="Exit 0 when KL = 0 and p = q, or KL > 0 and p ≠ q (always, up to rounding).",
+)
+
+
+def kl_asymmetry(p, q, base):
+    p, q = _pair(p, q)
+    forward, reverse = kl_nats(p, q) / log_base(base), kl_nats(q, p) / log_base(base)
+    differ = forward != reverse and not math.isclose(forward, reverse, rel_tol=1e-12, abs_tol=1e-15)
+    steps = [f"KL(p‖q) = {forward!r},  KL(q‖p) = {reverse!r} {UNITS[base]}",
+             "a witness that KL is not symmetric (JSD is)" if differ else
+             "equal for this pair (e.g. p = q, or q a permutation-mirror of p): no witness"]
+    return Result(name="kl-asymmetry", inputs={}, value={"forward": _shown(forward), "reverse": _shown(reverse)},
+                  steps=steps, extra={"base": base, "unit": UNITS[base], "asymmetric": differ},
+                  exit_code=claim_exit(differ))
+
+
+formula(
+    name="kl-asymmetry",
+    section="5",
+    catalogue_id="INFO-KL-ASYM",
+    summary="KL is not symmetric: KL(p‖q) and KL(q‖p) for a pair (exit 0 if they differ: a witness)",
+    params=(_P, _Q, BASE),
+    formula="KL(p‖q) ≠ KL(q‖p) in general",
+    latex=r"D_{\mathrm{KL}}(p\,\|\,q) \ne D_{\mathrm{KL}}(q\,\|\,p)",
+    compute=kl_asymmetry,
+    kind="claim",
+    batch_rows=False,
+    examples=(
+        ("--p 1,0 --q 0.5,0.5 --base 2", "forward=1.0 reverse=inf", "q puts mass where p has none"),
+        ("--p 0.5,0.5 --q 0.25,0.75 --base 2", "forward=0.20751874963942185 reverse=0.18872187554086714",
+         "1 − ½log₂3 against ¾log₂1.5 − ¼"),
+        ("--p 0.3,0.7 --q 0.7,0.3", "forward=0.33891914415488145 reverse=0.33891914415488145",
+         "a mirrored pair is symmetric: no witness (exit 1)"),
+    ),
+    notes="Exit 0 when KL(p‖q) ≠ KL(q‖p) (the pair witnesses the asymmetry), 1 when they are equal.",
+)
+
+
+# ---- differential entropy ------------------------------------------------------------------------
+
+_H_FORMULAS = {"normal": "h = ½ ln(2πeσ²)", "uniform": "h = ln(b − a)", "exponential": "h = 1 − ln λ = 1 + ln(scale)",
+               "laplace": "h = 1 + ln(2b)"}
+
+
+def differential_entropy_nats(dist, **parameters):
+    """h(X) in nats of the named law (dlcalc.catalogue.probability declares the laws)."""
+    from dlcalc.catalogue.probability import continuous_law
+
+    return continuous_law(dist, {k: v for k, v in parameters.items() if given(v)}).entropy
+
+
+def differential_entropy(dist, std, var, low, high, rate, scale, base):
+    nats = differential_entropy_nats(dist, std=std, var=var, low=low, high=high, rate=rate, scale=scale)
+    steps = [f"{_H_FORMULAS[dist]}  (h(X) = −∫ f log f)"]
+    if nats < 0:
+        steps.append("negative: differential entropy, unlike discrete entropy, can be < 0 (E30)")
+    return _in_base("differential-entropy", nats, base, steps)
+
+
+formula(
+    name="differential-entropy",
+    section="5",
+    catalogue_id="INFO-H",
+    summary="Differential entropy of a normal, uniform, exponential or Laplace distribution (can be negative)",
+    params=(
+        Param("dist", choice("normal", "uniform", "exponential", "laplace"), "the distribution"),
+        Param("std", FLOAT, "standard deviation σ (normal)", default=ABSENT),
+        Param("var", FLOAT, "variance σ² (normal)", default=ABSENT),
+        Param("low", FLOAT, "lower end a (uniform)", default=ABSENT),
+        Param("high", FLOAT, "upper end b (uniform)", default=ABSENT),
+        Param("rate", FLOAT, "rate λ (exponential; mean 1/λ)", default=ABSENT),
+        Param("scale", FLOAT, "scale: 1/λ (exponential) or b (laplace, density e^{−|x−μ|/b}/(2b))", default=ABSENT),
+        BASE,
+    ),
+    formula="h(X) = −∫ f log f:  N ½ ln(2πeσ²);  U[a,b] ln(b − a);  Exp(λ) 1 − ln λ;  Laplace(b) 1 + ln(2b)",
+    latex=r"h(X) = -\int f(x)\log f(x)\,dx,\quad h(\mathcal{N}(\mu,\sigma^2)) = \tfrac12\ln(2\pi e\sigma^2)",
+    compute=differential_entropy,
+    batch_rows=False,
+    errata=(_E30,),
+    examples=(
+        ("--dist normal --std 0.1", "-0.8836465597893729", "½ ln(2πe·0.01): negative (E30)"),
+        ("--dist uniform --low 0 --high 8 --base 2", "3.0"),
+        ("--dist exponential --rate 1", "1.0"),
+        ("--dist laplace --scale 0.5", "1.0", "1 + ln 1"),
+    ),
+)

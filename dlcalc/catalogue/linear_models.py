@@ -1,14 +1,16 @@
 """Linear models and MLPs (the sheet's missing §7–§8, catalogue §1.16): least squares by the normal
-equations, the perceptron and Novikoff's mistake bound, and MLP parameter counts.
+equations, the perceptron and Novikoff's mistake bound, MLP parameter counts, and backpropagation
+(the δ-rule of the missing §11.1) on given weights.
 """
 
 from __future__ import annotations
 
+import json
 import math
 
-from dlcalc.catalogue._common import claim_exit, rounded, vector_text
+from dlcalc.catalogue._common import ABSENT, claim_exit, given, rounded, vector_text
 from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, formula
+from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, choice, formula
 from dlcalc.render.result import Result, Table
 
 
@@ -142,4 +144,109 @@ formula(
     compute=mlp_params,
     batch_rows=False,
     examples=(("--sizes 784,256,10", "203530"), ("--sizes 2,3,1 --no-bias", "9")),
+)
+
+
+# ---- backpropagation: the δ-rule (the sheet's missing §11.1) -------------------------------------
+
+LAYER_ACTIVATIONS = ("identity", "relu", "leaky-relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "elu")
+
+
+def activation_pair(name, a):
+    """(φ(a), φ'(a)) with NumPy; φ'(0) = 0 at the ReLU kink (the framework convention, E32)."""
+    import numpy as np
+
+    if name == "identity":
+        return a, np.ones_like(a)
+    from dlcalc.catalogue.activations import activation_derivative, activation_value
+
+    return activation_value(name, a, 0.01), activation_derivative(name, a, 0.01, 0.0)
+
+
+def mlp_layers(W, b, x):
+    """Check the shapes; (weights, biases, input) as NumPy arrays."""
+    import numpy as np
+
+    from dlcalc.catalogue._common import finite_array
+
+    weights = [finite_array(w, f"--W (layer {l})") for l, w in enumerate(W, start=1)]
+    biases = [np.zeros(w.shape[0]) for w in weights] if not given(b) else [finite_array(v, "--b") for v in b]
+    if len(biases) != len(weights):
+        raise DlcalcError(f"--b given {len(biases)} times for {len(weights)} layers: give one per layer or none")
+    width = len(x)
+    for l, (w, v) in enumerate(zip(weights, biases), start=1):
+        if w.shape[1] != width:
+            raise DlcalcError(f"layer {l}: W is {w.shape[0]}×{w.shape[1]} but its input has {width} entries")
+        if len(v) != w.shape[0]:
+            raise DlcalcError(f"layer {l}: b has {len(v)} entries but W has {w.shape[0]} rows")
+        width = w.shape[0]
+    return weights, biases, np.array(x, dtype=float)
+
+
+def mlp_forward(weights, biases, x, act, output):
+    """Pre-activations a^l and activations h^l (h^0 = x): h^l = φ(W^l h^{l−1} + b^l), ψ on the last layer."""
+    pre, post = [], [x]
+    for l, (w, v) in enumerate(zip(weights, biases), start=1):
+        pre.append(w @ post[-1] + v)
+        post.append(activation_pair(output if l == len(weights) else act, pre[-1])[0])
+    return pre, post
+
+
+def mlp_backward(weights, pre, post, y, act, output):
+    """δ^L = (ŷ − y) ⊙ ψ'(a^L);  δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ φ'(a^l);  ∂L/∂W^l = δ^l (h^{l−1})ᵀ."""
+    import numpy as np
+
+    deltas = [(post[-1] - y) * activation_pair(output, pre[-1])[1]]
+    for l in range(len(weights) - 1, 0, -1):
+        deltas.insert(0, (weights[l].T @ deltas[0]) * activation_pair(act, pre[l - 1])[1])
+    return deltas, [np.outer(d, h) for d, h in zip(deltas, post[:-1])]
+
+
+def backprop(W, b, x, y, act, output):
+    import numpy as np
+
+    from dlcalc.catalogue._common import rounded, shape_text
+
+    weights, biases, h0 = mlp_layers(W, b, x)
+    pre, post = mlp_forward(weights, biases, h0, act, output)
+    target = np.array(y, dtype=float)
+    if target.shape != post[-1].shape:
+        raise DlcalcError(f"--y has {len(target)} entries but the network outputs {len(post[-1])}")
+    deltas, grads = mlp_backward(weights, pre, post, target, act, output)
+    loss = 0.5 * float(np.sum((post[-1] - target) ** 2))
+    shown = [rounded(g) for g in grads]  # each layer on its own: a vanishing layer is not noise beside a large one
+    rows = [[l, shape_text(g.shape), vector_text(d), json.dumps(s)] for l, (d, g, s) in
+            enumerate(zip(deltas, grads, shown), start=1)]
+    return Result(name="backprop", inputs={}, value=shown, plain=json.dumps(shown),
+                  steps=[f"forward: ŷ = {vector_text(post[-1])},  L = ½‖ŷ − y‖² = {loss!r}",
+                         "δ^L = (ŷ − y) ⊙ ψ'(a^L);  δ^l = (W^{l+1})ᵀδ^{l+1} ⊙ φ'(a^l);  ∂L/∂W^l = δ^l (h^{l−1})ᵀ;  ∂L/∂b^l = δ^l"],
+                  table=Table(columns=["layer", "W shape", "δ^l = ∂L/∂b^l", "∂L/∂W^l"], rows=rows, title="backpropagation"),
+                  extra={"loss": loss, "output": rounded(post[-1]), "deltas": [rounded(d) for d in deltas]})
+
+
+formula(
+    name="backprop",
+    section="11.1",
+    catalogue_id="MLP-BACKPROP",
+    summary="Backpropagation (the δ-rule) through an MLP on given weights: ∂L/∂W^l for L = ½‖ŷ − y‖²",
+    params=(
+        Param("W", MATRIX, "weight matrix of one layer, repeated first layer first: --W '[[1,2],[3,4]]' --W '[[1,1]]'",
+              multiple=True),
+        Param("b", VECTOR, "bias vector of one layer, repeated like --W (default zeros)", default=ABSENT, multiple=True),
+        Param("x", VECTOR, "the input h^0 = x"),
+        Param("y", VECTOR, "the target y"),
+        Param("act", choice(*LAYER_ACTIVATIONS), "hidden activation φ", default="relu"),
+        Param("output", choice(*LAYER_ACTIVATIONS), "output activation ψ", default="identity"),
+    ),
+    formula="a^l = W^l h^{l−1} + b^l, h^l = φ(a^l);  δ^L = ∇_ŷL ⊙ ψ'(a^L);  δ^l = (W^{l+1})ᵀδ^{l+1} ⊙ φ'(a^l);  "
+    "∂L/∂W^l = δ^l (h^{l−1})ᵀ",
+    latex=r"\delta^l = (W^{l+1})^\top \delta^{l+1} \odot \varphi'(a^l),\quad \frac{\partial L}{\partial W^l} = \delta^l (h^{l-1})^\top",
+    compute=backprop,
+    batch_rows=False,
+    examples=(
+        ("--W '[[1,-2],[0.5,2]]' --W '[[1,1]]' --x 1,1 --y 0", "[[[0.0, 0.0], [2.5, 2.5]], [[0.0, 6.25]]]",
+         "a¹ = (−1, 2.5), h¹ = (0, 2.5), ŷ = 2.5: δ² = 2.5, δ¹ = (0, 2.5)"),
+        ("--W '[[0]]' --x 1 --y 1 --output sigmoid", "[[[-0.125]]]", "ŷ = σ(0) = ½: δ = (½ − 1)·¼"),
+    ),
+    notes="Prints ∂L/∂W^l for every layer, first layer first; --json also gives δ^l (= ∂L/∂b^l), ŷ and L.",
 )

@@ -204,6 +204,60 @@ def xa_statement():
     return sympy.Matrix.hstack(y.jacobian(vec_row), y.jacobian(a)), sympy.Matrix.hstack(kron, x)
 
 
+def _entrywise_jacobian(f, x, layout: str = "numerator"):
+    """∂f/∂x built entry by entry: numerator (∂f_i/∂x_j, m×n) or denominator (∂f_j/∂x_i, n×m)."""
+    import sympy
+
+    if layout == "numerator":
+        return sympy.Matrix(len(f), len(x), lambda i, j: sympy.diff(f[i], x[j]))
+    return sympy.Matrix(len(x), len(f), lambda i, j: sympy.diff(f[j], x[i]))
+
+
+def jacobian_statement(sheet: bool = False):
+    """First-order change of f: ℝ² → ℝ³ along v, d/dε f(x + εv) at ε = 0, vs J_f v with the m×n
+    Jacobian (∂f_i/∂x_j); and of a scalar u: d/dε u(x + εv) vs (1×n row ∇uᵀ)·v (stacked).
+
+    E21: the sheet's n×m matrix (sheet=True) does not conform with v (ShapeError)."""
+    import sympy
+
+    x, v, eps = _x(), symbol_matrix("v", N, 1), sympy.Symbol("epsilon", real=True)
+    moved = dict(zip(x, x + eps * v))
+    f, u = _vector_field(x, "f"), _scalar_of(x, "u")
+    directional = sympy.Matrix.vstack(f.subs(moved, simultaneous=True).diff(eps),
+                                      sympy.Matrix([u.subs(moved, simultaneous=True).diff(eps)])).subs(eps, 0)
+    jf = _entrywise_jacobian(f, x, "denominator" if sheet else "numerator")
+    row = _entrywise_jacobian(sympy.Matrix([u]), x)
+    return directional, sympy.Matrix.vstack(jf * v, row * v)
+
+
+def denominator_statement(reversed_order: bool = True):
+    """Denominator layout: (∂f/∂x)_ij = ∂f_j/∂x_i equals J_fᵀ, and its chain rule runs the other way,
+    ∂f(g(x))/∂x = (∂g/∂x)(∂f/∂g) (g: ℝ² → ℝ³, f: ℝ³ → ℝ²; side by side). ``reversed_order=False``
+    keeps the numerator order (∂f/∂g)(∂g/∂x): a 3×3 matrix where the 2×2 belongs (ShapeError)."""
+    import sympy
+
+    x, y = _x(), symbol_matrix("y", M, 1)
+    g = _vector_field(x, "g")
+    f = sympy.Matrix([y[0] * y[1] + sympy.sin(y[2]), y[0] ** 2 - y[2]])
+    at_g = dict(zip(y, g))
+    d_composed = _entrywise_jacobian(f.subs(at_g, simultaneous=True), x, "denominator")
+    d_g, d_f = _entrywise_jacobian(g, x, "denominator"), _entrywise_jacobian(f, y, "denominator").subs(at_g, simultaneous=True)
+    chain = d_g * d_f if reversed_order else d_f * d_g
+    return (sympy.Matrix.hstack(_entrywise_jacobian(g, x, "denominator"), d_composed),
+            sympy.Matrix.hstack(g.jacobian(x).T, chain))
+
+
+def constant_statement(claimed_zero: bool = True):
+    """∂a/∂x = 0 for a constant a ∈ ℝ³ (symbols free of x), and ∂x/∂x = I (stacked).
+    ``claimed_zero=False`` claims ∂a/∂x is all ones instead, which a test sees refuted."""
+    import sympy
+
+    x, a = _x(), symbol_matrix("a", M, 1)
+    constant_part = sympy.zeros(M, N) if claimed_zero else sympy.ones(M, N)
+    return (sympy.Matrix.vstack(_entrywise_jacobian(a, x), _entrywise_jacobian(x, x)),
+            sympy.Matrix.vstack(constant_part, sympy.eye(N)))
+
+
 _E21 = erratum(
     "E21",
     title="numerator-layout Jacobian shape",
@@ -255,6 +309,17 @@ _E27 = erratum(
 )
 
 _IDENTITIES = (
+    ("jacobian-shape", "DER-JAC", "The numerator-layout Jacobian is m×n: J_f v is the first-order change of f along v",
+     "(∂f/∂x)_ij = ∂f_i/∂x_j ∈ ℝ^{m×n};  d/dε f(x + εv)|₀ = J_f v;  the gradient of a scalar is a 1×n row",
+     r"\left(\frac{\partial f}{\partial x}\right)_{ij} = \frac{\partial f_i}{\partial x_j} \in \mathbb{R}^{m\times n}",
+     jacobian_statement, (_E21,)),
+    ("jacobian-denominator", "DER-DENOM", "Denominator layout is the transpose J_fᵀ, and its chain rule reverses the order",
+     "(∂f/∂x)_ij = ∂f_j/∂x_i ∈ ℝ^{n×m} = J_fᵀ;  ∂f(g(x))/∂x = (∂g/∂x)(∂f/∂g)",
+     r"\left(\frac{\partial f}{\partial x}\right)_{ij} = \frac{\partial f_j}{\partial x_i} = (J_f^\top)_{ij}",
+     denominator_statement, ()),
+    ("jacobian-constant", "DER-CONST", "The Jacobian of a constant is 0 and of x itself is I",
+     "∂a/∂x = 0 (m×n);  ∂x/∂x = I", r"\frac{\partial a}{\partial x} = 0,\quad \frac{\partial x}{\partial x} = I",
+     constant_statement, ()),
     ("chain-rule", "DER-CHAIN", "Chain rule for Jacobians", "J_{f∘g}(x) = J_f(g(x))·J_g(x)",
      r"J_{f\circ g}(x) = J_f(g(x))\,J_g(x)", chain_statement, (_E21,)),
     ("chain-rule-3", "DER-CHAIN3", "Chain rule through three maps", "∂f(g(h(x)))/∂x = J_f(g(h)) J_g(h) J_h",

@@ -4,7 +4,8 @@ Optimiser commands replay a sequence of gradients (one row per step) and show ea
 table: SGD with momentum, RMSProp, Adagrad, Adam (with its bias correction, E40) and AdamW (decay
 decoupled from the adaptive step). ``optimise-quadratic`` runs them on f(x) = ½xᵀHx so their
 convergence can be watched; Nesterov needs the gradient at the look-ahead point, so it lives there.
-``muon-orth`` orthogonalises a matrix by SVD or by Newton–Schulz iterations. ``robbins-monro``
+``muon-orth`` orthogonalises a matrix by SVD or by Newton–Schulz iterations and ``muon-step`` takes
+a whole Muon step. ``newton-step`` and ``convergence-rates`` fill the empty §14. ``robbins-monro``
 decides the step-size conditions symbolically.
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import ABSENT, claim_exit, given, matrix_result, rounded, SymbolicTimeout, time_limit, vector_text
+from dlcalc.catalogue._common import (ABSENT, claim_exit, given, matrix_result, rounded, SymbolicTimeout, time_limit,
+                                     vector_result, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -407,6 +409,155 @@ formula(
     errata=(_E41,),
     examples=(("--matrix '[[3,0],[0,1],[0,0]]'", "[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]"),
               ("--matrix '[[0,2],[-5,0]]'", "[[0.0, 1.0], [-1.0, 0.0]]")),
+)
+
+
+def muon_step(W, grad, momentum, mu, eta, method, ns_steps, scale):
+    """M_t = μM_{t−1} + ∇W;  W ← W − η·s·orth(M_t), s = sqrt(d_out/d_in) (or the reference max(1, ·)^½)."""
+    import numpy as np
+
+    from dlcalc.catalogue._common import finite_array
+
+    w, g = finite_array(W, "--W"), finite_array(grad, "--grad")
+    previous = np.zeros_like(g) if not given(momentum) else finite_array(momentum, "--momentum")
+    if not (w.shape == g.shape == previous.shape):
+        raise DlcalcError(f"--W, --grad and --momentum must have the same shape, got "
+                          f"{w.shape[0]}×{w.shape[1]}, {g.shape[0]}×{g.shape[1]}, {previous.shape[0]}×{previous.shape[1]}")
+    m = mu * previous + g
+    p = polar_factor(m) if method == "svd" else newton_schulz(m, ns_steps)
+    d_out, d_in = w.shape
+    s = math.sqrt(d_out / d_in) if scale == "paper" else math.sqrt(max(1.0, d_out / d_in))
+    new = w - eta * s * p
+    return matrix_result("muon-step", new, digits=10, extra={"momentum": rounded(m), "orth": rounded(p, 10), "scale": s},
+                         steps=[f"M_t = μM_{{t−1}} + ∇W = {rounded(m.tolist())}",
+                                f"orth(M_t) by {method}: {rounded(p, 10)}",
+                                f"s = {'sqrt(d_out/d_in)' if scale == 'paper' else 'max(1, d_out/d_in)^½'} = {s!r} "
+                                f"(W is d_out×d_in = {d_out}×{d_in});  W ← W − η·s·orth(M_t)"])
+
+
+formula(
+    name="muon-step",
+    section=SECTION,
+    catalogue_id="OPT-MUON",
+    summary="One Muon update: momentum, orthogonalisation (as muon-orth), W ← W − η·s·orth(M)",
+    params=(
+        Param("W", MATRIX, "the weights W (d_out×d_in)"),
+        Param("grad", MATRIX, "the gradient ∇_W L, same shape"),
+        Param("momentum", MATRIX, "the previous momentum M_{t−1} (default zeros)", default=ABSENT),
+        Param("mu", FLOAT, "momentum μ", default=0.95, minimum=0),
+        Param("eta", FLOAT, "learning rate η", default=0.02, minimum=0),
+        Param("method", choice("svd", "newton-schulz"), "exact polar factor, or quintic Newton–Schulz", default="svd"),
+        Param("ns-steps", INT, "Newton–Schulz iterations", default=5, minimum=0),
+        Param("scale", choice("paper", "reference"), "s = sqrt(d_out/d_in), or the reference code's max(1, d_out/d_in)^½",
+              default="paper"),
+    ),
+    formula="M_t = μM_{t−1} + ∇_W L;  W_{t+1} = W_t − η·s·orth(M_t),  orth(M) = UVᵀ (thin SVD),  s = sqrt(d_out/d_in)",
+    latex=r"M_t = \mu M_{t-1} + \nabla_W\mathcal{L},\quad W_{t+1} = W_t - \eta\, s\, \mathrm{orth}(M_t)",
+    compute=muon_step,
+    batch_rows=False,
+    errata=(_E41,),
+    examples=(
+        ("--W '[[1,0],[0,1]]' --grad '[[3,0],[0,1]]' --eta 0.1", "[[0.9, 0.0], [0.0, 0.9]]", "orth = I, s = 1"),
+        ("--W '[[0,0],[0,0],[0,0]]' --grad '[[3,0],[0,1],[0,0]]' --eta 1",
+         "[[-1.224744871, 0.0], [0.0, -1.224744871], [0.0, 0.0]]", "s = sqrt(3/2)"),
+        ("--W '[[0,0],[0,0],[0,0]]' --grad '[[0,0],[0,0],[0,0]]' --momentum '[[0,2],[-5,0],[0,0]]' --mu 0.5 --eta 1",
+         "[[0.0, -1.224744871], [1.224744871, 0.0], [0.0, 0.0]]", "M = ½·M_{t−1}: orth = [[0,1],[−1,0],[0,0]]"),
+    ),
+)
+
+
+# ---- Newton's method and the table of convergence rates (the empty §14) ---------------------------
+
+
+def newton_step(H, b, theta, eta):
+    """One (damped) Newton step on J(θ) = ½θᵀHθ + bᵀθ: θ ← θ − ηH⁻¹∇J, ∇J = Hθ + b."""
+    import numpy as np
+
+    from dlcalc.catalogue._common import square_array
+
+    h = square_array(H, "H")
+    if len(b) != len(h) or len(theta) != len(h):
+        raise DlcalcError(f"--b and --theta need {len(h)} entries to match --H")
+    if not np.allclose(h, h.T):
+        raise DlcalcError("--H must be symmetric (a Hessian)")
+    if np.linalg.matrix_rank(h) < len(h):
+        raise DlcalcError("--H is singular: the Newton step H⁻¹∇J does not exist")
+    start, linear = np.array(theta, dtype=float), np.array(b, dtype=float)
+    grad = h @ start + linear
+    new = start - eta * np.linalg.solve(h, grad)
+
+    def value(t):
+        return 0.5 * float(t @ h @ t) + float(linear @ t)
+
+    lowest = float(np.linalg.eigvalsh(h).min())
+    warnings = [] if lowest > 0 else ["H is not positive definite: Newton's step goes to a saddle or maximum, not a minimum"]
+    return vector_result("newton-step", new, warnings=warnings,
+                         steps=[f"∇J(θ) = Hθ + b = {vector_text(grad)}",
+                                f"θ ← θ − η H⁻¹∇J(θ) = {vector_text(new)};  J: {value(start)!r} → {value(new)!r}",
+                                f"∇J at the new point = {vector_text(h @ new + linear)} (0 after one full step on a quadratic)"],
+                         extra={"gradient": rounded(grad), "J_before": value(start), "J_after": value(new)})
+
+
+formula(
+    name="newton-step",
+    section="14",
+    catalogue_id="OPT-NEWTON",
+    summary="One Newton step θ − ηH⁻¹∇J on the quadratic J(θ) = ½θᵀHθ + bᵀθ (one full step reaches the minimiser)",
+    params=(Param("H", MATRIX, "the symmetric Hessian H"), Param("b", VECTOR, "the linear term b"),
+            Param("theta", VECTOR, "the current point θ"),
+            Param("eta", FLOAT, "damping η (1 = the full Newton step)", default=1.0, minimum=0)),
+    formula="θ ← θ − η H⁻¹∇J(θ),  ∇J = Hθ + b;  with η = 1: θ = −H⁻¹b, the minimiser for H ≻ 0",
+    latex=r"\theta \leftarrow \theta - H^{-1}\nabla J(\theta)",
+    compute=newton_step,
+    batch_rows=False,
+    examples=(("--H '[[2,0],[0,4]]' --b -2,-4 --theta 0,0", "1.0,1.0", "∇J = (−2, −4), H⁻¹∇J = (−1, −1)"),
+              ("--H '[[2,1],[1,2]]' --b 0,0 --theta 3,-1 --eta 0.5", "1.5,-0.5", "half-way to 0")),
+)
+
+
+def rate_bounds(k, L, mu, R, G):
+    """The classical bounds on f(x_k) − f* after k steps, with R = ‖x_0 − x*‖."""
+    bounds = {"convex": L * R * R / (2 * k), "nesterov": 2 * L * R * R / (k + 1) ** 2, "sgd": R * G / math.sqrt(k)}
+    if given(mu):
+        bounds["strongly_convex"] = (1 - mu / L) ** k * L * R * R / 2
+    return bounds
+
+
+_RATE_ROWS = (
+    ("convex", "GD, η = 1/L, convex L-smooth", "L‖x_0 − x*‖²/(2k)", "O(1/k)"),
+    ("strongly_convex", "GD, η = 1/L, μ-strongly convex", "(1 − μ/L)^k · L‖x_0 − x*‖²/2", "O((1 − μ/L)^k)"),
+    ("nesterov", "Nesterov, convex L-smooth", "2L‖x_0 − x*‖²/(k + 1)²", "O(1/k²)"),
+    ("sgd", "SGD, η = R/(G√k), averaged iterate, E‖g‖² ≤ G²", "RG/√k", "O(1/√k)"),
+)
+
+
+def convergence_rates(k, L, mu, R, G):
+    if given(mu) and mu > L:
+        raise DlcalcError(f"μ = {mu} cannot exceed L = {L}")
+    bounds = rate_bounds(k, L, mu, R, G)
+    rows = [[label, text, order, f"{bounds[key]:.6g}"] for key, label, text, order in _RATE_ROWS if key in bounds]
+    return Result(name="convergence-rates", inputs={}, value={key: bounds[key] for key, *_ in _RATE_ROWS if key in bounds},
+                  table=Table(columns=["method", "bound on f(x_k) − f*", "order", f"at k = {k}"], rows=rows,
+                              title="classical convergence rates"),
+                  steps=["f(x_0) − f* ≤ L‖x_0 − x*‖²/2 for L-smooth f, which turns the linear rate into the same units"])
+
+
+formula(
+    name="convergence-rates",
+    section="14",
+    catalogue_id="OPT-RATES",
+    summary="Table of convergence rates (convex O(1/k), strongly convex O((1−μ/L)^k), Nesterov O(1/k²), SGD O(1/√k)) at k",
+    params=(Param("k", INT, "number of iterations k", minimum=1), Param("L", FLOAT, "smoothness L", default=1.0, minimum=1e-300),
+            Param("mu", FLOAT, "strong convexity μ (adds that row)", default=ABSENT, minimum=0),
+            Param("R", FLOAT, "distance ‖x_0 − x*‖", default=1.0, minimum=0),
+            Param("G", FLOAT, "gradient bound G (SGD: E‖g‖² ≤ G²)", default=1.0, minimum=0)),
+    formula="convex L R²/(2k);  μ-SC (1 − μ/L)^k L R²/2;  Nesterov 2L R²/(k+1)²;  SGD R G/√k",
+    latex=r"\frac{LR^2}{2k},\ \left(1 - \frac{\mu}{L}\right)^k \frac{LR^2}{2},\ \frac{2LR^2}{(k+1)^2},\ \frac{RG}{\sqrt{k}}",
+    compute=convergence_rates,
+    batch_rows=False,
+    examples=(("--k 4", "convex=0.125 nesterov=0.08 sgd=0.5", "1/8, 2/25, 1/2"),
+              ("--k 2 --L 2 --mu 1 --R 1", "convex=0.5 strongly_convex=0.25 nesterov=0.4444444444444444 sgd=0.7071067811865475",
+               "(1/2)²·1 = 1/4; 4/9; 1/√2")),
 )
 
 

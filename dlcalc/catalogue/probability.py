@@ -1,4 +1,6 @@
-"""Probability (sheet §1): discrete rules, moments, MGFs, Gaussians, estimators, Chebyshev.
+"""Probability (sheet §1): discrete rules, moments, MGFs, Gaussians, estimators, Chebyshev, and
+continuous laws (normal, uniform, exponential, Laplace) for densities of aX + b and X + Y and the
+MGF of a linear combination.
 
 Distribution parameters are named explicitly (``--std`` vs ``--var``, ``--shape/--scale/--rate``)
 because the sheet mixes conventions (G5, E04, E05). Numeric commands use NumPy or math only;
@@ -975,3 +977,276 @@ formula(
               ("--joint3 '[[[0.25,0],[0,0.25]],[[0,0.25],[0.25,0]]]'", "conditionally dependent",
                "X, Y fair coins, Z = X xor Y: independent, but dependent given Z")),
 )
+
+
+# ---- continuous laws: densities and MGFs with NumPy/math (change of variables, sums, linear MGFs) ----
+
+# Each law declares only what is specific to it; scale-pdf, sum-pdf, mgf-lin and information's
+# differential-entropy do the rest. Location defaults to 0.
+CONTINUOUS_PARAMS = {
+    "normal": ("mean", "std", "var"),
+    "uniform": ("low", "high"),
+    "exponential": ("rate", "scale"),
+    "laplace": ("mean", "scale"),
+}
+
+
+class Law:
+    """A continuous distribution: density (NumPy), MGF (math, with its domain), entropy (nats),
+    the points where the density jumps or kinks, and an interval holding all but ~e^−40 of its mass."""
+
+    def __init__(self, text, pdf, mgf, mgf_domain, entropy, breaks, support):
+        self.text, self.pdf, self.mgf, self.mgf_domain = text, pdf, mgf, mgf_domain
+        self.entropy, self.breaks, self.support = entropy, breaks, support
+
+
+def _positive_value(supplied, name):
+    value = supplied[name]
+    if value <= 0:
+        raise DlcalcError(f"--{name} must be positive, got {value}")
+    return value
+
+
+def _only_one(supplied, names, dist):
+    present = [n for n in names if n in supplied]
+    if len(present) != 1:
+        raise DlcalcError(f"{dist}: give exactly one of {', '.join('--' + n for n in names)}")
+    return present[0]
+
+
+def _normal_law(supplied):
+    import numpy as np
+
+    mean = supplied.get("mean", 0.0)
+    spread = _only_one(supplied, ("std", "var"), "normal")
+    var = _positive_value(supplied, spread) ** (2 if spread == "std" else 1)
+    std = math.sqrt(var)
+    return Law(f"N({mean!r}, {var!r})", lambda x: np.exp(-((x - mean) ** 2) / (2 * var)) / math.sqrt(2 * math.pi * var),
+               lambda t: math.exp(mean * t + var * t * t / 2), (-math.inf, math.inf),
+               0.5 * math.log(2 * math.pi * math.e * var), (), (mean - 40 * std, mean + 40 * std))
+
+
+def _uniform_law(supplied):
+    import numpy as np
+
+    if "low" not in supplied or "high" not in supplied or supplied["high"] <= supplied["low"]:
+        raise DlcalcError("uniform: give --low and --high with low < high")
+    a, b = supplied["low"], supplied["high"]
+
+    def mgf(t):
+        return 1.0 if t == 0 else math.expm1(t * (b - a)) * math.exp(t * a) / (t * (b - a))
+
+    return Law(f"U[{a!r}, {b!r}]", lambda x: np.where((x >= a) & (x <= b), 1 / (b - a), 0.0), mgf,
+               (-math.inf, math.inf), math.log(b - a), (a, b), (a, b))
+
+
+def _exponential_law(supplied):
+    import numpy as np
+
+    which = _only_one(supplied, ("rate", "scale"), "exponential")
+    rate = _positive_value(supplied, which) ** (1 if which == "rate" else -1)
+    return Law(f"Exp(rate {rate!r})", lambda x: np.where(x >= 0, rate * np.exp(-rate * np.maximum(x, 0)), 0.0),
+               lambda t: rate / (rate - t), (-math.inf, rate), 1 - math.log(rate), (0.0,), (0.0, 45 / rate))
+
+
+def _laplace_law(supplied):
+    import numpy as np
+
+    mean = supplied.get("mean", 0.0)
+    if "scale" not in supplied:
+        raise DlcalcError("laplace: --scale is required")
+    b = _positive_value(supplied, "scale")
+    return Law(f"Laplace({mean!r}, {b!r})", lambda x: np.exp(-np.abs(x - mean) / b) / (2 * b),
+               lambda t: math.exp(mean * t) / (1 - b * b * t * t), (-1 / b, 1 / b), 1 + math.log(2 * b), (mean,),
+               (mean - 45 * b, mean + 45 * b))
+
+
+_LAWS = {"normal": _normal_law, "uniform": _uniform_law, "exponential": _exponential_law, "laplace": _laplace_law}
+
+
+def continuous_law(dist, supplied):
+    """The Law named ``dist`` from its parameters (a dict of the given ones), checked."""
+    allowed = CONTINUOUS_PARAMS[dist]
+    stray = [name for name in supplied if name not in allowed]
+    if stray:
+        raise DlcalcError(f"--{stray[0]} does not apply to {dist} (its parameters: {', '.join('--' + a for a in allowed)})")
+    return _LAWS[dist](supplied)
+
+
+def law_from_spec(text, option):
+    """'normal mean=1 std=2' -> a Law (the option name for messages)."""
+    words = text.replace(",", " ").split()
+    if not words or words[0].lower() not in _LAWS:
+        raise DlcalcError(f"{option}: expected a distribution like 'normal mean=0 std=1', one of {', '.join(_LAWS)}; got {text!r}")
+    supplied = {}
+    for word in words[1:]:
+        key, sep, number = word.partition("=")
+        if not sep:
+            raise DlcalcError(f"{option}: expected key=value, got {word!r}")
+        from dlcalc.registry import FLOAT as _float_kind
+
+        try:
+            supplied[key.strip().lower()] = _float_kind.parse(number)
+        except DlcalcError as err:
+            raise DlcalcError(f"{option}: {key}: {err.message}") from None
+    try:
+        return continuous_law(words[0].lower(), supplied)
+    except DlcalcError as err:
+        raise DlcalcError(f"{option} {text!r}: {err.message.replace('--', '')}") from None
+
+
+_LAW_HELP = "a distribution: 'normal mean=0 std=1' (or var=), 'uniform low=0 high=1', 'exponential rate=2' (or scale=), 'laplace mean=0 scale=1'"
+
+
+def densities_result(name, values, digits, steps):
+    """Density values, each shown to ``digits`` significant digits on its own: a tail density of
+    1e-13 beside 0.3 is a value, not float noise (unlike entries of one matrix)."""
+    shown = [rounded(float(v), digits) for v in values]
+    return Result(name=name, inputs={}, value=shown, plain=",".join(map(repr, shown)), steps=steps)
+
+
+def scale_pdf(X, a, b, y):
+    import numpy as np
+
+    if a == 0:
+        raise DlcalcError("--a must be non-zero (aX + b with a = 0 is a constant, with no density)")
+    law = law_from_spec(X, "--X")
+    points = np.array(y, dtype=float)
+    density = law.pdf((points - b) / a) / abs(a)
+    return densities_result("scale-pdf", density, 12,
+                            [f"Y = aX + b with X ~ {law.text}:  f_Y(y) = f_X((y − b)/a)/|a|,  |a| = {abs(a)!r}",
+                             "for a < 0 the |a| matters: f_X(·)/a would be negative (E03)"])
+
+
+formula(
+    name="scale-pdf",
+    section=SECTION,
+    catalogue_id="PROB-SCALE",
+    summary="Density of Y = aX + b at y (change of variables, with |a|)",
+    params=(Param("X", TEXT, _LAW_HELP), Param("a", FLOAT, "the scale a ≠ 0", aliases=("alpha",)),
+            Param("b", FLOAT, "the shift b", default=0.0), Param("y", VECTOR, "the point(s) y")),
+    formula="f_{aX+b}(y) = f_X((y − b)/a) / |a|,  a ≠ 0",
+    latex=r"f_{aX+b}(y) = \frac{1}{|a|} f_X\!\left(\frac{y-b}{a}\right)",
+    compute=scale_pdf,
+    batch_rows=False,
+    errata=(_E03,),
+    examples=(
+        ("--X 'exponential rate=1' --a -2 --y -2", "0.183939720586", "f_X(1)/2 = e^−1/2; the sheet's /a gives −0.18 (E03)"),
+        ("--X 'uniform low=0 high=1' --a 4 --b 1 --y 0.5,3,6", "0.0,0.25,0.0", "U[1, 5]"),
+    ),
+)
+
+
+GAUSS_NODES = 48  # Gauss–Legendre nodes per sub-interval
+PIECES = 48  # sub-intervals between consecutive break points
+
+
+def integrate_pieces(fn, breaks):
+    """∫ fn over [breaks[0], breaks[-1]] by Gauss–Legendre on PIECES sub-intervals of each gap
+    between consecutive break points (jumps and kinks of fn sit on break points)."""
+    import numpy as np
+
+    nodes, weights = np.polynomial.legendre.leggauss(GAUSS_NODES)
+    total = 0.0
+    for low, high in zip(breaks, breaks[1:]):
+        if high <= low:
+            continue
+        edges = np.linspace(low, high, PIECES + 1)
+        half = np.diff(edges)[:, None] / 2
+        points = (edges[:-1, None] + edges[1:, None]) / 2 + half * nodes[None, :]
+        total += float(np.sum(half * weights[None, :] * fn(points)))
+    return total
+
+
+def convolution_density(first, second, z):
+    """f_{X+Y}(z) = ∫ f_X(t) f_Y(z − t) dt over where both are non-negligible."""
+    low = max(first.support[0], z - second.support[1])
+    high = min(first.support[1], z - second.support[0])
+    if high <= low:
+        return 0.0
+    cuts = {low, high, *(p for p in first.breaks if low < p < high), *(z - p for p in second.breaks if low < z - p < high)}
+    return integrate_pieces(lambda t: first.pdf(t) * second.pdf(z - t), sorted(cuts))
+
+
+def sum_pdf(X, Y, z):
+    first, second = law_from_spec(X, "--X"), law_from_spec(Y, "--Y")
+    values = [convolution_density(first, second, point) for point in z]
+    return densities_result("sum-pdf", values, 10,
+                            [f"X ~ {first.text}, Y ~ {second.text} independent:  f_{{X+Y}}(z) = ∫ f_X(t) f_Y(z − t) dt",
+                             "Gauss–Legendre quadrature, split at the densities' jumps and kinks (10 significant digits)"])
+
+
+formula(
+    name="sum-pdf",
+    section=SECTION,
+    catalogue_id="PROB-SUM-PDF",
+    summary="Density of X + Y for independent X, Y at z (the convolution integral, by quadrature)",
+    params=(Param("X", TEXT, _LAW_HELP), Param("Y", TEXT, "the second distribution, same form as --X"),
+            Param("z", VECTOR, "the point(s) z")),
+    formula="f_{X+Y}(z) = ∫ f_X(t) f_Y(z − t) dt  (X, Y independent)",
+    latex=r"f_{X+Y}(z) = \int f_X(t)\, f_Y(z-t)\,dt",
+    compute=sum_pdf,
+    batch_rows=False,
+    examples=(
+        ("--X 'uniform low=0 high=1' --Y 'uniform low=0 high=1' --z 0.5,1,1.5", "0.5,1.0,0.5", "the triangle on [0, 2]"),
+        ("--X 'normal std=1' --Y 'normal var=1' --z 0", "0.2820947918", "N(0, 2) at 0: 1/sqrt(4π)"),
+        ("--X 'exponential rate=1' --Y 'exponential rate=1' --z 1", "0.3678794412", "Gamma(2, 1): z e^−z"),
+    ),
+)
+
+
+def mgf_lin(X, a, b, t):
+    if len(X) != len(a):
+        raise DlcalcError(f"--a has {len(a)} coefficients for {len(X)} variables (--X given {len(X)} times)")
+    laws = [law_from_spec(spec, "--X") for spec in X]
+    factors = []
+    for law, coefficient in zip(laws, a):
+        s = coefficient * t
+        low, high = law.mgf_domain
+        if not low < s < high:
+            raise DlcalcError(f"M_X of {law.text} exists only for {low!r} < s < {high!r}; here s = a·t = {s!r}")
+        factors.append(law.mgf(s))
+    value = math.exp(b * t) * math.prod(factors)
+    return Result(name="mgf-lin", inputs={}, value=value, extra={"factors": factors},
+                  steps=["Y = Σ a_i X_i + b, X_i independent:  M_Y(t) = e^(bt) Π M_(X_i)(a_i t)",
+                         " · ".join(f"M_[{law.text}]({coefficient * t!r}) = {m!r}" for law, coefficient, m in zip(laws, a, factors))
+                         + f";  e^(bt) = {math.exp(b * t)!r}"])
+
+
+formula(
+    name="mgf-lin",
+    section=SECTION,
+    catalogue_id="PROB-MGF-LIN",
+    summary="MGF of Y = Σ a_i X_i + b for independent X_i at t: e^{bt} Π M_{X_i}(a_i t)",
+    params=(Param("X", TEXT, _LAW_HELP + "; repeat --X for a sum", multiple=True),
+            Param("a", VECTOR, "the coefficients a_i, one per --X"), Param("b", FLOAT, "the shift b", default=0.0),
+            Param("t", FLOAT, "the argument t")),
+    formula="M_{aX+b}(t) = e^{bt} M_X(at);  Y = Σ a_i X_i + b (independent) ⟹ M_Y(t) = e^{bt} Π M_{X_i}(a_i t)",
+    latex=r"M_{aX+b}(t) = e^{bt} M_X(at),\quad M_{\sum_i a_i X_i}(t) = \prod_i M_{X_i}(a_i t)",
+    compute=mgf_lin,
+    batch_rows=False,
+    examples=(
+        ("--X 'normal mean=1 std=2' --a 3 --b -3 --t 0.5", "90.01713130052181", "3X − 3 ~ N(0, 36): e^{36·0.25/2} = e^{4.5}"),
+        ("--X 'exponential rate=2' --X 'exponential rate=2' --a 1,1 --t 1", "4.0", "Gamma(2, rate 2): (2/(2 − 1))²"),
+    ),
+)
+
+
+def bayes_statement(normalised: bool = True):
+    """Posterior P(Y_i ∣ X = x) by definition, P(x, Y_i)/P(x), from a joint table of 3 hypotheses ×
+    2 outcomes, vs Bayes' P(x∣Y_i)P(Y_i)/Σ_j P(x∣Y_j)P(Y_j). ``normalised=False`` drops the evidence."""
+    import sympy
+
+    seen = sympy.symbols("j1:4", positive=True)  # P(X = x, Y = y_i)
+    unseen = sympy.symbols("k1:4", positive=True)  # P(X = x', Y = y_i)
+    prior = [j + k for j, k in zip(seen, unseen)]
+    likelihood = [j / p for j, p in zip(seen, prior)]
+    evidence = sum(l * p for l, p in zip(likelihood, prior)) if normalised else 1
+    definition = sympy.Matrix([j / sum(seen) for j in seen])
+    return definition, sympy.Matrix([l * p / evidence for l, p in zip(likelihood, prior)])
+
+
+_identity("bayes-rule", "PROB-BAYES", "Bayes' rule from the definition of conditional probability (3 hypotheses)",
+          "P(Y_i∣X) = P(X∣Y_i)P(Y_i)/P(X) = P(X∣Y_i)P(Y_i)/Σ_j P(X∣Y_j)P(Y_j)",
+          r"P(Y_i \mid X) = \frac{P(X \mid Y_i) P(Y_i)}{\sum_j P(X \mid Y_j) P(Y_j)}", bayes_statement,
+          "simplify (general joint table)", errata=(_E01,))

@@ -1,14 +1,15 @@
 """Regularisation, normalisation and initialisation (the sheet's missing §10, catalogue §1.16):
 Xavier/He/LeCun initialisation scales, how the signal's second moment evolves through ReLU layers,
-BatchNorm/LayerNorm/RMSNorm, and the identities for inverted dropout and weight decay.
+BatchNorm/LayerNorm/RMSNorm, the identities for inverted dropout and weight decay, and inverted
+dropout's expectation by Monte Carlo.
 """
 
 from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import declare_identity, matrix_result
-from dlcalc.registry import FLOAT, INT, MATRIX, Param, choice, formula
+from dlcalc.catalogue._common import claim_exit, declare_identity, matrix_result, rounded
+from dlcalc.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, formula
 from dlcalc.render.result import Result
 
 SECTION = "10"
@@ -160,3 +161,51 @@ declare_identity(SECTION, "inverted-dropout", "REG-DROPOUT", "Inverted dropout k
 declare_identity(SECTION, "weight-decay-sgd", "REG-WD", "For SGD an L2 penalty equals decoupled weight decay (not for Adam: AdamW)",
                  "θ − η(g + λθ) = (1 − ηλ)θ − ηg", r"\theta - \eta(g + \lambda\theta) = (1-\eta\lambda)\theta - \eta g",
                  weight_decay_statement, "expand")
+
+
+# ---- inverted dropout by Monte Carlo ------------------------------------------------------------
+
+
+def dropout_expectation(x, p, samples, seed):
+    """Average m ⊙ x/(1 − p) over sampled keep-masks m ~ Bernoulli(1 − p); compare with x within
+    4 standard errors (the claim E[m x/(1 − p)] = x), and show plain dropout's (1 − p)x."""
+    import numpy as np
+
+    from dlcalc.errors import DlcalcError
+
+    if not 0 <= p < 1:
+        raise DlcalcError(f"--p must lie in [0, 1), got {p}")
+    values = np.array(x, dtype=float)
+    rng = np.random.default_rng(seed)
+    masks = rng.random((samples, len(values))) >= p  # keep with probability 1 − p
+    scaled = masks * values / (1 - p)
+    mean = scaled.mean(axis=0)
+    error = scaled.std(axis=0, ddof=1) / math.sqrt(samples) if samples > 1 else np.full(len(values), math.inf)
+    gap = np.abs(mean - values)
+    holds = bool(np.all(gap <= 4 * error + 1e-12 * np.abs(values)))
+    shown = rounded(mean)
+    return Result(name="dropout-expectation", inputs={}, value=shown, plain=",".join(map(repr, shown)),
+                  steps=[f"mean of m·x/(1 − p) over {samples} masks: {', '.join(f'{v:.6g}' for v in mean)}",
+                         f"x = {', '.join(f'{v:.6g}' for v in values)};  |difference| ≤ 4 standard errors: {holds}",
+                         f"without the 1/(1 − p): E[m x] = (1 − p)x = {', '.join(f'{v:.6g}' for v in (1 - p) * values)}"],
+                  extra={"standard_error": rounded(error), "plain_dropout_mean": rounded((1 - p) * values)},
+                  exit_code=claim_exit(holds))
+
+
+formula(
+    name="dropout-expectation",
+    section=SECTION,
+    catalogue_id="REG-DROPOUT",
+    summary="Inverted dropout keeps E[m x/(1 − p)] = x: a Monte-Carlo check (exit 1 if off by > 4 standard errors)",
+    params=(Param("x", VECTOR, "the activations x"), Param("p", FLOAT, "drop probability p in [0, 1)", minimum=0),
+            Param("samples", INT, "number of sampled masks", default=100_000, minimum=1),
+            Param("seed", INT, "random seed", default=0, minimum=0)),
+    formula="m ~ Bernoulli(1 − p):  E[m·x/(1 − p)] = x  (plain dropout: E[m·x] = (1 − p)x)",
+    latex=r"\mathbb{E}\left[\frac{m x}{1-p}\right] = x,\quad m \sim \mathrm{Bernoulli}(1-p)",
+    compute=dropout_expectation,
+    kind="claim",
+    batch_rows=False,
+    examples=(("--x 1,2 --p 0 --samples 10", "1.0,2.0", "p = 0 keeps everything"),
+              ("--x 2 --p 0.5 --samples 4 --seed 1", "3.0",
+               "masks keep, keep, drop, keep: (4 + 4 + 0 + 4)/4, within 4 standard errors (1 each) of 2")),
+)
