@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf moments mvn-pdf sample-cov var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz pl-check cholesky frobenius gram is-group psd trace subgradient cross-entropy entropy jsd kl activation activation-grad bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce init init-signal normalise adam best-step gd gradient-flow minibatch-variance momentum muon-orth optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad lr-schedule attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix lm-cross-entropy model-params noisy-channel perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf mgf-lin moments mvn-pdf sample-cov scale-pdf sum-pdf var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz local-global pl-check strict-convexity cholesky frobenius gram is-group psd trace subgradient cross-entropy differential-entropy entropy jsd kl kl-asymmetry kl-zero activation activation-grad sigmoid-jacobian bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce dropout-expectation init init-signal normalise backprop adam best-step gd gradient-flow minibatch-variance momentum muon-orth muon-step optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad convergence-rates lr-schedule newton-step attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix lm-cross-entropy model-params noisy-channel perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -113,6 +113,15 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--dist --p --mean --std --var --n --shape --scale --rate --lambda --t --moment --json --batch --help' -- "$cur"));;
+    mgf-lin)
+      case "$prev" in
+        --X) return;;
+        --a) return;;
+        --b) return;;
+        --t) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--X --a --b --t --json --batch --help' -- "$cur"));;
     moments)
       case "$prev" in
         --values) return;;
@@ -135,6 +144,23 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--samples --ddof --json --batch --help' -- "$cur"));;
+    scale-pdf)
+      case "$prev" in
+        --X) return;;
+        --a|--alpha) return;;
+        --b) return;;
+        --y) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--X --a --alpha --b --y --json --batch --help' -- "$cur"));;
+    sum-pdf)
+      case "$prev" in
+        --X) return;;
+        --Y) return;;
+        --z) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--X --Y --z --json --batch --help' -- "$cur"));;
     var-affine)
       case "$prev" in
         --A) return;;
@@ -209,6 +235,17 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    local-global)
+      case "$prev" in
+        --f) return;;
+        --vars) return;;
+        --x0) return;;
+        --low) return;;
+        --high) return;;
+        --points) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--f --vars --x0 --low --high --points --json --batch --help' -- "$cur"));;
     pl-check)
       case "$prev" in
         --f) return;;
@@ -221,6 +258,15 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--f --vars --mu --fstar --low --high --points --json --batch --help' -- "$cur"));;
+    strict-convexity)
+      case "$prev" in
+        --f) return;;
+        --low) return;;
+        --high) return;;
+        --points) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--f --low --high --points --json --batch --help' -- "$cur"));;
     cholesky)
       case "$prev" in
         --matrix|--A) return;;
@@ -277,6 +323,19 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--p --q --base --json --batch --help' -- "$cur"));;
+    differential-entropy)
+      case "$prev" in
+        --dist) COMPREPLY=($(compgen -W 'normal uniform exponential laplace' -- "$cur")); return;;
+        --std) return;;
+        --var) return;;
+        --low) return;;
+        --high) return;;
+        --rate) return;;
+        --scale) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2 10' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--dist --std --var --low --high --rate --scale --base --json --batch --help' -- "$cur"));;
     entropy)
       case "$prev" in
         --p) return;;
@@ -300,6 +359,21 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--p --q --base --json --batch --help' -- "$cur"));;
+    kl-asymmetry)
+      case "$prev" in
+        --p) return;;
+        --q) return;;
+        --base) COMPREPLY=($(compgen -W 'e 2 10' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--p --q --base --json --batch --help' -- "$cur"));;
+    kl-zero)
+      case "$prev" in
+        --p) return;;
+        --q) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--p --q --json --batch --help' -- "$cur"));;
     activation)
       case "$prev" in
         --fn|--function) COMPREPLY=($(compgen -W 'relu leaky-relu sigmoid tanh softplus gelu silu elu' -- "$cur")); return;;
@@ -317,6 +391,12 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--fn --function --x --alpha --at-kink --json --batch --help' -- "$cur"));;
+    sigmoid-jacobian)
+      case "$prev" in
+        --z) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--z --json --batch --help' -- "$cur"));;
     bce)
       case "$prev" in
         --logit|--z) return;;
@@ -391,6 +471,15 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--z --y --json --batch --help' -- "$cur"));;
+    dropout-expectation)
+      case "$prev" in
+        --x) return;;
+        --p) return;;
+        --samples) return;;
+        --seed) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--x --p --samples --seed --json --batch --help' -- "$cur"));;
     init)
       case "$prev" in
         --scheme) COMPREPLY=($(compgen -W 'he xavier lecun' -- "$cur")); return;;
@@ -418,6 +507,17 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--x --kind --eps --gamma --beta --json --batch --help' -- "$cur"));;
+    backprop)
+      case "$prev" in
+        --W) return;;
+        --b) return;;
+        --x) return;;
+        --y) return;;
+        --act) COMPREPLY=($(compgen -W 'identity relu leaky-relu sigmoid tanh softplus gelu silu elu' -- "$cur")); return;;
+        --output) COMPREPLY=($(compgen -W 'identity relu leaky-relu sigmoid tanh softplus gelu silu elu' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--W --b --x --y --act --output --json --batch --help' -- "$cur"));;
     adam)
       case "$prev" in
         --grads) return;;
@@ -481,6 +581,19 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--matrix --M --method --ns-steps --json --batch --help' -- "$cur"));;
+    muon-step)
+      case "$prev" in
+        --W) return;;
+        --grad) return;;
+        --momentum) return;;
+        --mu) return;;
+        --eta) return;;
+        --method) COMPREPLY=($(compgen -W 'svd newton-schulz' -- "$cur")); return;;
+        --ns-steps) return;;
+        --scale) COMPREPLY=($(compgen -W 'paper reference' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--W --grad --momentum --mu --eta --method --ns-steps --scale --json --batch --help' -- "$cur"));;
     optimise-quadratic)
       case "$prev" in
         --H) return;;
@@ -868,6 +981,16 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--grad --max-norm --json --batch --help' -- "$cur"));;
+    convergence-rates)
+      case "$prev" in
+        --k) return;;
+        --L) return;;
+        --mu) return;;
+        --R) return;;
+        --G) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--k --L --mu --R --G --json --batch --help' -- "$cur"));;
     lr-schedule)
       case "$prev" in
         --kind) COMPREPLY=($(compgen -W 'cosine linear constant' -- "$cur")); return;;
@@ -880,6 +1003,15 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--kind --peak --floor --total --warmup --at --every --json --batch --help' -- "$cur"));;
+    newton-step)
+      case "$prev" in
+        --H) return;;
+        --b) return;;
+        --theta) return;;
+        --eta) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--H --b --theta --eta --json --batch --help' -- "$cur"));;
     attention)
       case "$prev" in
         --Q) return;;

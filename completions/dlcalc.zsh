@@ -17,9 +17,12 @@ _dlcalc() {
     'joint:Joint table from a conditional table and a marginal (product rule)'
     'marginal:Marginal distribution from a joint table (sum rule)'
     'mgf:Moment generating function of a named distribution, at t, and moments from it'
+    'mgf-lin:MGF of Y = Σ a_i X_i + b for independent X_i at t\: e^{bt} Π M_{X_i}(a_i t)'
     'moments:Mean and variance of a discrete random variable'
     'mvn-pdf:Density (or log-density) of a multivariate normal N(μ, Σ) at x'
     'sample-cov:Sample mean and covariance of rows of samples (MLE with --ddof 0, unbiased with 1)'
+    'scale-pdf:Density of Y = aX + b at y (change of variables, with |a|)'
+    'sum-pdf:Density of X + Y for independent X, Y at z (the convolution integral, by quadrature)'
     'var-affine:Covariance of AX + b from the covariance of X'
     'var-lin:Variance of a linear combination Σ a_i X_i from the covariance matrix'
     'cauchy-schwarz:Both sides of the Cauchy–Schwarz inequality |⟨u,v⟩| ≤ ‖u‖‖v‖'
@@ -30,7 +33,9 @@ _dlcalc() {
     'jensen:Both sides of Jensen'\''s inequality f(Σλ_i x_i) ≤ Σλ_i f(x_i) (exit 1 if violated)'
     'lagrange:Stationary points of f subject to g = c by Lagrange multipliers (solved by SymPy)'
     'lipschitz:Lipschitz constant (Euclidean) of a linear map x ↦ Ax\: the largest singular value'
+    'local-global:Descend from x0 to a local minimum and compare it with the grid'\''s global one (convex\: always global)'
     'pl-check:Check the Polyak–Łojasiewicz inequality ½‖∇f‖² ≥ μ(f − f*) on a grid (exit 1 with a witness)'
+    'strict-convexity:Strict convexity of f(x) on an interval and its minimisers\: at most one, maybe none (exit 1 if more)'
     'cholesky:Cholesky factor L (A = LLᵀ) of a positive definite matrix'
     'frobenius:Frobenius norm of a matrix, by entries, by Tr(AᵀA) and by singular values'
     'gram:Gram matrix K_ij = k(x_i, x_j) of a kernel on points, and its definiteness'
@@ -39,11 +44,15 @@ _dlcalc() {
     'trace:Trace of a square matrix (sum of the diagonal = sum of the eigenvalues)'
     'subgradient:Decide whether g is a subgradient of abs, relu or hinge (max(0, 1 − x)) at x'
     'cross-entropy:Cross-entropy H(p,q) of two discrete distributions, with its H(p) + KL split'
+    'differential-entropy:Differential entropy of a normal, uniform, exponential or Laplace distribution (can be negative)'
     'entropy:Shannon entropy of a discrete distribution'
     'jsd:Jensen–Shannon divergence of two discrete distributions (at most ln 2)'
     'kl:Kullback–Leibler divergence KL(p‖q) of two discrete distributions'
+    'kl-asymmetry:KL is not symmetric\: KL(p‖q) and KL(q‖p) for a pair (exit 0 if they differ\: a witness)'
+    'kl-zero:KL(p‖q) = 0 exactly when p = q\: decide both sides for a pair (exit 1 if they disagree)'
     'activation:Value of an activation\: relu, leaky-relu, sigmoid, tanh, softplus, gelu, silu, elu'
     'activation-grad:Derivative of an activation at x (the kink of ReLU-like functions follows --at-kink)'
+    'sigmoid-jacobian:Jacobian of the vector sigmoid at z\: diag(σ(z)(1 − σ(z)))'
     'bce:Binary cross-entropy of a logit (logistic regression) and its gradient σ(z) − y'
     'least-squares:Least-squares (or ridge) weights by the normal equations, cross-checked by lstsq'
     'perceptron:Train a perceptron (no bias; add a column of ones) and check Novikoff'\''s mistake bound'
@@ -54,9 +63,11 @@ _dlcalc() {
     'regression-loss:Mean squared error, mean absolute error or Huber loss of predictions'
     'softmax:Softmax of logits (with temperature), computed stably'
     'softmax-ce:Softmax cross-entropy of logits against a class index or target distribution, and its gradient'
+    'dropout-expectation:Inverted dropout keeps E[m x/(1 − p)] = x\: a Monte-Carlo check (exit 1 if off by > 4 standard errors)'
     'init:Initialisation scale\: He (ReLU), Xavier/Glorot or LeCun; std of a normal or bound of a uniform'
     'init-signal:How the signal'\''s second moment scales through L ReLU layers for an initialisation'
     'normalise:BatchNorm, LayerNorm or RMSNorm of a batch (rows = samples, columns = features)'
+    'backprop:Backpropagation (the δ-rule) through an MLP on given weights\: ∂L/∂W^l for L = ½‖ŷ − y‖²'
     'adam:Adam over a sequence of gradients, with bias correction'
     'best-step:Best fixed GD step on a μ-strongly convex, L-smooth quadratic, and its rate'
     'gd:Run gradient descent on a function given as an expression, with a per-step table'
@@ -64,6 +75,7 @@ _dlcalc() {
     'minibatch-variance:Variance of a mini-batch gradient (i.i.d., or without replacement from N examples)'
     'momentum:SGD with (heavy-ball) momentum over a sequence of gradients'
     'muon-orth:Muon'\''s orthogonalisation of a momentum matrix\: UVᵀ by SVD or Newton–Schulz'
+    'muon-step:One Muon update\: momentum, orthogonalisation (as muon-orth), W ← W − η·s·orth(M)'
     'optimise-quadratic:Run GD, momentum, Nesterov or Adam on f(x) = ½xᵀHx and tabulate f per step'
     'polyak-average:Polyak (running mean) or exponential moving average of iterates'
     'rmsprop:RMSProp over a sequence of gradients'
@@ -108,7 +120,9 @@ _dlcalc() {
     'adagrad:Adagrad over a sequence of gradients'
     'adamw:AdamW\: Adam with weight decay decoupled from the adaptive step'
     'clip-grad:Gradient clipping by global norm'
+    'convergence-rates:Table of convergence rates (convex O(1/k), strongly convex O((1−μ/L)^k), Nesterov O(1/k²), SGD O(1/√k)) at k'
     'lr-schedule:Learning-rate schedules (cosine, linear, constant; optional linear warm-up) at a step or tabulated'
+    'newton-step:One Newton step θ − ηH⁻¹∇J on the quadratic J(θ) = ½θᵀHθ + bᵀθ (one full step reaches the minimiser)'
     'attention:Scaled dot-product attention softmax(QKᵀ/√d_k + M)V on given Q, K, V'
     'kv-cache:Bytes of a Transformer'\''s key/value cache\: 2·L·n·d_kv·bytes per sequence'
     'mha-params:Parameters of multi-head attention, as nn.MultiheadAttention'
@@ -265,6 +279,14 @@ _dlcalc() {
         '--moment[the K-th moment E\[X^K\] = M^(K)(0)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    mgf-lin)
+      _arguments \
+        '--X[a distribution\: '\''normal mean=0 std=1'\'' (or var=), '\''uniform low=0 high=1'\'', '\''exponential rate=2'\'' (or scale=), '\''laplace mean=0 scale=1'\''; repeat --X for a sum]:value: ' \
+        '--a[the coefficients a_i, one per --X]:value: ' \
+        '--b[the shift b]:value: ' \
+        '--t[the argument t]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     moments)
       _arguments \
         '--values[the values x_i]:value: ' \
@@ -283,6 +305,21 @@ _dlcalc() {
       _arguments \
         '--samples[one sample per row, one variable per column (or @file.csv)]:value: ' \
         '--ddof[divide by n − ddof\: 0 is the MLE, 1 the unbiased estimator]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    scale-pdf)
+      _arguments \
+        '--X[a distribution\: '\''normal mean=0 std=1'\'' (or var=), '\''uniform low=0 high=1'\'', '\''exponential rate=2'\'' (or scale=), '\''laplace mean=0 scale=1'\'']:value: ' \
+        '(--a --alpha)'{--a,--alpha}'[the scale a ≠ 0]:value: ' \
+        '--b[the shift b]:value: ' \
+        '--y[the point(s) y]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    sum-pdf)
+      _arguments \
+        '--X[a distribution\: '\''normal mean=0 std=1'\'' (or var=), '\''uniform low=0 high=1'\'', '\''exponential rate=2'\'' (or scale=), '\''laplace mean=0 scale=1'\'']:value: ' \
+        '--Y[the second distribution, same form as --X]:value: ' \
+        '--z[the point(s) z]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     var-affine)
@@ -349,6 +386,16 @@ _dlcalc() {
         '(--matrix --A)'{--matrix,--A}'[the matrix A]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    local-global)
+      _arguments \
+        '--f[the function, e.g. "x**4 - 2*x**2 + 0.5*x"]:value: ' \
+        '--vars[its variables\: x or x,y]:value: ' \
+        '--x0[the starting point of the descent]:value: ' \
+        '--low[the box'\''s lower bound per axis]:value: ' \
+        '--high[the box'\''s upper bound per axis]:value: ' \
+        '--points[grid points per axis]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     pl-check)
       _arguments \
         '--f[the function, e.g. "x**2 + 3*sin(x)**2"]:value: ' \
@@ -358,6 +405,14 @@ _dlcalc() {
         '--low[the box'\''s lower bound per axis]:value: ' \
         '--high[the box'\''s upper bound per axis]:value: ' \
         '--points[grid points per axis]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    strict-convexity)
+      _arguments \
+        '--f[the function of x, e.g. "exp(x)"]:value: ' \
+        '--low[the interval'\''s lower end]:value: ' \
+        '--high[the interval'\''s upper end]:value: ' \
+        '--points[grid points]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     cholesky)
@@ -408,6 +463,18 @@ _dlcalc() {
         '--base[logarithm base\: e (nats), 2 (bits) or 10 (hartleys)]:value:(e 2 10)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    differential-entropy)
+      _arguments \
+        '--dist[the distribution]:value:(normal uniform exponential laplace)' \
+        '--std[standard deviation σ (normal)]:value: ' \
+        '--var[variance σ² (normal)]:value: ' \
+        '--low[lower end a (uniform)]:value: ' \
+        '--high[upper end b (uniform)]:value: ' \
+        '--rate[rate λ (exponential; mean 1/λ)]:value: ' \
+        '--scale[scale\: 1/λ (exponential) or b (laplace, density e^{−|x−μ|/b}/(2b))]:value: ' \
+        '--base[logarithm base\: e (nats), 2 (bits) or 10 (hartleys)]:value:(e 2 10)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     entropy)
       _arguments \
         '--p[distribution p, e.g. 0.5,0.25,0.25 (entries ≥ 0 summing to 1)]:value: ' \
@@ -428,6 +495,19 @@ _dlcalc() {
         '--base[logarithm base\: e (nats), 2 (bits) or 10 (hartleys)]:value:(e 2 10)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    kl-asymmetry)
+      _arguments \
+        '--p[distribution p, e.g. 0.5,0.25,0.25 (entries ≥ 0 summing to 1)]:value: ' \
+        '--q[distribution q, same length as p]:value: ' \
+        '--base[logarithm base\: e (nats), 2 (bits) or 10 (hartleys)]:value:(e 2 10)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    kl-zero)
+      _arguments \
+        '--p[distribution p, e.g. 0.5,0.25,0.25 (entries ≥ 0 summing to 1)]:value: ' \
+        '--q[distribution q, same length as p]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     activation)
       _arguments \
         '(--fn --function)'{--fn,--function}'[the activation]:value:(relu leaky-relu sigmoid tanh softplus gelu silu elu)' \
@@ -441,6 +521,11 @@ _dlcalc() {
         '--x[the input x]:value: ' \
         '--alpha[slope (leaky-relu) or scale (elu) for x < 0]:value: ' \
         '--at-kink[value used at x = 0 for relu, leaky-relu, elu (a subgradient)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    sigmoid-jacobian)
+      _arguments \
+        '--z[the input vector z]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     bce)
@@ -508,6 +593,14 @@ _dlcalc() {
         '--y[the target\: a class index (0-based) or a distribution]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    dropout-expectation)
+      _arguments \
+        '--x[the activations x]:value: ' \
+        '--p[drop probability p in \[0, 1)]:value: ' \
+        '--samples[number of sampled masks]:value: ' \
+        '--seed[random seed]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     init)
       _arguments \
         '--scheme[he\: Var = 2/fan_in; xavier\: 2/(fan_in + fan_out); lecun\: 1/fan_in]:value:(he xavier lecun)' \
@@ -530,6 +623,16 @@ _dlcalc() {
         '--eps[ε added to the variance]:value: ' \
         '--gamma[scale γ]:value: ' \
         '--beta[shift β]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    backprop)
+      _arguments \
+        '--W[weight matrix of one layer, repeated first layer first\: --W '\''\[\[1,2\],\[3,4\]\]'\'' --W '\''\[\[1,1\]\]'\'']:value: ' \
+        '--b[bias vector of one layer, repeated like --W (default zeros)]:value: ' \
+        '--x[the input h^0 = x]:value: ' \
+        '--y[the target y]:value: ' \
+        '--act[hidden activation φ]:value:(identity relu leaky-relu sigmoid tanh softplus gelu silu elu)' \
+        '--output[output activation ψ]:value:(identity relu leaky-relu sigmoid tanh softplus gelu silu elu)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     adam)
@@ -587,6 +690,18 @@ _dlcalc() {
         '(--matrix --M)'{--matrix,--M}'[the (momentum) matrix M]:value: ' \
         '--method[exact polar factor, or quintic Newton–Schulz]:value:(svd newton-schulz)' \
         '--ns-steps[Newton–Schulz iterations]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    muon-step)
+      _arguments \
+        '--W[the weights W (d_out×d_in)]:value: ' \
+        '--grad[the gradient ∇_W L, same shape]:value: ' \
+        '--momentum[the previous momentum M_{t−1} (default zeros)]:value: ' \
+        '--mu[momentum μ]:value: ' \
+        '--eta[learning rate η]:value: ' \
+        '--method[exact polar factor, or quintic Newton–Schulz]:value:(svd newton-schulz)' \
+        '--ns-steps[Newton–Schulz iterations]:value: ' \
+        '--scale[s = sqrt(d_out/d_in), or the reference code'\''s max(1, d_out/d_in)^½]:value:(paper reference)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     optimise-quadratic)
@@ -944,6 +1059,15 @@ _dlcalc() {
         '--max-norm[the threshold c]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    convergence-rates)
+      _arguments \
+        '--k[number of iterations k]:value: ' \
+        '--L[smoothness L]:value: ' \
+        '--mu[strong convexity μ (adds that row)]:value: ' \
+        '--R[distance ‖x_0 − x*‖]:value: ' \
+        '--G[gradient bound G (SGD\: E‖g‖² ≤ G²)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     lr-schedule)
       _arguments \
         '--kind[the decay after warm-up]:value:(cosine linear constant)' \
@@ -953,6 +1077,14 @@ _dlcalc() {
         '--warmup[linear warm-up steps]:value: ' \
         '--at[the step t (0-based); without it, a table]:value: ' \
         '--every[table spacing]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    newton-step)
+      _arguments \
+        '--H[the symmetric Hessian H]:value: ' \
+        '--b[the linear term b]:value: ' \
+        '--theta[the current point θ]:value: ' \
+        '--eta[damping η (1 = the full Newton step)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     attention)
