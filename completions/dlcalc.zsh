@@ -101,6 +101,7 @@ _dlcalc() {
     'conv2d:A CNN conv layer on one channel\: 2-D cross-correlation with stride, padding, dilation (PyTorch conv2d)'
     'convtranspose-out:Output size of a transposed convolution (PyTorch ConvTranspose1d/2d/3d)'
     'conv-params:Parameters of a convolution layer (weights plus biases)'
+    'cnn-model-params:Parameters of classic CNNs (AlexNet, VGG, ResNet) by component, as in torchvision'
     'conv1d-layout:A 1-D conv input shape in the other framework'\''s layout (channels-last ⟷ channels-first)'
     'fc-params:Parameters of a fully connected (linear) layer'
     'locally-connected-params:Parameters of a locally connected layer (unshared weights, valid, stride 1)'
@@ -886,6 +887,10 @@ _dlcalc() {
         '--dims[spatial axes of a single --K value (1\: Conv1d, 2\: Conv2d, 3\: Conv3d)]:value: ' \
         '--groups[groups (depthwise\: groups = c-in)]:value: ' \
         '--no-bias[count no bias terms]' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    cnn-model-params)
+      _arguments \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     conv1d-layout)

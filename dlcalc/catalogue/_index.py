@@ -23,6 +23,7 @@ MODULE_OF_COMMAND = {
     'cholesky': 'linalg',
     'circular-conv': 'convolution',
     'clip-grad': 'optim',
+    'cnn-model-params': 'cnn',
     'cond': 'linalg',
     'conv-input-grad': 'convolution',
     'conv-out': 'cnn',
