@@ -115,7 +115,19 @@ def evaluate(formula: Formula, raw: dict[str, Any]) -> Result:
         result = Result(name=formula.name, inputs=inputs, value=value)
         if formula.show:
             result.steps = [axis_prefix(axis, ndim) + formula.show(**args) for axis, args in calls]
+    if _has_nan(result.value):
+        raise DlcalcError("the result is undefined (NaN) for these inputs")
     result.extra.setdefault("equation", formula.formula)
     if formula.errata:
         result.extra.setdefault("errata", list(formula.errata))
     return result
+
+
+def _has_nan(value: Any) -> bool:
+    if isinstance(value, float):
+        return value != value
+    if isinstance(value, dict):
+        return any(_has_nan(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nan(v) for v in value)
+    return False

@@ -221,3 +221,16 @@ def test_a_parameter_may_not_shadow_a_global_option():
         formula(name="shadowing-example", section="0", summary="s", formula="f", latex="f",
                 params=(Param("batch", INT, "a batch size"),), compute=lambda batch: batch)
     assert "shadowing-example" not in registry.REGISTRY
+
+
+def test_json_holds_infinities_as_strings():
+    from dlcalc.render.output import dumps
+
+    assert dumps({"kl": float("inf"), "v": [1.0, float("-inf")]}) == '{"kl": "inf", "v": [1.0, "-inf"]}'
+
+
+def test_a_nan_result_is_an_error_not_a_number(monkeypatch):
+    formula = registry.get("fc-params")
+    monkeypatch.setitem(registry.REGISTRY, "fc-params", dataclasses.replace(formula, compute=lambda **_: float("nan")))
+    run = run_main(["fc-params", "--in", "2", "--out", "3"])
+    assert (run.code, run.err) == (2, "dlcalc: error: the result is undefined (NaN) for these inputs\n")

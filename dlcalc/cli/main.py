@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 from dlcalc.errors import DlcalcError, ExitCode
 
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(ExitCode.OK)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    if not debug:  # NumPy's floating-point warnings are not for users; a NaN result is an error
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
     try:
         code = dispatch(args)
         sys.stdout.flush()
