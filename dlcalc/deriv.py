@@ -584,7 +584,7 @@ def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
             return None
         inst = Instance(sizes, values)
         inst.reference = _finite_differences(problem, inst)
-        from dlcalc.symbolic.derivative import closed_form, in_layout
+        from dlcalc.symbolic.derivative import closed_form
 
         closed = _evaluate_closed(problem, closed_form(problem), inst)
         if np.max(np.abs(closed - inst.reference)) > 1e-4 * max(1.0, float(np.max(np.abs(closed)))):
