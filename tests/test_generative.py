@@ -453,3 +453,39 @@ def test_masked_receptive_field_by_composing_the_convolutions(layers, first):
 def test_masked_receptive_field_rejects_what_it_cannot_mask():
     assert run_main(["masked-receptive-field", "--layers", "k=2", "--first", "a"]).code == 2
     assert run_main(["masked-receptive-field", "--layers", "k=3,s=2"]).code == 2
+
+
+# ---- the forward noising step q(x_t∣x_{t−1}) -------------------------------------------------------
+
+
+def forward_step(T, t, x_prev, **extra):
+    args = ["ddpm-forward", "--T", T, "--t", t, "--beta-start", 0.1, "--beta-end", 0.4, "--x-prev", x_prev, "--json"]
+    for key, value in extra.items():
+        args += [f"--{key}", value]
+    return json.loads(out(args))["result"]
+
+
+def test_ddpm_forward_steps_compose_to_the_closed_form_by_monte_carlo():
+    T, x0, n = 4, 1.5, 400_000
+    rng = np.random.default_rng(3)
+    x = np.full(n, x0)
+    for t in range(1, T + 1):
+        step = forward_step(T, t, 1.0)
+        coef, beta = step["mean"][0], step["variance"]
+        x = coef * x + math.sqrt(beta) * rng.standard_normal(n)  # sample q(x_t∣x_{t−1})
+        alpha_bar = float(np.prod(1 - np.linspace(0.1, 0.4, T)[:t]))
+        assert x.mean() == pytest.approx(math.sqrt(alpha_bar) * x0, abs=5e-3)
+        assert x.var() == pytest.approx(1 - alpha_bar, abs=5e-3)
+        closed = json.loads(out(["ddpm-schedule", "--T", T, "--t", t, "--beta-start", 0.1, "--beta-end", 0.4, "--json"]))
+        assert closed["mean_coef"] == pytest.approx(math.sqrt(alpha_bar))
+        # the altered step N((1 − β_t)x_(t−1), β_t) misses the closed form's mean
+        assert abs((1 - beta) - coef) > 0.01
+
+
+def test_ddpm_forward_logpdf_is_the_gaussian_density():
+    x_prev, xt = [0.5, -1.0, 2.0], [0.3, -0.2, 1.1]
+    result = forward_step(5, 3, ",".join(map(str, x_prev)), xt=",".join(map(str, xt)))
+    beta = np.linspace(0.1, 0.4, 5)[2]
+    expected = gaussian_logpdf(xt, math.sqrt(1 - beta) * np.array(x_prev), beta * np.eye(3))
+    assert result["variance"] == pytest.approx(beta) and result["logpdf"] == pytest.approx(expected)
+    assert run_main(["ddpm-forward", "--T", 5, "--t", 6, "--x-prev", 1]).code == 2

@@ -218,7 +218,7 @@ def test_wl_exit_codes_in_plain_mode():
 @pytest.mark.parametrize(
     "function, verdict",
     [("sum", "invariant"), ("mean", "invariant"), ("max", "invariant"), ("sort", "invariant"),
-     ("deepsets", "invariant"), ("center", "equivariant"), ("softmax-rows", "equivariant"),
+     ("deepsets", "invariant"), ("pointnet", "invariant"), ("center", "equivariant"), ("softmax-rows", "equivariant"),
      ("first", "neither"), ("cumsum", "neither"), ("weighted-sum", "neither")],
 )
 def test_permutation_symmetry_verdicts(function, verdict):
@@ -232,6 +232,48 @@ def test_permutation_matrix_acts_on_rows():
     X = np.arange(8.0).reshape(4, 2)
     assert np.array_equal(P @ X, X[pi]) and np.array_equal(P @ P.T, np.eye(4))
     assert run_main(["perm-matrix", "--pi", "0,0,1"]).code == 2
+
+
+def test_perm_matrix_times_X_gathers_rows_pi_j():
+    pi = [2, 0, 3, 1]  # not an involution: π and π⁻¹ differ
+    X = np.arange(16.0).reshape(4, 4) ** 2
+    run = run_main(["perm-matrix", "--pi", "2,0,3,1", "--X", json.dumps(X.tolist()), "--json"])
+    record = json.loads(run.out)
+    PX = np.array(record["result"])
+    assert all(np.array_equal(PX[j], X[pi[j]]) for j in range(4))
+    inverse = np.argsort(pi)
+    assert not np.array_equal(PX, X[inverse])  # the other reading, X_{π⁻¹(j)}, is refuted
+    assert record["rows_are_X_pi"] and record["columns_of_XPt_are_X_pi"]
+    P = parse_matrix(out(["perm-matrix", "--pi", "2,0,3,1"]))
+    assert all(np.array_equal((X @ P.T)[:, j], X[:, pi[j]]) for j in range(4))
+    assert run_main(["perm-matrix", "--pi", "2,0,1", "--X", "1;2"]).code == 2
+
+
+def test_pointnet_is_permutation_invariant_but_not_rotation_invariant():
+    from dlcalc.catalogue.graphs import _set_functions
+
+    f = _set_functions()["pointnet"]
+    X = np.array([[1.0, 0.0], [2.0, 1.0], [4.0, 1.0], [-1.0, 3.0]])
+    for perm in itertools.permutations(range(4)):
+        assert np.allclose(f(X[list(perm)]), f(X))
+    rotation = np.array([[0.0, -1.0], [1.0, 0.0]])
+    assert not np.allclose(f(X @ rotation.T), f(X))  # E68: max-pooling gives no rotation invariance
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_laplacian_identities_on_random_graphs(seed):
+    rng = random.Random(seed)
+    edges = random_graph(rng, 6, 0.5) or [(0, 1)]
+    nodes = 1 + max(max(e) for e in edges)
+    run = run_main(["laplacian", "--edges", edge_text(edges), "--json"])
+    record = json.loads(run.out)
+    L = np.array(record["result"])
+    assert record["L1_is_zero"] and record["quadratic_form_matches"]
+    x = np.random.default_rng(seed).standard_normal(nodes)
+    assert np.isclose(x @ L @ x, sum((x[i] - x[j]) ** 2 for i, j in edges))
+    assert np.allclose(L @ np.ones(nodes), 0) and np.linalg.eigvalsh(L).min() > -1e-12
+    D_plus_A = np.diag(L.diagonal()) + (np.diag(L.diagonal()) - L)
+    assert not np.isclose(x @ D_plus_A @ x, sum((x[i] - x[j]) ** 2 for i, j in edges))  # D + A: (x_i + x_j)²
 
 
 def test_gcn_layer_by_loops_and_oversmoothing_limit():
@@ -291,3 +333,47 @@ def test_gat_from_features_by_the_paper_definition_and_by_raw_scores():
     assert np.allclose(by_scores, alpha, atol=1e-11)
     assert run_main(["gat-attention", "--edges", "0-1", "--scores", "0,0;0,0", "--a", "1,1"]).code == 2
     assert run_main(["gat-attention", "--edges", "0-1", "--X", "1;2", "--scores", "0,0;0,0"]).code == 2
+
+
+# ---- Deep Sets and PointNet -------------------------------------------------------------------------
+
+
+def set_network_by_loops(X, W_phi, W_rho, sigma, pool):
+    encoded = [[sigma(sum(x[i] * W_phi[i][j] for i in range(len(x)))) for j in range(len(W_phi[0]))] for x in X]
+    columns = list(zip(*encoded))
+    pooled = [sum(c) if pool == "sum" else max(c) if pool == "max" else sum(c) / len(c) for c in columns]
+    return [sigma(sum(pooled[j] * W_rho[j][k] for j in range(len(pooled)))) for k in range(len(W_rho[0]))]
+
+
+@pytest.mark.parametrize("pool", ["sum", "mean", "max"])
+@pytest.mark.parametrize("act, sigma", [("relu", lambda a: max(a, 0.0)), ("tanh", math.tanh)])
+def test_deepsets_by_loops_and_invariance(pool, act, sigma):
+    rng = np.random.default_rng(11)
+    X, W_phi, W_rho = rng.standard_normal((5, 2)), rng.standard_normal((2, 4)), rng.standard_normal((4, 3))
+    args = ["deepsets", "--X", json.dumps(X.tolist()), "--phi", json.dumps(W_phi.tolist()),
+            "--rho", json.dumps(W_rho.tolist()), "--act", act, "--pool", pool, "--json"]
+    record = json.loads(out(args))
+    expected = set_network_by_loops(X.tolist(), W_phi.tolist(), W_rho.tolist(), sigma, pool)
+    assert np.allclose(record["result"], expected, atol=1e-11)
+    assert record["largest_change_under_permutation"] < 1e-12
+    for perm in itertools.permutations(range(5)):
+        shuffled = set_network_by_loops(X[list(perm)].tolist(), W_phi.tolist(), W_rho.tolist(), sigma, pool)
+        assert np.allclose(shuffled, expected, atol=1e-12)
+    # altered statements: ρ inside the sum (the sheet's 'ρ is the aggregator' read literally) computes
+    # another function, and a position-weighted pool is not invariant
+    inside = np.sum([set_network_by_loops([x], W_phi.tolist(), W_rho.tolist(), sigma, "sum") for x in X.tolist()], axis=0)
+    assert not np.allclose(inside, expected, atol=1e-3)
+    weights = np.arange(1, 6)[:, None]
+    weighted = lambda Y: np.tanh((weights * np.tanh(Y @ W_phi)).sum(axis=0) @ W_rho)
+    assert not np.allclose(weighted(X), weighted(X[::-1]))
+
+
+def test_deepsets_shape_errors():
+    assert run_main(["deepsets", "--X", "1,-1;2,0", "--phi", "1,0", "--rho", "1"]).code == 2
+    assert run_main(["deepsets", "--X", "1,-1;2,0", "--phi", "1,0;0,1", "--rho", "1;1;1"]).code == 2
+
+
+def test_perm_matrix_reports_the_two_line_notation():
+    record = json.loads(out(["perm-matrix", "--pi", "2,0,3,1", "--json"]))
+    assert record["two_line"] == [[0, 1, 2, 3], [2, 0, 3, 1]]  # top row the positions, bottom row π (E66)
+    assert record["errata"] == ["E66"]

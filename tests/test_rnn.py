@@ -319,3 +319,53 @@ def test_unrolled_network_equals_the_recurrence_and_shares_its_weights():
                                 json.dumps(np.zeros((5, 3)).tolist())]).out)
     record = json.loads(run.out)
     assert np.allclose(record["gradient_U"], bptt, rtol=1e-6, atol=1e-8) and record["gradient_difference"] < 1e-6
+
+
+# ---- the Jacobian product ∂z_T/∂z_k ----------------------------------------------------------------
+
+
+def states_from(z, U, V, xs, phi):
+    for x in xs:
+        z = phi(U @ z + V @ x)
+    return z
+
+
+@pytest.mark.parametrize("act, phi", [("tanh", np.tanh), ("sigmoid", lambda a: 1 / (1 + np.exp(-a)))])
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_rnn_jacobian_matches_finite_differences_and_the_bound(act, phi, k):
+    rng = np.random.default_rng(7 + k)
+    U, V, xs = rng.standard_normal((3, 3)), rng.standard_normal((3, 2)), rng.standard_normal((5, 2))
+    run = run_main(["rnn-jacobian", "--U", json.dumps(U.tolist()), "--V", json.dumps(V.tolist()),
+                    "--x", json.dumps(xs.tolist()), "--act", act, "--k", str(k), "--json"])
+    assert run.code == 0, run.err
+    record = json.loads(run.out)
+    J = np.array(record["result"])
+    z_k = states_from(np.zeros(3), U, V, xs[:k], phi)
+    numeric, step = np.zeros((3, 3)), 1e-6
+    for i in range(3):
+        bump = np.eye(3)[i] * step
+        numeric[:, i] = (states_from(z_k + bump, U, V, xs[k:], phi) - states_from(z_k - bump, U, V, xs[k:], phi)) / (2 * step)
+    assert np.allclose(J, numeric, atol=1e-8)
+    gamma = 1.0 if act == "tanh" else 0.25
+    assert record["bound_holds"] and np.linalg.norm(J, 2) <= (gamma * np.linalg.norm(U, 2)) ** (5 - k) + 1e-12
+    # altered statements: without the diag(φ') factors, or multiplied in the other order
+    def differs(alternative):
+        return np.max(abs(numeric - alternative)) > 0.01 * np.max(abs(numeric))
+
+    assert differs(np.linalg.matrix_power(U, 5 - k))
+    slopes = []
+    z = z_k
+    for x in xs[k:]:
+        a = U @ z + V @ x
+        z = phi(a)
+        slopes.append(np.diag(1 - np.tanh(a) ** 2) if act == "tanh" else np.diag(phi(a) * (1 - phi(a))))
+    reversed_order = np.eye(3)
+    for D in slopes:
+        reversed_order = reversed_order @ D @ U
+    assert differs(reversed_order)
+
+
+def test_rnn_jacobian_linear_and_errors():
+    assert run_main(["rnn-jacobian", "--U", "0.5", "--V", "1", "--x", "1;0;0", "--act", "linear"]).out.strip() == "[[0.125]]"
+    assert run_main(["rnn-jacobian", "--U", "0.5", "--V", "1", "--x", "1;0", "--k", "2"]).code == 2
+    assert run_main(["rnn-jacobian", "--U", "0.5", "--V", "1,1", "--x", "1;0"]).code == 2

@@ -68,3 +68,17 @@ def test_symbolic_chain_rule_and_the_sheet_version():
     assert tensor_chain.prove_chain_rule().proven
     assert tensor_chain.prove_chain_rule("closed").proven
     assert not tensor_chain.prove_chain_rule("sheet").proven
+
+
+def test_matrix_form_of_a_contraction_is_one_reshaped_matrix_product():
+    """TEN-MATRIX: T = reshape(P, (Πr, Πs)) · reshape(Q, (Πs, Πt)), reshaped back to r × t."""
+    rng = np.random.default_rng(2)
+    P, Q = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 4, 5))
+    record = json.loads(out(["tensor-contract", "--P", json.dumps(P.tolist()), "--Q", json.dumps(Q.tolist()),
+                             "--b", 2, "--json"]))
+    T = np.array(record["result"])
+    by_loops = contract_by_loops(P, Q, 2)
+    assert np.allclose(T, by_loops) and record["matrix_form_agreement"] < 1e-12
+    assert np.allclose((P.reshape(2, 12) @ Q.reshape(12, 5)), by_loops)
+    # pairing P's contracted axes (s₁, s₂) with Q's in the other order (s₂, s₁) is another product
+    assert not np.allclose(P.reshape(2, 12) @ Q.transpose(1, 0, 2).reshape(12, 5), by_loops)

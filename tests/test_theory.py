@@ -159,6 +159,11 @@ def test_ntk_predictions_at_test_points_follow_kernel_gradient_flow():
     assert np.allclose(got, g, atol=1e-4)
     ridgeless = f0_x + k_x @ np.linalg.solve(K, y - f0)  # E72: no ridge term in the limit
     assert np.allclose([float(v) for v in out(base + ["--limit"]).split(",")], ridgeless)
+    ridge = f0_x + k_x @ np.linalg.solve(K + 0.5 * np.eye(2), y - f0)  # kernel *ridge* regression (the sheet)
+    assert not np.allclose([float(v) for v in out(base + ["--limit"]).split(",")], ridge, atol=1e-3)
+    train = [float(v) for v in out(["ntk-dynamics", "--K", json.dumps(K.tolist()), "--y", "1,-1", "--f0", "0.1,0.2",
+                                     "--limit"]).split(",")]
+    assert np.allclose(train, y)  # ridgeless: it interpolates the training targets
 
 
 def test_linearisation_against_an_independent_forward_pass_and_its_quadratic_error():
@@ -200,3 +205,35 @@ def test_neal_limit_by_sampling_random_networks():
     # and the excess kurtosis falls as 1/n
     wide = json.loads(out(["neal-limit", "--x", "0.6,-1.2", "--width", 400, "--sw2", sw2, "--sb2", sb2]))
     assert wide == pytest.approx(record["result"] / 100)
+
+
+# ---- generalisation gap ------------------------------------------------------------------------------
+
+
+def test_generalization_gap_of_the_sample_mean_by_monte_carlo():
+    """f = ȳ of n draws from N(μ, σ²) under squared loss: R[f] = σ² + (ȳ − μ)² exactly, and
+    E[Gen] = σ²(1 + 1/n) − σ²(1 − 1/n) = 2σ²/n."""
+    rng = np.random.default_rng(5)
+    mu, sigma, n = 1.0, 2.0, 5
+    train = rng.normal(mu, sigma, n)
+    fit = train.mean()
+    losses = ",".join(str(v) for v in (train - fit) ** 2)
+    exact = sigma**2 + (fit - mu) ** 2
+    by_risk = json.loads(out(["generalization-gap", "--train-losses", losses, "--risk", str(exact), "--json"]))
+    assert by_risk["result"] == pytest.approx(exact - np.mean((train - fit) ** 2))
+    held_out = (rng.normal(mu, sigma, 200_000) - fit) ** 2
+    by_sample = json.loads(out(["generalization-gap", "--train-losses", losses, "--test-losses",
+                                ",".join(f"{v:.17g}" for v in held_out), "--json"]))
+    assert abs(by_sample["result"] - by_risk["result"]) < 4 * by_sample["standard_error"]
+    gaps = []
+    for _ in range(20_000):
+        train = rng.normal(mu, sigma, n)
+        fit = train.mean()
+        gaps.append(theory.generalization_gap(tuple((train - fit) ** 2), (), float(sigma**2 + (fit - mu) ** 2)).value)
+    assert np.mean(gaps) == pytest.approx(2 * sigma**2 / n, rel=0.05)
+    assert np.mean(gaps) > 0.5 * 2 * sigma**2 / n  # the reversed R_emp − R would be negative: training loss is optimistic
+
+
+def test_generalization_gap_needs_one_risk_source():
+    assert run_main(["generalization-gap", "--train-losses", "0,1"]).code == 2
+    assert run_main(["generalization-gap", "--train-losses", "0,1", "--risk", "1", "--test-losses", "1"]).code == 2

@@ -11,6 +11,7 @@ ViT 86,567,656 (B/16), 88,224,232 (B/32), 304,326,632 (L/16), 306,535,400 (L/32)
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -385,3 +386,37 @@ def test_noisy_channel_posterior_by_enumeration_and_bayes():
     bayes = out(["bayes", "--prior", ",".join(map(repr, normalised.tolist())), "--lik", "0.02,0.4,0.1,0.9"])
     assert np.allclose([float(v) for v in bayes.split(",")], record["result"]["posterior"])
     assert run_main(["noisy-channel", "--lm", "0.5", "--channel", "0.5,0.5"]).code == 2
+
+
+def test_gpt_causal_lm_loss_is_the_summed_token_nll():
+    """LLM-GPT: the causal LM loss −Σ_t log p(x_t∣x_<t), from logits, is N·H and −seq-logprob."""
+    rng = np.random.default_rng(4)
+    logits, targets = rng.standard_normal((4, 5)), [3, 0, 4, 1]
+    by_hand = -sum(row[t] - math.log(sum(math.exp(v) for v in row)) for row, t in zip(logits.tolist(), targets))
+    record = json.loads(out(["lm-cross-entropy", "--logits", json.dumps(logits.tolist()),
+                             "--targets", ",".join(map(str, targets)), "--json"]))
+    assert record["total_nll_nats"] == pytest.approx(by_hand) and record["result"] == pytest.approx(by_hand / 4)
+    probs = [math.exp(-v) for v in (-(row[t] - math.log(sum(math.exp(x) for x in row)))
+                                    for row, t in zip(logits.tolist(), targets))]
+    assert float(out(["seq-logprob", "--probs", ",".join(map(str, probs))])) == pytest.approx(-by_hand)
+
+
+def test_chain_rule_rebuilds_a_joint_distribution():
+    """RNN-AR: P(x_1..x_T) = Π_t P(x_t∣x_<t), with the conditionals got by marginalising a random joint."""
+    rng = np.random.default_rng(9)
+    sequences = list(itertools.product(range(3), repeat=3))
+    joint = dict(zip(sequences, rng.dirichlet(np.ones(len(sequences)))))
+
+    def prefix_mass(prefix):
+        return sum(p for s, p in joint.items() if s[:len(prefix)] == prefix)
+
+    for sequence in sequences:
+        conditionals = [prefix_mass(sequence[:t + 1]) / prefix_mass(sequence[:t]) for t in range(3)]
+        got = float(out(["seq-logprob", "--probs", ",".join(f"{c:.17g}" for c in conditionals)]))
+        assert got == pytest.approx(math.log(joint[sequence]), rel=1e-9)
+    # an altered chain that conditions on the previous token only is wrong for a general joint
+    sequence = sequences[5]
+    markov = [prefix_mass(sequence[:1])] + [
+        sum(p for s, p in joint.items() if s[t - 1:t + 1] == sequence[t - 1:t + 1])
+        / sum(p for s, p in joint.items() if s[t - 1] == sequence[t - 1]) for t in (1, 2)]
+    assert math.prod(markov) != pytest.approx(joint[sequence], rel=1e-3)

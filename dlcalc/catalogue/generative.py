@@ -882,6 +882,41 @@ formula(
 )
 
 
+def ddpm_forward(schedule, T, t, beta_start, beta_end, s, x_prev, xt):
+    previous = finite_array(x_prev, "--x-prev")
+    beta = schedule_at(schedule, T, t, beta_start, beta_end, s)[0]
+    mean = math.sqrt(1 - beta) * previous
+    value, plain = {"mean": rounded(mean), "variance": rounded(beta)}, _gaussian_text(mean, beta)
+    steps = [f"q(x_t∣x_(t−1)) = N(√(1 − β_t)·x_(t−1), β_t I) with β_{t} = {rounded(beta)}",
+             "Var x_t = (1 − β_t)·Var x_(t−1) + β_t: a unit variance stays 1"]
+    if xt != ():
+        current, _ = _paired_vectors(xt, x_prev, "--xt and --x-prev")
+        log_density = float(-0.5 * ((current - mean) ** 2).sum() / beta - 0.5 * current.size * math.log(2 * math.pi * beta))
+        value["logpdf"], plain = rounded(log_density), plain + f" logpdf={rounded(log_density)!r}"
+        steps.append(f"ln q(x_t∣x_(t−1)) = −‖x_t − √(1 − β_t)x_(t−1)‖²/(2β_t) − (d/2)·ln(2πβ_t) = {rounded(log_density)}")
+    return Result(name="ddpm-forward", inputs={}, value=value, plain=plain, steps=steps)
+
+
+formula(
+    name="ddpm-forward",
+    section="19.5",
+    catalogue_id="GEN-DDPM-FWD",
+    summary="One DDPM noising step q(x_t∣x_{t−1}) = N(√(1 − β_t)x_{t−1}, β_t I), and its log-density at x_t",
+    params=_SCHEDULE + (Param("x-prev", VECTOR, "the previous sample x_{t−1}"),
+                        Param("xt", VECTOR, "evaluate ln q(x_t∣x_{t−1}) at this x_t", default=())),
+    formula="q(x_t∣x_{t−1}) = N(√(1 − β_t)·x_{t−1}, β_t I)",
+    latex=r"q(x_t\mid x_{t-1}) = \mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)",
+    compute=ddpm_forward,
+    batch_rows=False,
+    rules=_SCHEDULE_RULES,
+    examples=(
+        ("--T 2 --t 2 --beta-start 0.1 --beta-end 0.5 --x-prev 2", "mean=1.41421356237 variance=0.5", "√0.5·2"),
+        ("--T 2 --t 2 --beta-start 0.1 --beta-end 0.5 --x-prev 0 --xt 0",
+         "mean=0.0 variance=0.5 logpdf=-0.572364942925", "−½ ln(2π·0.5) = −½ ln π"),
+    ),
+)
+
+
 def ddpm_reverse(schedule, T, t, beta_start, beta_end, s, xt, eps_pred, z, sigma):
     current, predicted = _paired_vectors(xt, eps_pred, "--xt and --eps-pred")
     beta, alpha_bar, previous = schedule_at(schedule, T, t, beta_start, beta_end, s)

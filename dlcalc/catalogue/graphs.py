@@ -188,7 +188,7 @@ def graph_matrix(edges, which):
 formula(
     name="graph-matrix",
     section="16.2",
-    catalogue_id="GDL-ADJ-DEG",
+    catalogue_id="GDL-ADJ-DEG GDL-INCID",
     summary="Adjacency, degree or incidence matrix of an undirected graph from an edge list",
     params=(_EDGES, Param("which", choice("adjacency", "degree", "incidence"), "which matrix", default="adjacency")),
     formula="A_nm = 1 iff {n,m} ∈ E; D = diag(Σ_n A_nm); B_ek = −1 (source), +1 (target); BᵀB = D − A",
@@ -270,17 +270,32 @@ def laplacian(edges, norm, spectrum):
         "renorm": "I − Â = I − D̃^(−½)(A + I)D̃^(−½)",
         "sheet": "the sheet's I − D̃^(−½) A D̃^(−½): not a Laplacian (E70)",
     }[norm]
-    result = _matrix_and_spectrum("laplacian", matrix, spectrum, [steps], {"smallest_eigenvalue": rounded(smallest)})
+    extra = {"smallest_eigenvalue": rounded(smallest)}
+    if norm == "none":
+        extra.update(_laplacian_identities(edges, matrix))
+        steps += (f"; L1 = 0: {extra['L1_is_zero']}; xᵀLx = Σ_E (x_i − x_j)² at x = (0, 1, 4, …): "
+                  f"{extra['quadratic_form_matches']}")
+    result = _matrix_and_spectrum("laplacian", matrix, spectrum, [steps], extra)
     if norm == "sheet" and abs(smallest) > 1e-9:
         result.warnings.append(f"the sheet's matrix has smallest eigenvalue {rounded(smallest)}, not 0: "
                                "it has no constant-like zero mode (E70)")
     return result
 
 
+def _laplacian_identities(graph, L):
+    """L1 = 0 and xᵀLx = Σ_{(i,j)∈E} (x_i − x_j)², the latter at x_m = m² (distinct differences)."""
+    import numpy as np
+
+    x = np.arange(graph.nodes, dtype=float) ** 2
+    by_edges = sum((x[i] - x[j]) ** 2 for i, j in graph.edges)
+    return {"L1_is_zero": bool(np.allclose(L @ np.ones(graph.nodes), 0.0)),
+            "quadratic_form_matches": bool(np.isclose(x @ L @ x, by_edges))}
+
+
 formula(
     name="laplacian",
     section="16.3",
-    catalogue_id="GDL-LSYM",
+    catalogue_id="GDL-LSYM GDL-LAP",
     summary="Graph Laplacian L = D − A, normalised (sym, rw), renormalised, and its spectrum",
     params=(
         _EDGES,
@@ -626,6 +641,8 @@ def _set_functions():
         "softmax-rows": softmax_rows,
         "center": lambda X: X - X.mean(axis=0),
         "deepsets": lambda X: np.tanh(np.tanh(X).sum(axis=0)),  # ρ(Σ φ(x_m)) with φ = ρ = tanh
+        # PointNet: shared per-point map φ(x) = relu(x − 1), max-pool, then ρ = tanh
+        "pointnet": lambda X: np.tanh(np.maximum(X - 1.0, 0.0).max(axis=0)),
         "weighted-sum": lambda X: (np.arange(1, len(X) + 1)[:, None] * X).sum(axis=0),
     }
 
@@ -689,11 +706,11 @@ _E68 = erratum(
 formula(
     name="perm-check",
     section="16.1",
-    catalogue_id="GDL-INV",
+    catalogue_id="GDL-INV GDL-EQUIV",
     summary="Is a set function permutation invariant, equivariant or neither? (tried on all/many permutations)",
     params=(
         Param("function", choice(*("sum", "mean", "max", "sort", "first", "cumsum", "softmax-rows", "center",
-                                    "deepsets", "weighted-sum")), "the function f of the rows of X"),
+                                    "deepsets", "pointnet", "weighted-sum")), "the function f of the rows of X"),
         Param("X", MATRIX, "the set: one element per row"),
     ),
     formula="invariant: f(PX) = f(X); equivariant: f(PX) = P f(X)",
@@ -708,6 +725,75 @@ formula(
     ),
     notes="All permutations are tried for up to 7 rows, 5040 random ones beyond. Exit 1 for 'neither'. "
     "A check on one X can refute a symmetry, not prove it for every X.",
+)
+
+
+# ---- Deep Sets and PointNet ----------------------------------------------------------------------
+
+_POOLS = {"sum": "Σ", "mean": "mean", "max": "max"}
+
+
+def _layer_weights(W, rows, what):
+    weights = finite_array(W, what)
+    weights = weights[None, :] if weights.ndim == 1 else weights
+    if weights.shape[0] != rows:
+        raise DlcalcError(f"{what} needs {rows} rows, got {weights.shape[0]}")
+    return weights
+
+
+def set_network(X, phi, rho, act, pool):
+    """ρ(pool_m φ(x_m)) with φ(x) = σ(x W_φ) applied to each row and ρ(s) = σ(s W_ρ)."""
+    import numpy as np
+
+    data = finite_array(X, "--X")
+    data = data[:, None] if data.ndim == 1 else data
+    W_phi = _layer_weights(phi, data.shape[1], "--phi")
+    W_rho = _layer_weights(rho, W_phi.shape[1], "--rho")
+    sigma = {"relu": lambda a: np.maximum(a, 0.0), "tanh": np.tanh, "none": lambda a: a}[act]
+    encoded = sigma(data @ W_phi)  # one row per element: the same φ for every element
+    pooled = {"sum": encoded.sum(axis=0), "mean": encoded.mean(axis=0), "max": encoded.max(axis=0)}[pool]
+    return sigma(pooled @ W_rho), pooled
+
+
+def deepsets(X, phi, rho, act, pool):
+    import numpy as np
+
+    value, pooled = set_network(X, phi, rho, act, pool)
+    data = finite_array(X, "--X")
+    worst = max(float(np.max(abs(set_network(data[perm], phi, rho, act, pool)[0] - value), initial=0.0))
+                for perm in _permutations(len(data), 5040, np.random.default_rng(0)))
+    name = "PointNet" if pool == "max" else "Deep Sets"
+    return vector_result("deepsets", value,
+                         steps=[f"{name}: f(X) = ρ({_POOLS[pool]}_m φ(x_m)), φ(x) = {act}(x W_φ), ρ(s) = {act}(s W_ρ)",
+                                f"pooled {_POOLS[pool]}_m φ(x_m) = {vector_text(pooled)}",
+                                f"largest change of f(PX) over the permutations tried: {worst:.1g}"],
+                         extra={"pooled": rounded(pooled), "largest_change_under_permutation": worst})
+
+
+formula(
+    name="deepsets",
+    section="16.1",
+    catalogue_id="GDL-DEEPSETS GDL-POINTNET",
+    summary="Deep Sets f(X) = ρ(Σ_m φ(x_m)) or PointNet ρ(max_m φ(x_m)) with one-layer φ and ρ",
+    params=(
+        Param("X", MATRIX, "the set: one element per row (M×d)"),
+        Param("phi", MATRIX, "weights W_φ of the per-element encoder φ(x) = σ(x W_φ) (d×h)"),
+        Param("rho", MATRIX, "weights W_ρ of ρ(s) = σ(s W_ρ) applied after pooling (h×o)"),
+        Param("act", choice("relu", "tanh", "none"), "activation σ of φ and ρ", default="relu"),
+        Param("pool", choice("sum", "mean", "max"), "sum (Deep Sets), mean, or max (PointNet)", default="sum"),
+    ),
+    formula="f(X) = ρ(Σ_m φ(x_m)) (Deep Sets); PointNet: ρ(max_m φ(x_m)); both permutation invariant",
+    latex=r"f(X) = \rho\Big(\sum_m \varphi(x_m)\Big)",
+    compute=deepsets,
+    batch_rows=False,
+    errata=(_E67, _E68),
+    sheet_says="an element-wise encoder φ and an invariant aggregator ρ (e.g., sum, max)",
+    examples=(
+        ("--X '1,-1;2,0' --phi '1,0;0,1' --rho '1;1'", "3.0", "φ: (1,0), (2,0); Σ = (3,0); ρ = relu(3 + 0)"),
+        ("--X '1,-1;2,0' --phi '1,0;0,1' --rho '1;1' --pool max", "2.0", "max-pool (PointNet): (2,0)"),
+    ),
+    notes="ρ is applied after the sum; the sum (or max) is the invariant aggregator (E67). All orders are "
+    "tried for up to 7 elements, 5040 random ones beyond.",
 )
 
 
@@ -727,13 +813,15 @@ def _permutation(text):
 PERMUTATION = Kind("PERM", _permutation)
 
 
-def permutation_matrix(pi):
-    """P with (PX)_j = X_{π(j)}: row j of P has its 1 in column π(j)."""
+def permutation_matrix(pi, X):
+    """P with (PX)_j = X_{π(j)}: row j of P has its 1 in column π(j). With X: PX instead of P."""
     import numpy as np
 
     n = len(pi)
     P = np.zeros((n, n), dtype=int)
     P[np.arange(n), pi] = 1
+    if X != ():
+        return _permuted_rows(P, pi, finite_array(X, "--X"))
     orthogonal = bool(np.array_equal(P @ P.T, np.eye(n, dtype=int)))
     inverse_is_transpose = bool(np.allclose(np.linalg.inv(P), P.T))
     two_line = f"(0 1 … {n - 1} ; {' '.join(map(str, pi))})"
@@ -743,6 +831,23 @@ def permutation_matrix(pi):
                                 "permutes columns"],
                          extra={"two_line": [list(range(n)), list(pi)], "PPt_is_I": orthogonal,
                                 "inverse_is_transpose": inverse_is_transpose})
+
+
+def _permuted_rows(P, pi, X):
+    """PX, checked row by row against (PX)_j = X_{π(j)}; XPᵀ against column π(j) when X is square."""
+    import numpy as np
+
+    X = X[:, None] if X.ndim == 1 else X
+    if X.shape[0] != len(pi):
+        raise DlcalcError(f"--X needs one row per entry of --pi ({len(pi)}), got {X.shape[0]}")
+    rows_ok = all(np.array_equal((P @ X)[j], X[pi[j]]) for j in range(len(pi)))
+    extra = {"rows_are_X_pi": rows_ok}
+    steps = [f"(PX)_j = X_(π(j)) for every row j: {rows_ok}"]
+    if X.shape[1] == len(pi):
+        cols_ok = all(np.array_equal((X @ P.T)[:, j], X[:, pi[j]]) for j in range(len(pi)))
+        extra["columns_of_XPt_are_X_pi"] = cols_ok
+        steps.append(f"column j of XPᵀ is column π(j) of X: {cols_ok}")
+    return matrix_result("perm-matrix", P @ X, steps=steps, extra=extra)
 
 
 _E66 = erratum(
@@ -756,15 +861,18 @@ _E66 = erratum(
 formula(
     name="perm-matrix",
     section="16.1",
-    catalogue_id="GDL-PERM",
+    catalogue_id="GDL-PERM GDL-PERM-ACT GDL-CAUCHY",
     summary="Permutation matrix of π (two-line notation), with PPᵀ = I and P⁻¹ = Pᵀ checked",
-    params=(Param("pi", PERMUTATION, "the permutation's bottom row π(0),…,π(M−1), e.g. 2,0,1"),),
-    formula="P_{j,π(j)} = 1, so (PX)_j = X_{π(j)}; PPᵀ = I, P⁻¹ = Pᵀ",
+    params=(Param("pi", PERMUTATION, "the permutation's bottom row π(0),…,π(M−1), e.g. 2,0,1"),
+            Param("X", MATRIX, "print PX for this matrix (one row per entry of π) instead of P", default=())),
+    formula="P_{j,π(j)} = 1, so (PX)_j = X_{π(j)}; XPᵀ permutes columns; PPᵀ = I, P⁻¹ = Pᵀ",
     latex=r"P_{j,\pi(j)} = 1,\ PP^\top = I",
     compute=permutation_matrix,
     batch_rows=False,
     errata=(_E66,),
-    examples=(("--pi 2,0,1", "[[0, 0, 1], [1, 0, 0], [0, 1, 0]]"), ("--pi 0,1", "[[1, 0], [0, 1]]")),
+    examples=(("--pi 2,0,1", "[[0, 0, 1], [1, 0, 0], [0, 1, 0]]"), ("--pi 0,1", "[[1, 0], [0, 1]]"),
+              ("--pi 2,0,1 --X '10,11;20,21;30,31'", "[[30.0, 31.0], [10.0, 11.0], [20.0, 21.0]]",
+               "row j of PX is row π(j) of X")),
     notes="Nodes and positions count from 0 here; the sheet counts from 1.",
 )
 
@@ -804,7 +912,7 @@ def gcn_propagate(edges, X, W, layers, act):
 formula(
     name="gcn-layer",
     section="16.2",
-    catalogue_id="GDL-GCN",
+    catalogue_id="GDL-GCN GDL-OVERSMOOTH",
     summary="GCN layers X' = σ(ÂXW) repeated k times, with an oversmoothing measure",
     params=(
         _EDGES,
@@ -835,11 +943,7 @@ def gin_layer(edges, X, eps, W):
         raise DlcalcError(f"--X needs one row per node ({edges.nodes}), got {features.shape[0]}")
     aggregated = (1 + eps) * features + adjacency(edges) @ features  # (1 + ε)h_v + Σ_{u∈N(v)} h_u
     if W != ():
-        weights = finite_array(W, "--W")
-        weights = weights[None, :] if weights.ndim == 1 else weights
-        if weights.shape[0] != features.shape[1]:
-            raise DlcalcError(f"--W needs {features.shape[1]} rows (one per feature)")
-        aggregated = np.maximum(aggregated @ weights, 0.0)  # a one-layer MLP: ReLU(h W)
+        aggregated = np.maximum(aggregated @ _layer_weights(W, features.shape[1], "--W"), 0.0)  # a one-layer MLP: ReLU(h W)
     return matrix_result("gin-layer", aggregated,
                          steps=["h'_v = MLP((1 + ε)h_v + Σ_(u∈N(v)) h_u)" + (" with MLP = ReLU(·W)" if W != () else
                                                                               " (MLP = identity)"),

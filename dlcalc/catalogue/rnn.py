@@ -827,6 +827,83 @@ formula(
 )
 
 
+# ---- the Jacobian product ∂z_t/∂z_k ----------------------------------------------------------------
+
+
+def _slope(act, a):
+    """φ'(a) elementwise (ReLU: 0 at a = 0)."""
+    import numpy as np
+
+    if act == "tanh":
+        return 1 - np.tanh(a) ** 2
+    if act == "sigmoid":
+        s = 1 / (1 + np.exp(-a))
+        return s * (1 - s)
+    return (a > 0).astype(float) if act == "relu" else np.ones_like(a)
+
+
+def jacobian_product(recurrent, input_map, inputs, act, bias, z0, k):
+    """∂z_T/∂z_k = diag(φ'(a_T))U ··· diag(φ'(a_(k+1)))U along the trajectory from z0."""
+    import numpy as np
+
+    states = run_recurrence(recurrent, input_map, inputs, _activation(act), bias, z0)
+    previous = np.vstack([z0, states[:-1]])
+    product = np.eye(recurrent.shape[0])
+    for j in range(k, len(inputs)):  # step j + 1 in the sheet's 1-based time
+        a = recurrent @ previous[j] + input_map @ inputs[j] + bias
+        product = np.diag(_slope(act, a)) @ recurrent @ product
+    return product
+
+
+def rnn_jacobian(U, V, x, act, k, b, z0):
+    import numpy as np
+
+    recurrent, input_map = recurrence_maps(U, V)
+    h = recurrent.shape[0]
+    inputs = _sequence(x, input_map.shape[1])
+    T = len(inputs)
+    if k >= T:
+        raise DlcalcError(f"--k must be below the number of steps T = {T}")
+    J = jacobian_product(recurrent, input_map, inputs, act, _state(b, h, "--b"), _state(z0, h, "--z0"), k)
+    norm = float(np.linalg.norm(J, 2))
+    gamma, sigma_max = ACTIVATION_SLOPE[act], float(np.linalg.svd(recurrent, compute_uv=False)[0])
+    bound = (gamma * sigma_max) ** (T - k)
+    holds = norm <= bound * (1 + 1e-9) + 1e-300
+    return matrix_result("rnn-jacobian", J,
+                         steps=[f"∂z_{T}/∂z_{k} = Π_(j={k + 1}..{T}) diag({act}'(a_j)) U, a_j = U z_(j−1) + V x_j + b",
+                                f"‖∂z_{T}/∂z_{k}‖₂ = {rounded(norm)} ≤ (γ·σ_max(U))^{T - k} = ({gamma}·"
+                                f"{rounded(sigma_max)})^{T - k} = {rounded(bound)}: {holds}"],
+                         extra={"norm": rounded(norm), "bound": rounded(bound), "bound_holds": holds,
+                                "gamma": gamma, "sigma_max": rounded(sigma_max), "T": T, "k": k})
+
+
+formula(
+    name="rnn-jacobian",
+    section="13.1",
+    catalogue_id="RNN-JACPROD",
+    summary="Jacobian ∂z_T/∂z_k = Π diag(φ'(a_j))U of a vanilla RNN along a sequence, and its norm bound",
+    params=(
+        Param("U", MATRIX, "recurrent matrix (h×h)"),
+        Param("V", MATRIX, "input matrix (h×d)"),
+        Param("x", MATRIX, "inputs x_1..x_T, one row per step (T×d)"),
+        Param("act", choice("tanh", "sigmoid", "relu", "linear"), "activation φ", default="tanh"),
+        Param("k", INT, "the earlier state z_k (0 ≤ k < T; z_0 is the initial state)", default=0, minimum=0),
+        Param("b", VECTOR, "bias (default 0)", default=()),
+        Param("z0", VECTOR, "initial state (default 0)", default=()),
+    ),
+    formula="∂z_T/∂z_k = Π_{j=k+1}^{T} diag(φ'(a_j)) U;  ‖∂z_T/∂z_k‖ ≤ (γ σ_max(U))^{T−k}, γ = sup|φ'|",
+    latex=r"\frac{\partial z_T}{\partial z_k} = \prod_{j=k+1}^{T}\mathrm{diag}(\varphi'(a_j))\,U",
+    compute=rnn_jacobian,
+    batch_rows=False,
+    examples=(
+        ("--U 0.5 --V 1 --x '1;0;0' --act linear", "[[0.125]]", "0.5³"),
+        ("--U '0,1;0,0' --V '0;0' --x '0;0' --k 1", "[[0.0, 1.0], [0.0, 0.0]]",
+         "a_j = 0 so tanh'(a_j) = 1: the product is U"),
+    ),
+    notes="The product is ordered latest step on the left. --json gives the spectral norm and the bound.",
+)
+
+
 # ---- backpropagation through time ----------------------------------------------------------------
 # z_t = tanh(U z_{t−1} + V x_t), ŷ_t = W z_t, L = Σ_t ½‖ŷ_t − y_t‖², z_0 = 0.
 

@@ -81,7 +81,7 @@ _E77 = erratum(
 formula(
     name="tensor-contract",
     section="18",
-    catalogue_id="TEN-CONTRACT",
+    catalogue_id="TEN-CONTRACT TEN-MATRIX",
     summary="Tensor contraction P ×_b Q over P's last b and Q's first b axes (and its matrix form)",
     params=(
         Param("P", TENSOR, "tensor as nested JSON lists, or @file.npy"),

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import finite_array, matrix_result, natural_log, rounded, vector_result, vector_text
+from dlcalc.catalogue._common import (finite_array, matrix_result, natural_log, rounded, the_one_given, vector_result,
+                                     vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
 from dlcalc.render.result import Result
@@ -69,6 +70,53 @@ formula(
         ("--emp-risk 0 --kl 0 --n 100 --delta 0.05", "0.17308183826", "even KL = 0 costs sqrt(ln(2√s/δ)/2s)"),
     ),
     notes="Variants use ln(s/δ) or 2(s − 1); all are O(sqrt(KL/s)). The bound is vacuous above 1.",
+)
+
+
+# ---- generalisation gap -----------------------------------------------------------------------------
+
+
+def generalization_gap(train_losses, test_losses, risk):
+    the_one_given(test_losses=test_losses, risk=risk)
+    empirical = math.fsum(train_losses) / len(train_losses)  # R_emp[f]: exact on the training sample
+    steps = [f"R_emp[f] = (1/{len(train_losses)}) Σ_(i∈S) ℓ(f(x_i), y_i) = {rounded(empirical)}"]
+    extra = {"empirical_risk": rounded(empirical)}
+    if test_losses != ():
+        n = len(test_losses)
+        expected = math.fsum(test_losses) / n  # R[f] estimated on fresh samples
+        spread = math.fsum((v - expected) ** 2 for v in test_losses) / (n - 1) if n > 1 else float("nan")
+        error = math.sqrt(spread / n)
+        steps.append(f"R[f] ≈ mean of {n} held-out losses = {rounded(expected)} ± {rounded(error) if n > 1 else '?'} "
+                     "(standard error)")
+        extra["standard_error"] = rounded(error) if n > 1 else None
+    else:
+        expected = risk
+        steps.append(f"R[f] = {rounded(expected)} (given)")
+    gap = expected - empirical
+    steps.append(f"Gen(f) = R[f] − R_emp[f] = {rounded(gap)}")
+    return Result(name="generalization-gap", inputs={}, value=rounded(gap), steps=steps,
+                  extra={**extra, "risk": rounded(expected)})
+
+
+formula(
+    name="generalization-gap",
+    section="17.3",
+    catalogue_id="TH-GEN",
+    summary="Generalisation gap Gen(f) = R[f] − R_emp[f] from training losses and held-out losses (or R)",
+    params=(
+        Param("train-losses", VECTOR, "per-example losses of f on its training sample S"),
+        Param("test-losses", VECTOR, "per-example losses on fresh samples: their mean estimates R[f]", default=()),
+        Param("risk", FLOAT, "the true risk R[f], when it is known exactly", default=()),
+    ),
+    formula="Gen(f) = R[f] − R_emp[f],  R[f] = E_(x,y)[ℓ(f(x), y)],  R_emp[f] = (1/n) Σ_(i∈S) ℓ(f(x_i), y_i)",
+    latex=r"\mathrm{Gen}(f) = R[f] - R_{\mathrm{emp}}[f]",
+    compute=generalization_gap,
+    batch_rows=False,
+    examples=(
+        ("--train-losses 0.1,0.3 --test-losses 0.5,0.7,0.6", "0.4", "0.6 − 0.2"),
+        ("--train-losses 0,0,1 --risk 0.5", "0.166666666667", "1/2 − 1/3"),
+    ),
+    notes="With --test-losses the answer is an estimate; --json gives the standard error of the R[f] estimate.",
 )
 
 
@@ -456,7 +504,7 @@ _E72 = erratum(
 formula(
     name="ntk-dynamics",
     section="17.1",
-    catalogue_id="TH-NTK-DYN",
+    catalogue_id="TH-NTK-DYN TH-NTK-LIMIT",
     summary="Outputs on the training set under NTK gradient flow: f_t = y + e^{−ηKt}(f₀ − y)",
     params=(
         Param("K", MATRIX, "NTK Gram matrix on the training inputs (n×n)"),

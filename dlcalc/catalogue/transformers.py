@@ -315,7 +315,7 @@ _E64 = erratum(
 formula(
     name="model-params",
     section="15.2",
-    catalogue_id="LLM-BERT-PARAMS",
+    catalogue_id="LLM-BERT-PARAMS LLM-VIT-PARAMS",
     summary="Parameters of BERT, GPT-2 and ViT models by component, from a preset (overridable)",
     params=(
         Param("preset", choice(*PRESETS), "model: " + ", ".join(PRESETS), positional=True),
@@ -574,7 +574,7 @@ def lm_cross_entropy(log_probs, probs, logits, targets, base, unit):
 formula(
     name="lm-cross-entropy",
     section="15.2",
-    catalogue_id="LLM-CE",
+    catalogue_id="LLM-CE LLM-GPT",
     summary="Language-model cross-entropy per token H = −(1/N)Σ log q(x_i∣x_<i), from probabilities or logits",
     params=(
         _LOG_PROBS,
@@ -768,7 +768,7 @@ def sequence_log_prob(probs, log_probs, base):
 formula(
     name="seq-logprob",
     section="19.6",
-    catalogue_id="AR-CHAIN",
+    catalogue_id="AR-CHAIN RNN-AR",
     summary="Log-probability of a sequence by the chain rule: Σ log p(x_i∣x_<i) (in nats)",
     params=(
         _PROBS,
