@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf mgf-lin moments mvn-pdf sample-cov scale-pdf sum-pdf var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz local-global pl-check strict-convexity cholesky frobenius gram is-group psd trace subgradient cross-entropy differential-entropy entropy jsd kl kl-asymmetry kl-zero activation activation-grad sigmoid-jacobian bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce dropout-expectation init init-signal normalise backprop adam best-step gd gradient-flow minibatch-variance momentum muon-orth muon-step optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params cnn-model-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad convergence-rates lr-schedule newton-step attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix lm-cross-entropy model-params noisy-channel perplexity vit-tokens perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf mgf-lin moments mvn-pdf sample-cov scale-pdf sum-pdf var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz local-global pl-check strict-convexity cholesky frobenius gram is-group psd trace subgradient cross-entropy differential-entropy entropy jsd kl kl-asymmetry kl-zero activation activation-grad sigmoid-jacobian bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce dropout-expectation init init-signal normalise backprop adam best-step gd gradient-flow minibatch-variance momentum muon-orth muon-step optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params cnn-model-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-jacobian rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad convergence-rates lr-schedule newton-step attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix lm-cross-entropy model-params noisy-channel perplexity vit-tokens deepsets perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive generalization-gap nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-forward ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -908,6 +908,18 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--U --act --steps --json --batch --help' -- "$cur"));;
+    rnn-jacobian)
+      case "$prev" in
+        --U) return;;
+        --V) return;;
+        --x) return;;
+        --act) COMPREPLY=($(compgen -W 'tanh sigmoid relu linear' -- "$cur")); return;;
+        --k) return;;
+        --b) return;;
+        --z0) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--U --V --x --act --k --b --z0 --json --batch --help' -- "$cur"));;
     rnn-outputs)
       case "$prev" in
         --U) return;;
@@ -1141,9 +1153,19 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--image --patch --channels --d-model --no-cls --json --batch --help' -- "$cur"));;
+    deepsets)
+      case "$prev" in
+        --X) return;;
+        --phi) return;;
+        --rho) return;;
+        --act) COMPREPLY=($(compgen -W 'relu tanh none' -- "$cur")); return;;
+        --pool) COMPREPLY=($(compgen -W 'sum mean max' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--X --phi --rho --act --pool --json --batch --help' -- "$cur"));;
     perm-check)
       case "$prev" in
-        --function) COMPREPLY=($(compgen -W 'sum mean max sort first cumsum softmax-rows center deepsets weighted-sum' -- "$cur")); return;;
+        --function) COMPREPLY=($(compgen -W 'sum mean max sort first cumsum softmax-rows center deepsets pointnet weighted-sum' -- "$cur")); return;;
         --X) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
@@ -1151,9 +1173,10 @@ _dlcalc() {
     perm-matrix)
       case "$prev" in
         --pi) return;;
+        --X) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
-      COMPREPLY=($(compgen -W '--pi --json --batch --help' -- "$cur"));;
+      COMPREPLY=($(compgen -W '--pi --X --json --batch --help' -- "$cur"));;
     gcn-layer)
       case "$prev" in
         --edges|--graph) return;;
@@ -1308,6 +1331,14 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--prior --likelihood --predictive --json --batch --help' -- "$cur"));;
+    generalization-gap)
+      case "$prev" in
+        --train-losses) return;;
+        --test-losses) return;;
+        --risk) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--train-losses --test-losses --risk --json --batch --help' -- "$cur"));;
     nngp)
       case "$prev" in
         --x1) return;;
@@ -1459,6 +1490,19 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--pdata --pg --D --json --batch --help' -- "$cur"));;
+    ddpm-forward)
+      case "$prev" in
+        --schedule) COMPREPLY=($(compgen -W 'linear cosine' -- "$cur")); return;;
+        --T) return;;
+        --t) return;;
+        --beta-start) return;;
+        --beta-end) return;;
+        --s) return;;
+        --x-prev) return;;
+        --xt) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--schedule --T --t --beta-start --beta-end --s --x-prev --xt --json --batch --help' -- "$cur"));;
     ddpm-loss)
       case "$prev" in
         --eps) return;;

@@ -113,6 +113,7 @@ _dlcalc() {
     'rnn-bptt:∂L/∂U of a tanh RNN by backpropagation through time, checked by finite differences'
     'rnn-forward:Run a vanilla RNN z_t = φ(U z_{t−1} + V x_t + b) over an input sequence (states per row)'
     'rnn-grad-regime:Vanishing/exploding regime of BPTT from the recurrent matrix'\''s singular values'
+    'rnn-jacobian:Jacobian ∂z_T/∂z_k = Π diag(φ'\''(a_j))U of a vanilla RNN along a sequence, and its norm bound'
     'rnn-outputs:Outputs ŷ_t = ψ(W z_t) of a vanilla RNN over a sequence (one row per step)'
     'rnn-unroll:Check that an RNN unrolled over T steps is a depth-T feed-forward network with shared weights'
     'gru-step:One GRU step (sheet convention, biases omitted) with update and reset gates'
@@ -138,6 +139,7 @@ _dlcalc() {
     'noisy-channel:Noisy-channel decoding\: Pr(target∣source) ∝ Pr(source∣target)·Pr(target) over candidates'
     'perplexity:Perplexity from a mean NLL, per-token log-probabilities or token probabilities'
     'vit-tokens:ViT\: number of patch tokens and the shape of the patch projection V'
+    'deepsets:Deep Sets f(X) = ρ(Σ_m φ(x_m)) or PointNet ρ(max_m φ(x_m)) with one-layer φ and ρ'
     'perm-check:Is a set function permutation invariant, equivariant or neither? (tried on all/many permutations)'
     'perm-matrix:Permutation matrix of π (two-line notation), with PPᵀ = I and P⁻¹ = Pᵀ checked'
     'gcn-layer:GCN layers X'\'' = σ(ÂXW) repeated k times, with an oversmoothing measure'
@@ -156,6 +158,7 @@ _dlcalc() {
     'langevin-step:One underdamped Langevin step with the correct noise √(2γηT)·ε and the θ update'
     'neal-limit:Distance of a random 1-hidden-layer ReLU net from its Gaussian (Neal) limit\: excess kurtosis of f(x)'
     'posterior-predictive:Posterior predictive p(y∣x, S) = Σ_k p(y∣x, θ_k) p(θ_k∣S) over a discrete set of hypotheses'
+    'generalization-gap:Generalisation gap Gen(f) = R[f] − R_emp[f] from training losses and held-out losses (or R)'
     'nngp:NNGP kernel of a deep ReLU network at two inputs (arc-cosine recursion)'
     'pac-bayes:PAC-Bayes bound on the expected risk of a posterior Q (Maurer/McAllester)'
     'tensor-chain:Check the tensor chain rule ∂L/∂W = ∂L/∂y ×_(d3,d4) ∂y/∂W on y = AWB, L = ΣC⊙tanh(y)'
@@ -174,6 +177,7 @@ _dlcalc() {
     'gan-dstar:Optimal GAN discriminator D* = p_data/(p_data + p_g), and C(G) = −log 4 + 2·JSD'
     'gan-generator-loss:GAN generator loss on a batch of D(G(z_i))\: non-saturating −E log D, or saturating E log(1 − D)'
     'gan-value:GAN value V(D, G) for a given discriminator on a discrete space (and the non-saturating loss)'
+    'ddpm-forward:One DDPM noising step q(x_t∣x_{t−1}) = N(√(1 − β_t)x_{t−1}, β_t I), and its log-density at x_t'
     'ddpm-loss:DDPM simple loss L_simple\: mean over draws of ‖ε − ε_θ‖² (one row per draw of t, x₀, ε)'
     'ddpm-posterior:DDPM forward posterior q(x_{t−1}∣x_t, x₀) = N(μ̃, β̃I) for a schedule at step t'
     'ddpm-reverse:DDPM reverse step p_θ(x_{t−1}∣x_t) = N(μ_θ, σ_t²I) from a noise prediction ε_θ (and a sample)'
@@ -994,6 +998,17 @@ _dlcalc() {
         '--steps[time steps T for the bound (γσ_max)^T]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    rnn-jacobian)
+      _arguments \
+        '--U[recurrent matrix (h×h)]:value: ' \
+        '--V[input matrix (h×d)]:value: ' \
+        '--x[inputs x_1..x_T, one row per step (T×d)]:value: ' \
+        '--act[activation φ]:value:(tanh sigmoid relu linear)' \
+        '--k[the earlier state z_k (0 ≤ k < T; z_0 is the initial state)]:value: ' \
+        '--b[bias (default 0)]:value: ' \
+        '--z0[initial state (default 0)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     rnn-outputs)
       _arguments \
         '--U[recurrent matrix (h×h)]:value: ' \
@@ -1209,15 +1224,25 @@ _dlcalc() {
         '--no-cls[no \[CLS\] token]' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    deepsets)
+      _arguments \
+        '--X[the set\: one element per row (M×d)]:value: ' \
+        '--phi[weights W_φ of the per-element encoder φ(x) = σ(x W_φ) (d×h)]:value: ' \
+        '--rho[weights W_ρ of ρ(s) = σ(s W_ρ) applied after pooling (h×o)]:value: ' \
+        '--act[activation σ of φ and ρ]:value:(relu tanh none)' \
+        '--pool[sum (Deep Sets), mean, or max (PointNet)]:value:(sum mean max)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     perm-check)
       _arguments \
-        '--function[the function f of the rows of X]:value:(sum mean max sort first cumsum softmax-rows center deepsets weighted-sum)' \
+        '--function[the function f of the rows of X]:value:(sum mean max sort first cumsum softmax-rows center deepsets pointnet weighted-sum)' \
         '--X[the set\: one element per row]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     perm-matrix)
       _arguments \
         '--pi[the permutation'\''s bottom row π(0),…,π(M−1), e.g. 2,0,1]:value: ' \
+        '--X[print PX for this matrix (one row per entry of π) instead of P]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     gcn-layer)
@@ -1362,6 +1387,13 @@ _dlcalc() {
         '--predictive[p(y∣x, θ_k) for the outcome y of interest]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    generalization-gap)
+      _arguments \
+        '--train-losses[per-example losses of f on its training sample S]:value: ' \
+        '--test-losses[per-example losses on fresh samples\: their mean estimates R\[f\]]:value: ' \
+        '--risk[the true risk R\[f\], when it is known exactly]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     nngp)
       _arguments \
         '--x1[first input]:value: ' \
@@ -1494,6 +1526,18 @@ _dlcalc() {
         '--pdata[p_data (a distribution)]:value: ' \
         '--pg[p_g (a distribution)]:value: ' \
         '--D[discriminator outputs D(x) ∈ (0, 1)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    ddpm-forward)
+      _arguments \
+        '--schedule[linear (Ho et al.) or cosine (Nichol & Dhariwal)]:value:(linear cosine)' \
+        '--T[number of steps]:value: ' \
+        '--t[step t (1..T)]:value: ' \
+        '--beta-start[linear\: β_1]:value: ' \
+        '--beta-end[linear\: β_T]:value: ' \
+        '--s[cosine\: offset s]:value: ' \
+        '--x-prev[the previous sample x_{t−1}]:value: ' \
+        '--xt[evaluate ln q(x_t∣x_{t−1}) at this x_t]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     ddpm-loss)
