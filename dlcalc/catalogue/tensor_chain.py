@@ -202,7 +202,7 @@ formula(
     params=(
         Param("shapes", AXES, "d1,d2,d3,d4 of a random instance: W is d1×d2, y is d3×d4", default=(2, 3, 4, 5),
               minimum=1),
-        Param("seed", INT, "random instance seed", default=0),
+        Param("seed", INT, "random instance seed", default=0, minimum=0),
         Param("A", TENSOR, "A (d3×d1), instead of a random instance", default=()),
         Param("W", TENSOR, "W (d1×d2)", default=()),
         Param("B", TENSOR, "B (d2×d4)", default=()),

@@ -217,7 +217,7 @@ formula(
               default="underdamped"),
         Param("chains", INT, "also simulate this many chains (0: exact value only)", default=0, minimum=0),
         Param("steps", INT, "simulation steps", default=10000, minimum=1),
-        Param("seed", INT, "random seed of the simulation", default=0),
+        Param("seed", INT, "random seed of the simulation", default=0, minimum=0),
     ),
     formula="v' = (1 − ηγ)v − η∇E(θ) + √(2γηT)ε, θ' = θ + ηv'; stationary Var(θ) ≈ Tσ²",
     latex=r"v_{t+1} = (1-\eta\gamma)v_t - \eta\nabla E(\theta_t) + \sqrt{2\gamma\eta T}\,\epsilon,\ "
@@ -362,7 +362,7 @@ _WIDTHS = Param("widths", AXES, "layer widths, input first, output 1 last: 2,64,
 _MLP_OPTIONS = (
     Param("act", choice("tanh", "relu"), "hidden activation", default="relu"),
     Param("beta", FLOAT, "bias scale β (a = Wh/√n + βb)", default=0.1, minimum=0),
-    Param("seed", INT, "random initialisation seed (θ₀)", default=0),
+    Param("seed", INT, "random initialisation seed (θ₀)", default=0, minimum=0),
 )
 
 formula(

@@ -646,6 +646,8 @@ formula(
 
 
 def vit_tokens(image, patch, channels, d_model, no_cls):
+    if len(image) > 2:
+        raise DlcalcError(f"--image: expected H,W or one value, got {len(image)} values")
     height, width = (image * 2)[:2] if len(image) == 1 else image
     if height % patch or width % patch:
         raise DlcalcError(f"--patch {patch} must divide the image size {height}×{width}")
@@ -902,7 +904,7 @@ formula(
     params=(
         Param("pos", INT, "position", minimum=0),
         Param("d-model", INT, "model width d (even)", minimum=2),
-        Param("base", FLOAT, "frequency base", default=10000.0),
+        Param("base", FLOAT, "frequency base", default=10000.0, minimum=1e-300),
     ),
     formula="PE(pos, 2i) = sin(pos/10000^{2i/d}), PE(pos, 2i+1) = cos(pos/10000^{2i/d})",
     latex=r"PE_{(pos,2i)} = \sin\!\big(pos/10000^{2i/d}\big)",
