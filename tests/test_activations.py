@@ -90,3 +90,15 @@ def test_sigmoid_jacobian_against_finite_differences():
     # a wrong Jacobian (σ(z)σ(z)ᵀ, the softmax-like outer product) is far from it
     s = 1 / (1 + np.exp(-z))
     assert not np.allclose(np.diag(s) - np.outer(s, s), numeric, atol=1e-3)
+
+
+@given(st.floats(-700, 700))
+@settings(max_examples=80, deadline=None)
+def test_sigmoid_value_is_the_logistic_function_in_the_open_unit_interval(x):
+    """ACT-SIG: σ(x) = 1/(1 + e^{−x}) ∈ (0, 1), evaluated without overflow at large |x|."""
+    run = run_main(["activation", "--fn", "sigmoid", "--x", repr(x)])
+    value = float(run.out)
+    exact = 1 / (1 + mpmath.exp(-mpmath.mpf(x)))
+    assert value == pytest.approx(float(exact), rel=1e-12, abs=1e-300)
+    if abs(x) < 30:
+        assert 0 < value < 1

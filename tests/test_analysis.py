@@ -238,3 +238,127 @@ def test_every_declared_latex_is_printable():
 
     for formula in registry.formulas():
         assert formula.latex.isprintable(), formula.name
+
+
+# ---- ANA-PL-RATE, ANA-CS-SUM, ANA-STRONG (covered by gd-rate, cauchy-schwarz, hessian) -------------
+
+
+def test_pl_rate_bound_holds_for_gd_on_a_nonconvex_pl_function():
+    """x² + 3sin²x: μ-PL with μ = 1/32, ∇f is L-Lipschitz with L = 8 (f'' = 2 + 6cos 2x), f* = 0, not convex."""
+    mu, big_l = 1 / 32, 8.0
+    f = lambda x: x**2 + 3 * math.sin(x) ** 2  # noqa: E731
+    df = lambda x: 2 * x + 3 * math.sin(2 * x)  # noqa: E731
+    for x0 in (-4.0, 2.5, 4.9):
+        x = x0
+        for k in range(1, 40):
+            x -= df(x) / big_l
+            bound = record(["gd-rate", "--mu", repr(mu), "--L", repr(big_l), "--k", str(k)])["result"]["bound"]
+            assert bound == pytest.approx((1 - mu / big_l) ** k)
+            assert f(x) <= bound * f(x0) + 1e-15
+    assert run_main(["convexity-check", "--f", "x**2 + 3*sin(x)**2", "--vars", "x"]).code == 1
+
+
+@given(st.lists(st.floats(-100, 100), min_size=1, max_size=6), st.integers(0, 100))
+@settings(max_examples=60, deadline=None)
+def test_cauchy_schwarz_squared_sum_form(u, seed):
+    v = np.random.default_rng(seed).normal(size=len(u))
+    result = analysis.cauchy_schwarz(tuple(u), tuple(v.tolist())).value
+    assert result["inner"] ** 2 <= (sum(a * a for a in u) * float(v @ v)) * (1 + 1e-9) + 1e-300
+    assert result["bound"] ** 2 == pytest.approx(sum(a * a for a in u) * float(v @ v), rel=1e-9, abs=1e-300)
+    parallel = analysis.cauchy_schwarz((1.0, 2.0, 3.0), (-2.0, -4.0, -6.0)).value
+    assert parallel["inner"] ** 2 == pytest.approx(14 * 56)  # equality for parallel vectors
+
+
+def test_hessian_mu_is_the_strong_convexity_constant():
+    """f = x² + xy + 2y²: H = [[2,1],[1,4]], μ = λ_min = 3 − √2; the strong-convexity inequality holds with μ
+    and fails with a larger constant along the eigenvector of λ_min."""
+    mu = record(["hessian", "--f", "x**2 + x*y + 2*y**2", "--vars", "x,y", "--at", "0,0"])["mu"]
+    assert mu == pytest.approx(3 - math.sqrt(2))
+    h = np.array([[2.0, 1.0], [1.0, 4.0]])
+    f, grad = (lambda p: 0.5 * p @ h @ p), (lambda p: h @ p)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        x, y = rng.normal(size=2) * 3, rng.normal(size=2) * 3
+        assert f(y) >= f(x) + grad(x) @ (y - x) + mu / 2 * (y - x) @ (y - x) - 1e-9
+    d = np.linalg.eigh(h)[1][:, 0]
+    assert f(d) < f(0 * d) + (mu + 0.05) / 2 * d @ d
+
+
+# ---- ANA-CVXFN, ANA-CVXSET, ANA-CONIC, ANA-MAX, ANA-LSMOOTH ----------------------------------------
+
+
+@pytest.mark.parametrize("f, vars, convex", [
+    ("x**2 + abs(y)", "x,y", True), ("exp(x) + y**2", "x,y", True), ("log(1 + exp(x))", "x", True),
+    ("abs(x - y)", "x,y", True), ("sin(x)", "x", False), ("x**3", "x", False), ("x**2 - y**2", "x,y", False),
+    ("x*y", "x,y", False)])
+def test_convexity_check_on_known_functions_and_witnesses_recomputed(f, vars, convex):
+    result = record(["convexity-check", "--f", f, "--vars", vars, "--points", "21"])
+    assert result["result"] is convex
+    if not convex:  # recompute the witness's gap with plain Python
+        x, y, lam = result["witness"]
+        names = vars.split(",")
+        value = lambda p: eval(f, {"sin": math.sin, "abs": abs}, dict(zip(names, p)))  # noqa: E731
+        z = [lam * a + (1 - lam) * b for a, b in zip(x, y)]
+        assert lam * value(x) + (1 - lam) * value(y) - value(z) == pytest.approx(result["min_gap"])
+        assert result["min_gap"] < 0
+
+
+@pytest.mark.parametrize("relations, convex", [
+    ("x**2 + y**2 <= 1", True), ("x**2 + y**2 <= 4; y >= x", True), ("y >= x**2", True), ("abs(x) + abs(y) <= 2", True),
+    ("x**2 + y**2 >= 1", False), ("x*y >= 0", False), ("y <= x**2", False), ("abs(x) >= 1", False)])
+def test_convex_set_check_on_known_sets_and_witnesses_recomputed(relations, convex):
+    result = record(["convex-set-check", "--set", relations, "--vars", "x,y", "--points", "21"])
+    assert result["result"] is convex
+    if not convex:
+        x, y, lam = result["witness"]
+        z = [lam * a + (1 - lam) * b for a, b in zip(x, y)]
+
+        def inside(p):
+            env = {"x": p[0], "y": p[1], "abs": abs}
+            return all(eval(r.strip(), env) for r in relations.split(";"))
+
+        assert inside(x) and inside(y) and not inside(z)
+
+
+def test_convexity_check_bad_input():
+    assert run_main(["convex-set-check", "--set", "x < 1", "--vars", "x"]).code == 2
+    assert run_main(["convex-set-check", "--set", "x**2 <= -1", "--vars", "x"]).code == 2  # empty set
+    assert run_main(["convexity-check", "--f", "x", "--vars", "x,y", "--points", "100"]).code == 2  # 10⁴ points
+    assert run_main(["convexity-check", "--f", "log(x)", "--vars", "x"]).code == 2  # not finite at x ≤ 0
+    # sqrt(x·y) is undefined between the quadrants: such combinations count as outside the set
+    assert record(["convex-set-check", "--set", "sqrt(x*y) <= 1", "--vars", "x,y", "--points", "9"])["result"] is False
+
+
+def test_conic_combination_identity_and_negative_weights():
+    assert prove_equal(*analysis.conic_statement()).proven
+    assert not prove_equal(*analysis.conic_statement(squared_beta=True)).proven
+    assert run_main(["convexity-check", "--f", "2*x**2 + 3*exp(y)", "--vars", "x,y", "--points", "15"]).code == 0
+    assert run_main(["convexity-check", "--f", "x**2 - 3*abs(x)", "--vars", "x"]).code == 1  # β = −3 < 0
+
+
+def test_max_of_convex_functions_is_convex_but_min_is_not():
+    assert prove_equal(*analysis.max_statement()).proven
+    assert not prove_equal(*analysis.max_statement(drop_g_terms=True)).proven
+    f, g = "x**2", "(x - 2)**2"  # max(f, g) = (f + g + |f − g|)/2, min(f, g) = (f + g − |f − g|)/2
+    assert run_main(["convexity-check", "--f", f"({f} + {g} + abs({f} - {g}))/2", "--vars", "x"]).code == 0
+    assert run_main(["convexity-check", "--f", f"({f} + {g} - abs({f} - {g}))/2", "--vars", "x"]).code == 1
+
+
+def test_descent_lemma_identity_and_a_gd_step_on_a_smooth_function():
+    assert prove_equal(*analysis.descent_lemma_statement()).proven
+    assert not prove_equal(*analysis.descent_lemma_statement(half=False)).proven
+    # f = log(1 + eˣ) + x²/2: f'' = σ(1 − σ) + 1 ≤ 5/4 = L; one GD step with η = 1/L from several points
+    big_l = 1.25
+    f = lambda x: math.log1p(math.exp(x)) + x * x / 2  # noqa: E731
+    df = lambda x: 1 / (1 + math.exp(-x)) + x  # noqa: E731
+    for x0 in (-3.0, -0.5, 0.0, 1.0, 4.0):
+        x1 = record(["gd", "--f", "log(1 + exp(x)) + x**2/2", "--vars", "x", "--x0", repr(x0), "--eta", repr(1 / big_l),
+                     "--steps", "1"])["result"][0]
+        assert x1 == pytest.approx(x0 - df(x0) / big_l)
+        assert f(x1) <= f(x0) - df(x0) ** 2 / (2 * big_l) + 1e-12
+
+
+@pytest.mark.parametrize("name", ["conic-combination", "max-convex", "descent-lemma"])
+def test_new_analysis_identities_verify_through_the_cli(name):
+    run = run_main(["verify", name])
+    assert run.code == 0 and "proven" in run.out

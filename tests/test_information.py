@@ -206,3 +206,19 @@ def test_differential_entropy_of_a_normal_by_monte_carlo():
 def test_differential_entropy_bad_input(args, message):
     run = run_main(["differential-entropy", *args])
     assert run.code == 2 and message in run.err and run.err.count("\n") == 1
+
+
+@given(st.lists(st.floats(0.01, 1), min_size=3, max_size=5), st.lists(st.floats(0.01, 1), min_size=3, max_size=5),
+       st.integers(0, 2))
+@settings(max_examples=40, deadline=None)
+def test_kl_is_finite_iff_p_is_absolutely_continuous_wrt_q(wp, wq, zero):
+    """INFO-KL-AC: a zero of q under mass of p gives +∞; a common zero contributes 0·log 0 = 0."""
+    n = min(len(wp), len(wq))
+    p, q = [w / sum(wp[:n]) for w in wp[:n]], [w / sum(wq[:n]) for w in wq[:n]]
+    q_zero = [0.0 if i == zero else x for i, x in enumerate(q)]
+    q_zero = [x / sum(q_zero) for x in q_zero]
+    assert float(info.kl(tuple(p), tuple(q_zero), "e").value) == math.inf  # p(zero) > 0 = q(zero); JSON shows "inf"
+    p_zero = [0.0 if i == zero else x for i, x in enumerate(p)]
+    p_zero = [x / sum(p_zero) for x in p_zero]
+    expected = mpmath.fsum(a * mpmath.log(a / b) for a, b in zip(p_zero, q_zero) if a > 0)
+    assert float(info.kl(tuple(p_zero), tuple(q_zero), "e").value) == pytest.approx(float(expected), abs=1e-12)

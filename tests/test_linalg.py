@@ -173,3 +173,39 @@ def test_classification_is_scale_invariant(matrix, scale):
     original = linalg.psd(tuple(tuple(float(x) for x in row) for row in matrix)).value
     scaled = linalg.psd(tuple(tuple(scale * x for x in row) for row in matrix)).value
     assert scaled == original
+
+
+@given(symmetric_int_matrices(), st.integers(0, 1000))
+@settings(max_examples=80, deadline=None)
+def test_psd_verdict_agrees_with_the_quadratic_form_and_trace_det(matrix, seed):
+    """LA-PSD: PSD ⟺ xᵀAx ≥ 0 ∀x (sampled x, plus the exact witness below); LA-PSD-TRDET: PSD ⟹ Tr, det ≥ 0."""
+    a = np.array(matrix, dtype=float)
+    result = linalg.psd(tuple(tuple(row) for row in matrix))
+    xs = np.random.default_rng(seed).normal(size=(200, len(a)))
+    forms = np.einsum("ki,ij,kj->k", xs, a, xs)
+    if result.value.startswith("positive"):
+        assert forms.min() >= -1e-9
+        assert result.extra["trace"] >= -1e-9 and result.extra["det"] >= -1e-9
+        assert exact_det(matrix) >= 0 and sum(matrix[i][i] for i in range(len(a))) >= 0
+    else:  # some x has xᵀAx < 0: e_i, e_i ± e_j, or the eigenvector of a negative eigenvalue
+        candidates = [np.eye(len(a))[i] for i in range(len(a))]
+        candidates += [np.eye(len(a))[i] + s * np.eye(len(a))[j] for i in range(len(a)) for j in range(i) for s in (1, -1)]
+        candidates += list(np.linalg.eigh(a)[1].T)
+        assert min(c @ a @ c for c in candidates) < 0
+
+
+def test_trace_and_det_are_necessary_not_sufficient():
+    record = json.loads(run_main(["psd", "--matrix", "[[2,0,0],[0,-1,0],[0,0,-1]]", "--json"]).out)
+    assert record["trace"] == 0.0 and record["det"] == pytest.approx(2.0)
+    assert record["result"] == "indefinite"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_xxt_and_sample_covariances_are_psd(seed):
+    """PROB-COV-PSD (E02): XXᵀ ⪰ 0 for any real X, even with negative entries; so is a sample covariance."""
+    x = np.random.default_rng(seed).normal(size=(3, 2))  # rank 2 in ℝ³: XXᵀ is singular PSD
+    gram = x @ x.T
+    assert linalg.psd(tuple(map(tuple, gram.tolist()))).value in ("positive semidefinite", "positive definite")
+    samples = np.random.default_rng(seed + 10).normal(size=(6, 3))
+    cov = np.cov(samples, rowvar=False)
+    assert linalg.psd(tuple(map(tuple, cov.tolist()))).value == "positive definite"

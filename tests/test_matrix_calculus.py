@@ -113,3 +113,71 @@ def test_jacobian_of_a_constant_is_zero_and_a_wrong_claim_is_refuted():
 def test_new_identities_verify_through_the_cli(name):
     run = run_main(["verify", name])
     assert run.code == 0 and "proven" in run.out
+
+
+# ---- DER-ATX, DER-XTX, DER-BTAX, DER-HADAMARD, DER-XTA, DER-AF, DER-TRX, DER-TRAXTB -------------
+# Each row is one block of a stacked identity; replacing that block by an altered closed form
+# must make the entrywise proof fail, so the proof really checks every row it claims.
+
+
+def _altered(rhs, rows, block):
+    changed = rhs.copy()
+    changed[rows, :] = block
+    return changed
+
+
+def test_linear_forms_blocks_each_checked():
+    import sympy
+
+    from dlcalc.catalogue._common import symbol_matrix
+
+    lhs, rhs = mc.linear_forms_statement()
+    assert prove_matrices_equal(lhs, rhs).proven
+    x, a = symbol_matrix("x", 3, 1), symbol_matrix("a", 3, 1)
+    big_a, b = symbol_matrix("A", 2, 3), symbol_matrix("b", 2, 1)
+    assert lhs[3:6, :] == a  # ∇(xᵀa) = a, entry by entry
+    assert not prove_matrices_equal(lhs, _altered(rhs, slice(3, 6), x)).proven  # ∇(xᵀa) = x: wrong
+    assert not prove_matrices_equal(lhs, _altered(rhs, slice(6, 9), x)).proven  # ∇(xᵀx) = x: factor 2 lost
+    assert not prove_matrices_equal(lhs, _altered(rhs, slice(9, 12), sympy.Matrix([b[0], b[1], 0]))).proven
+    with pytest.raises(ShapeError):  # ∇(bᵀAx) = Ab does not even conform for A 2×3
+        big_a * b
+
+
+def test_linear_maps_blocks_each_checked():
+    import sympy
+
+    from dlcalc.catalogue._common import symbol_matrix
+
+    lhs, rhs = mc.linear_maps_statement()
+    assert prove_matrices_equal(lhs, rhs).proven
+    a, c = symbol_matrix("a", 2, 1), sympy.Symbol("c", real=True)
+    # x∘a: the Jacobian is diag(a), not a broadcast row of a (off-diagonal entries must be 0)
+    assert not prove_matrices_equal(lhs, _altered(rhs, slice(0, 2), a * sympy.ones(1, 2))).proven
+    # c f: dropping the scalar c is refuted
+    assert not prove_matrices_equal(lhs, _altered(rhs, slice(12, 15), rhs[12:15, :] / c)).proven
+    # xᵀA read as the column Aᵀx has Jacobian Aᵀ (3×2); A itself (2×3) has the wrong shape
+    x, tall = symbol_matrix("x", 2, 1), symbol_matrix("B", 2, 3)
+    row_as_column = (x.T * tall).T
+    assert prove_matrices_equal(row_as_column.jacobian(x), tall.T).proven
+    assert not prove_matrices_equal(row_as_column.jacobian(x), tall).proven
+
+
+def test_trace_gradients_and_transposed_variants_refuted():
+    import sympy
+
+    from dlcalc.catalogue._common import symbol_matrix
+
+    lhs, rhs = mc.trace_gradients_statement()
+    assert prove_matrices_equal(lhs, rhs).proven
+    assert not prove_matrices_equal(lhs, _altered(rhs, slice(0, 3), sympy.ones(3, 3))).proven  # ∂Tr X/∂X ≠ 𝟙
+    # ∂Tr(AXᵀB)/∂X = BA; with square X the tempting AᵀBᵀ (= (BA)ᵀ) conforms but is wrong
+    x, a, b = symbol_matrix("X", 3, 3), symbol_matrix("A", 4, 3), symbol_matrix("B", 3, 4)
+    grad = mc.gradient((a * x.T * b).trace(), x)
+    assert prove_matrices_equal(grad, b * a).proven
+    assert not prove_matrices_equal(grad, a.T * b.T).proven
+
+
+@pytest.mark.parametrize("name", ["grad-linear-forms", "jacobian-linear-maps", "grad-traces"])
+def test_extended_identities_verify_through_the_cli(name):
+    run = run_main(["verify", name])
+    assert run.code == 0 and "proven" in run.out

@@ -317,3 +317,40 @@ def test_bayes_rule_identity_and_without_the_evidence():
 
     assert prove_matrices_equal(*prob.bayes_statement()).proven
     assert not prove_matrices_equal(*prob.bayes_statement(normalised=False)).proven
+
+
+def test_covariance_with_itself_is_the_variance_not_the_second_moment():
+    assert prove_equal(*prob.covariance_self_statement()).proven
+    assert not prove_equal(*prob.covariance_self_statement(second_moment=True)).proven
+    assert run_main(["verify", "covariance-self"]).code == 0
+    samples = np.random.default_rng(3).normal(size=(50, 1))  # independent check: numpy's cov(x, x) = var(x)
+    assert np.cov(samples[:, 0], samples[:, 0], ddof=0)[0, 1] == pytest.approx(np.var(samples[:, 0]))
+
+
+@given(st.lists(st.floats(0.05, 1), min_size=2, max_size=4), st.lists(st.floats(0.05, 1), min_size=2, max_size=4),
+       st.integers(0, 100))
+@settings(max_examples=30, deadline=None)
+def test_independent_tables_have_zero_covariance(wx, wy, seed):
+    """PROB-INDEP-COV, forward direction: any product table has Cov = 0, for any values of X and Y."""
+    px, py = np.array(wx) / sum(wx), np.array(wy) / sum(wy)
+    rng = np.random.default_rng(seed)
+    xs, ys = rng.normal(size=len(px)), rng.normal(size=len(py))
+    record = value(["check-indep", "--joint", json.dumps(np.outer(px, py).tolist()),
+                    "--x-values", ",".join(map(str, xs.tolist())), "--y-values", ",".join(map(str, ys.tolist()))])
+    assert record["result"] is True and abs(record["cov"]) < 1e-12
+
+
+def test_sample_mean_is_the_mle_of_the_mean():
+    """PROB-MLE-MEAN: μ̂ = (1/n)Σx_i, and it maximises the Gaussian log-likelihood (gradient Σ(x_i − μ) = 0)."""
+    samples = np.array([[1.0, 2.0], [3.0, -1.0], [5.0, 2.5]])
+    record = value(["sample-cov", "--samples", json.dumps(samples.tolist())])
+    assert record["mean"] == pytest.approx([3.0, 3.5 / 3])
+    assert np.allclose((samples - np.array(record["mean"])).sum(axis=0), 0.0)
+
+
+def test_gauss_cond_needs_a_symmetric_psd_joint_covariance():
+    """PROB-GAUSS-JOINT (E07): Σ21 = Σ12ᵀ and the whole Σ ⪰ 0, even if each diagonal block is PSD."""
+    asymmetric = run_main(["gauss-cond", "--mu", "0,0", "--cov", "[[1,0.5],[0.2,1]]", "--given", "0", "--z", "1"])
+    assert asymmetric.code != 0 and "symmetric" in asymmetric.err
+    not_psd = run_main(["gauss-cond", "--mu", "0,0", "--cov", "[[1,2],[2,1]]", "--given", "0", "--z", "1"])
+    assert not_psd.code != 0 and "positive semidefinite" in not_psd.err

@@ -105,7 +105,7 @@ _ALPHA = Param("alpha", FLOAT, "slope (leaky-relu) or scale (elu) for x < 0", de
 formula(
     name="activation",
     section=SECTION,
-    catalogue_id="ACT-RELU",
+    catalogue_id="ACT-RELU ACT-SIG",
     summary="Value of an activation: relu, leaky-relu, sigmoid, tanh, softplus, gelu, silu, elu",
     params=(_FN, _X, _ALPHA),
     formula="ReLU max(x,0); σ(x) = 1/(1+e^{−x}); tanh; softplus log(1+eˣ); GELU xΦ(x); SiLU xσ(x); ELU α(eˣ−1) for x<0",

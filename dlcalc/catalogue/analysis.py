@@ -1,14 +1,15 @@
 """Analysis and optimisation theory (sheet §2): Cauchy–Schwarz, convergence rates of gradient
 descent, the best fixed step, Lipschitz constants of linear maps, the symbolic identities
-(log-derivative trick, Taylor's formula with both remainders), and grid claims: PL, strict convexity
-and its minimisers, local vs global minima.
+(log-derivative trick, Taylor's formula with both remainders, conic combinations and maxima of convex
+functions, the descent lemma), and grid claims: convexity of a function or a set, PL, strict
+convexity and its minimisers, local vs global minima.
 """
 
 from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import claim_exit, declare_identity, same_length, SymbolicTimeout, time_limit, vector_text
+from dlcalc.catalogue._common import claim_exit, declare_identity, same_length, symbol_matrix, SymbolicTimeout, time_limit, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -70,7 +71,7 @@ _E17 = erratum(
 formula(
     name="gd-rate",
     section=SECTION,
-    catalogue_id="ANA-SC-RATE",
+    catalogue_id="ANA-SC-RATE ANA-PL-RATE",
     summary="Linear rate of gradient descent (step 1/L) on μ-strongly convex or μ-PL, L-smooth f",
     params=(
         Param("mu", FLOAT, "strong convexity (or PL) constant μ > 0", minimum=1e-300),
@@ -150,7 +151,7 @@ _E08 = erratum(
 formula(
     name="cauchy-schwarz",
     section=SECTION,
-    catalogue_id="ANA-CS",
+    catalogue_id="ANA-CS ANA-CS-SUM",
     summary="Both sides of the Cauchy–Schwarz inequality |⟨u,v⟩| ≤ ‖u‖‖v‖",
     params=(Param("u", VECTOR, "vector u"), Param("v", VECTOR, "vector v")),
     formula="⟨u,v⟩ ≤ |⟨u,v⟩| ≤ ‖u‖‖v‖;  (Σ x_i y_i)² ≤ (Σ x_i²)(Σ y_i²)",
@@ -344,7 +345,7 @@ _E12 = erratum(
 formula(
     name="hessian",
     section=SECTION,
-    catalogue_id="ANA-SOC",
+    catalogue_id="ANA-SOC ANA-STRONG",
     summary="Hessian of f at a point and its definiteness (second-order convexity test; μ = λ_min)",
     params=(Param("f", TEXT, 'the function, e.g. "x**2 + 3*y**2" or "log(1 + exp(x))"'),
             Param("vars", TEXT, "its variables, comma-separated: x,y"), Param("at", VECTOR, "the point")),
@@ -605,6 +606,13 @@ formula(
 _BOX_RULE = Rule(broken=lambda low, high, **_: low >= high, says=lambda low, high, **_: f"--low ({low}) must be below --high ({high})")
 
 
+def box_params(points: int, note: str = "") -> tuple:
+    """--low, --high (default box [−3, 3] per axis) and --points, for the grid claims."""
+    return (Param("low", FLOAT, "the box's lower bound per axis", default=-3.0),
+            Param("high", FLOAT, "the box's upper bound per axis", default=3.0),
+            Param("points", INT, "grid points per axis" + note, default=points, minimum=2))
+
+
 def _hessian_function(expression, symbols):
     """x -> the Hessian at x as a d×d NumPy array (a constant Hessian broadcasts)."""
     import numpy as np
@@ -747,10 +755,7 @@ formula(
     catalogue_id="ANA-LOCGLOB",
     summary="Descend from x0 to a local minimum and compare it with the grid's global one (convex: always global)",
     params=(Param("f", TEXT, 'the function, e.g. "x**4 - 2*x**2 + 0.5*x"'), Param("vars", TEXT, "its variables: x or x,y"),
-            Param("x0", VECTOR, "the starting point of the descent"),
-            Param("low", FLOAT, "the box's lower bound per axis", default=-3.0),
-            Param("high", FLOAT, "the box's upper bound per axis", default=3.0),
-            Param("points", INT, "grid points per axis", default=61, minimum=2)),
+            Param("x0", VECTOR, "the starting point of the descent"), *box_params(61)),
     formula="f convex, x* a local minimum ⟹ f(x*) ≤ f(y) ∀y",
     latex=r"f \text{ convex},\ x^\ast \text{ local min} \implies x^\ast \in \arg\min f",
     compute=local_global,
@@ -763,3 +768,220 @@ formula(
               ('--f "(x - 1)**2 + (x - y)**2" --vars x,y --x0 2.5,-2', "x=1,1 local=true global=true convex=true")),
     notes="Exit 1 only if f is convex on the grid and a local minimum is not global (which the theorem forbids).",
 )
+
+
+# ---- convexity of a function and of a set on a grid; conic combinations, max, descent lemma --------
+
+_LAMBDAS = (0.25, 0.5, 0.75)
+_MAX_GRID = 2000  # grid points; every pair of them is checked for each λ
+
+
+def _vectorised(expression, symbols):
+    """points (k×d) -> the expression at each point (k values), by NumPy."""
+    import numpy as np
+    import sympy
+
+    fn = sympy.lambdify(symbols, expression, "numpy")
+    return lambda points: np.broadcast_to(np.asarray(fn(*points.T), dtype=float), (len(points),))
+
+
+def _grid_for(symbols, low, high, points):
+    if points ** len(symbols) > _MAX_GRID:
+        raise DlcalcError(f"--points {points} in {len(symbols)} dimensions is more than {_MAX_GRID} grid points")
+    return box_grid(low, high, points, len(symbols))
+
+
+def worst_combination(grid, gap):
+    """min over pairs i < j of grid points and λ ∈ {¼, ½, ¾} of gap(i, j, λ, z) with z = λx_i + (1−λ)x_j:
+    (value, (x_i, x_j, λ))."""
+    import numpy as np
+
+    first, second = np.triu_indices(len(grid), 1)
+    worst, where = math.inf, None
+    for lam in _LAMBDAS:
+        values = gap(first, second, lam, lam * grid[first] + (1 - lam) * grid[second])
+        if np.isnan(values).any():
+            raise DlcalcError("the expression is not defined at some λx + (1−λ)x' of grid points")
+        k = int(np.argmin(values))
+        if values[k] < worst:
+            worst, where = float(values[k]), (grid[first[k]], grid[second[k]], lam)
+    return worst, where
+
+
+def _witness_text(where):
+    x, y, lam = where
+    return f"x = {vector_text(x)}, x' = {vector_text(y)}, λ = {lam}"
+
+
+def convexity_check(f, vars, low, high, points):
+    import numpy as np
+
+    expression, symbols = parse_function(f, vars)
+    value = _vectorised(expression, symbols)
+    grid = _grid_for(symbols, low, high, points)
+    with np.errstate(all="ignore"):
+        at_grid = value(grid)
+        if not np.isfinite(at_grid).all():
+            raise DlcalcError("f is not finite everywhere on the box")
+        worst, where = worst_combination(grid, lambda i, j, lam, z: lam * at_grid[i] + (1 - lam) * at_grid[j] - value(z))
+    holds = worst >= -1e-10 * max(1.0, float(np.abs(at_grid).max()))
+    steps = [f"min over pairs of {len(grid)} grid points and λ ∈ {{¼, ½, ¾}} of λf(x) + (1−λ)f(x') − f(λx + (1−λ)x') "
+             f"= {worst:.6g} at {_witness_text(where)}",
+             "f is convex ⟺ this gap is ≥ 0 for all x, x' and λ ∈ [0, 1]; a grid can refute it (a witness), not prove it"]
+    return Result(name="convexity-check", inputs={}, value=bool(holds),
+                  plain="convex on the grid" if holds else "not convex", steps=steps,
+                  extra={"min_gap": worst, "witness": [where[0].tolist(), where[1].tolist(), where[2]]},
+                  exit_code=claim_exit(holds))
+
+
+formula(
+    name="convexity-check",
+    section=SECTION,
+    catalogue_id="ANA-CVXFN",
+    summary="Search a grid for a violation of f(λx + (1−λ)x') ≤ λf(x) + (1−λ)f(x') (exit 1 with a witness)",
+    params=(Param("f", TEXT, 'the function, e.g. "x**2 + abs(y)"'), Param("vars", TEXT, "its variables: x or x,y"),
+            *box_params(41, f" (at most {_MAX_GRID} in all)")),
+    formula="f convex ⟺ f(λx + (1−λ)x') ≤ λf(x) + (1−λ)f(x') ∀x, x', λ ∈ [0, 1]",
+    latex=r"f(\lambda x + (1-\lambda)x') \le \lambda f(x) + (1-\lambda) f(x')",
+    compute=convexity_check,
+    kind="claim",
+    uses_sympy=True,
+    batch_rows=False,
+    rules=(_BOX_RULE,),
+    examples=(('--f "x**2 + abs(y)" --vars x,y --points 9', "convex on the grid"),
+              ('--f "x**3" --vars x --low -1 --high 1 --points 3', "not convex",
+               "x = −1, x' = 0, λ = ½: f(−½) = −⅛ > ½f(−1) + ½f(0) = −½"),
+              ('--f "-(x**2)" --vars x', "not convex", "αf with α = −1 < 0 loses convexity (ANA-CONIC needs α ≥ 0)")),
+    notes="A grid check with λ ∈ {¼, ½, ¾}: it refutes convexity with a witness, it cannot prove it.",
+)
+
+
+def _relations(text, symbols):
+    """'x**2 + y**2 <= 1; y >= x' -> one expression g_k per relation, with the set {g_k ≤ 0 ∀k}."""
+    from dlcalc.symbolic.scalar_expr import parse_scalar
+
+    names = {s.name: s for s in symbols}
+    constraints = []
+    for part in (p.strip() for p in text.split(";")):
+        if part.count("<=") + part.count(">=") != 1:
+            raise DlcalcError(f"--set: each relation needs exactly one <= or >=, got {part!r}")
+        left, right = part.split("<=") if "<=" in part else part.split(">=")[::-1]
+        constraints.append(parse_scalar(left, names, what="--set") - parse_scalar(right, names, what="--set"))
+    return constraints
+
+
+def convex_set_check(set, vars, low, high, points):
+    import numpy as np
+
+    _, symbols = parse_function("0", vars)
+    constraints = [_vectorised(g, symbols) for g in _relations(set, symbols)]
+    grid = _grid_for(symbols, low, high, points)
+
+    def slack(z):  # ≥ 0 exactly on the set (the most violated constraint, negated); undefined counts as outside
+        return np.nan_to_num(-np.max([g(z) for g in constraints], axis=0), nan=-np.inf)
+
+    with np.errstate(all="ignore"):
+        members = grid[slack(grid) >= 0]
+        if len(members) < 2:
+            raise DlcalcError("fewer than 2 grid points of the box lie in the set")
+        worst, where = worst_combination(members, lambda i, j, lam, z: slack(z))
+    holds = not worst < -1e-12
+    steps = [f"{len(members)} of {len(grid)} grid points lie in S = {{{set}}}",
+             f"most violated combination λx + (1−λ)x' of two of them: {_witness_text(where)} "
+             f"(the worst constraint exceeds its bound by {max(-worst, 0.0):.6g})",
+             "S is convex ⟺ λx + (1−λ)x' ∈ S for all x, x' ∈ S (the set itself, E10) and λ ∈ [0, 1]"]
+    return Result(name="convex-set-check", inputs={}, value=bool(holds),
+                  plain="convex on the grid" if holds else "not convex", steps=steps,
+                  extra={"members": int(len(members)), "witness": None if holds else [where[0].tolist(), where[1].tolist(), where[2]]},
+                  exit_code=claim_exit(holds))
+
+
+formula(
+    name="convex-set-check",
+    section=SECTION,
+    catalogue_id="ANA-CVXSET",
+    summary="Search a grid for two points of a set whose convex combination leaves it (exit 1 with a witness)",
+    params=(Param("set", TEXT, 'relations joined by ";", e.g. "x**2 + y**2 <= 1; y >= 0"'),
+            Param("vars", TEXT, "the variables: x or x,y"),
+            *box_params(41, f" (at most {_MAX_GRID} in all)")),
+    formula="S convex ⟺ ∀x, x' ∈ S, λ ∈ [0, 1]: λx + (1−λ)x' ∈ S",
+    latex=r"x, x' \in S,\ \lambda \in [0,1] \implies \lambda x + (1-\lambda)x' \in S",
+    compute=convex_set_check,
+    kind="claim",
+    uses_sympy=True,
+    batch_rows=False,
+    rules=(_BOX_RULE,),
+    examples=(('--set "x**2 + y**2 <= 1" --vars x,y --points 21', "convex on the grid"),
+              ('--set "x**2 + y**2 >= 1" --vars x,y --low -2 --high 2 --points 5', "not convex",
+               "(−2, −2) and (2, 2) are in the set, their midpoint (0, 0) is not")),
+    notes="A grid check with λ ∈ {¼, ½, ¾}: it refutes convexity with a witness, it cannot prove it.",
+)
+
+
+def _values(name):
+    """Real symbols name_x, name_y, name_z: a function's values at x, x' and z = λx + (1−λ)x'."""
+    import sympy
+
+    return sympy.symbols(f"{name}_x {name}_y {name}_z", real=True)
+
+
+def _gap(lam, at_x, at_y, at_z):
+    return lam * at_x + (1 - lam) * at_y - at_z
+
+
+def conic_statement(squared_beta: bool = False):
+    """Convexity gap of αf + βg vs α·gap_f + β·gap_g, for arbitrary values of f, g at x, x', z: the gap
+    is ≥ 0 for α, β ≥ 0 since both gaps are. ``squared_beta`` claims β² instead, which is refuted."""
+    import sympy
+
+    lam, alpha, beta = sympy.symbols("lambda alpha beta", real=True)
+    f, g = _values("f"), _values("g")
+    combined = [alpha * a + beta * b for a, b in zip(f, g)]
+    return _gap(lam, *combined), alpha * _gap(lam, *f) + (beta**2 if squared_beta else beta) * _gap(lam, *g)
+
+
+def max_statement(drop_g_terms: bool = False):
+    """Convexity gap of h = max(f, g) where f attains the max at z (h(z) = f_z; the other case swaps
+    f and g), vs gap_f + λ(h(x) − f(x)) + (1−λ)(h(x') − f(x')): three terms ≥ 0, so max(f, g) is convex.
+    ``drop_g_terms`` claims gap_h = gap_f, which is refuted."""
+    import sympy
+
+    lam = sympy.Symbol("lambda", real=True)
+    (fx, fy, fz), (gx, gy, _) = _values("f"), _values("g")
+    hx, hy = sympy.Max(fx, gx), sympy.Max(fy, gy)
+    extra = 0 if drop_g_terms else lam * (hx - fx) + (1 - lam) * (hy - fy)
+    return _gap(lam, hx, hy, fz), _gap(lam, fx, fy, fz) + extra
+
+
+def descent_lemma_statement(half: bool = True):
+    """For f = ½xᵀHx + bᵀx (2-D) and the step y = x − ∇f(x)/L: f(y) − f(x) + c‖∇f‖²/L vs
+    ∇fᵀ(H − LI)∇f/(2L²) with c = ½; this is ≤ 0 exactly when H ⪯ LI (∇f L-Lipschitz).
+    ``half=False`` uses c = 1 (a claimed decrease of ‖∇f‖²/L), which is refuted."""
+    import sympy
+
+    x, b = symbol_matrix("x", 2, 1), symbol_matrix("b", 2, 1)
+    h11, h12, h22 = sympy.symbols("h11 h12 h22", real=True)
+    big_l = sympy.Symbol("L", positive=True)
+    h = sympy.Matrix([[h11, h12], [h12, h22]])
+
+    def f(v):
+        return ((v.T * h * v) / 2 + b.T * v)[0]
+
+    grad = h * x + b
+    norm_sq = (grad.T * grad)[0]
+    c = sympy.Rational(1, 2) if half else 1
+    return (f(x - grad / big_l) - f(x) + c * norm_sq / big_l,
+            (grad.T * (h - big_l * sympy.eye(2)) * grad)[0] / (2 * big_l**2))
+
+
+declare_identity(SECTION, "conic-combination", "ANA-CONIC", "Conic combinations of convex functions are convex",
+                 "gap_{αf+βg} = α·gap_f + β·gap_g ≥ 0 for α, β ≥ 0, where gap_h = λh(x) + (1−λ)h(x') − h(λx + (1−λ)x')",
+                 r"\mathrm{gap}_{\alpha f+\beta g} = \alpha\,\mathrm{gap}_f + \beta\,\mathrm{gap}_g", conic_statement, "expand")
+declare_identity(SECTION, "max-convex", "ANA-MAX", "The pointwise maximum of convex functions is convex",
+                 "gap_{max(f,g)} = gap_f + λ(max(f,g)(x) − f(x)) + (1−λ)(max(f,g)(x') − f(x')) ≥ 0 when f attains the max at z",
+                 r"\mathrm{gap}_{\max(f,g)} = \mathrm{gap}_f + \lambda(h(x) - f(x)) + (1-\lambda)(h(x') - f(x'))",
+                 max_statement, "expand")
+declare_identity(SECTION, "descent-lemma", "ANA-LSMOOTH", "Descent lemma: a 1/L step decreases f by ‖∇f‖²/(2L) (quadratic f)",
+                 "f(x − ∇f/L) − f(x) + ‖∇f‖²/(2L) = ∇fᵀ(H − LI)∇f/(2L²) ≤ 0 when ∇f is L-Lipschitz (H ⪯ LI)",
+                 r"f(x - \tfrac1L\nabla f) \le f(x) - \tfrac{1}{2L}\|\nabla f(x)\|^2", descent_lemma_statement, "expand",
+                 errata=(_E17,))

@@ -173,7 +173,7 @@ _E29 = erratum(
 formula(
     name="kl",
     section="5",
-    catalogue_id="INFO-KL",
+    catalogue_id="INFO-KL INFO-KL-AC",
     summary="Kullback–Leibler divergence KL(p‖q) of two discrete distributions",
     params=(_P, _Q, BASE),
     formula="KL(p‖q) = Σ p(x) log(p(x)/q(x))",

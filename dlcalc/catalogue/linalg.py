@@ -102,9 +102,10 @@ def psd(matrix):
     largest = float(np.abs(a).max())
     by_sylvester = sylvester_class(a / largest if largest else a, len(a) * 1e-12)
     leading = leading_minors(a)
+    tr, det = float(np.trace(a)), float(np.linalg.det(a))
     steps = [
         f"eigenvalues: {', '.join(f'{v:.6g}' for v in eigenvalues)}",
-        f"Tr A = {float(np.trace(a)):.6g}, det A = {float(np.linalg.det(a)):.6g} (PSD ⟹ both ≥ 0; necessary, not sufficient)",
+        f"Tr A = {tr:.6g}, det A = {det:.6g} (PSD ⟹ both ≥ 0; necessary, not sufficient)",
         f"leading principal minors D_k: {', '.join(f'{d:.6g}' for d in leading)}",
         "Sylvester: PD ⟺ all D_k > 0;  ND ⟺ (−1)^k D_k > 0;  PSD ⟺ ALL principal minors ≥ 0 "
         "(leading ones are not enough, E20)",
@@ -115,6 +116,7 @@ def psd(matrix):
                         "the matrix is numerically borderline")
     return Result(name="psd", inputs={}, value=by_eigenvalues, steps=steps, warnings=warnings,
                   extra={"eigenvalues": rounded(eigenvalues), "leading_minors": rounded(leading),
+                         "trace": rounded(tr), "det": rounded(det),
                          "sylvester": by_sylvester})
 
 
@@ -139,7 +141,7 @@ _E02 = erratum(
 formula(
     name="psd",
     section=SECTION,
-    catalogue_id="LA-SYLV-PSD",
+    catalogue_id="LA-SYLV-PSD LA-PSD LA-PSD-EIG LA-PSD-TRDET LA-SYLV-PD LA-SYLV-ND PROB-COV-PSD",
     summary="Definiteness of a symmetric matrix (eigenvalues, cross-checked by Sylvester's criterion)",
     params=(_MATRIX,),
     formula="PD ⟺ λ_i > 0 ⟺ all leading minors > 0;  PSD ⟺ λ_i ≥ 0 ⟺ all principal minors ≥ 0",
@@ -154,6 +156,7 @@ formula(
         ("--matrix '[[0,0],[0,-1]]'", "negative semidefinite", "leading minors 0, 0 ≥ 0, yet not PSD"),
         ("--matrix '[[-2,0],[0,-3]]'", "negative definite"),
         ("--matrix '[[1,2],[2,1]]'", "indefinite"),
+        ("--matrix '[[2,0,0],[0,-1,0],[0,0,-1]]'", "indefinite", "Tr A = 0 and det A = 2 are ≥ 0, yet not PSD"),
     ),
 )
 

@@ -116,15 +116,16 @@ def normsq_statement(sheet: bool = False, m: int = M):
 
 
 def linear_forms_statement():
-    """∇(aᵀx) = a, ∇(xᵀx) = 2x, ∇(bᵀAx) = Aᵀb, ∇(xᵀAx) = (A + Aᵀ)x, stacked as one 4n-vector."""
+    """∇(aᵀx) = a, ∇(xᵀa) = a, ∇(xᵀx) = 2x, ∇(bᵀAx) = Aᵀb, ∇(xᵀAx) = (A + Aᵀ)x, stacked as one
+    5n-vector (blocks of n = 3 rows in that order; A is 2×3 so that Ab would not conform)."""
     import sympy
 
     n = 3
     x, a, b, big_a = symbol_matrix("x", n, 1), symbol_matrix("a", n, 1), symbol_matrix("b", 2, 1), symbol_matrix("A", 2, n)
     square = symbol_matrix("S", n, n)
-    lhs = sympy.Matrix.vstack(gradient((a.T * x)[0], x), gradient((x.T * x)[0], x),
+    lhs = sympy.Matrix.vstack(gradient((a.T * x)[0], x), gradient((x.T * a)[0], x), gradient((x.T * x)[0], x),
                               gradient((b.T * big_a * x)[0], x), gradient((x.T * square * x)[0], x))
-    rhs = sympy.Matrix.vstack(a, 2 * x, big_a.T * b, (square + square.T) * x)
+    rhs = sympy.Matrix.vstack(a, a, 2 * x, big_a.T * b, (square + square.T) * x)
     return lhs, rhs
 
 
@@ -144,15 +145,17 @@ def uf_statement():
 
 
 def linear_maps_statement():
-    """∂(x∘a)/∂x = diag(a), ∂(Ax)/∂x = A, ∂(Aᵀx)/∂x = Aᵀ, ∂x/∂x = I, ∂(A f)/∂x = A J_f (stacked)."""
+    """∂(x∘a)/∂x = diag(a), ∂(Ax)/∂x = A, ∂(Aᵀx)/∂x = Aᵀ (= ∂(xᵀA)/∂x, xᵀA read as the column Aᵀx),
+    ∂x/∂x = I, ∂(A f)/∂x = A J_f, ∂(c f)/∂x = c J_f for a scalar constant c (stacked; row blocks of
+    2, 3, 3, 2, 2, 3)."""
     import sympy
 
-    x, a = _x(), symbol_matrix("a", N, 1)
+    x, a, c = _x(), symbol_matrix("a", N, 1), sympy.Symbol("c", real=True)
     wide, tall = symbol_matrix("A", M, N), symbol_matrix("B", N, M)
     f = _vector_field(x, "f")
     lhs = sympy.Matrix.vstack(x.multiply_elementwise(a).jacobian(x), (wide * x).jacobian(x), (tall.T * x).jacobian(x),
-                              x.jacobian(x), (tall * f).jacobian(x))
-    rhs = sympy.Matrix.vstack(sympy.diag(*a), wide, tall.T, sympy.eye(N), tall * f.jacobian(x))
+                              x.jacobian(x), (tall * f).jacobian(x), (c * f).jacobian(x))
+    rhs = sympy.Matrix.vstack(sympy.diag(*a), wide, tall.T, sympy.eye(N), tall * f.jacobian(x), c * f.jacobian(x))
     return lhs, rhs
 
 
@@ -309,7 +312,7 @@ _E27 = erratum(
 )
 
 _IDENTITIES = (
-    ("jacobian-shape", "DER-JAC", "The numerator-layout Jacobian is m×n: J_f v is the first-order change of f along v",
+    ("jacobian-shape", "DER-JAC OPT-JAC", "The numerator-layout Jacobian is m×n: J_f v is the first-order change of f along v",
      "(∂f/∂x)_ij = ∂f_i/∂x_j ∈ ℝ^{m×n};  d/dε f(x + εv)|₀ = J_f v;  the gradient of a scalar is a 1×n row",
      r"\left(\frac{\partial f}{\partial x}\right)_{ij} = \frac{\partial f_i}{\partial x_j} \in \mathbb{R}^{m\times n}",
      jacobian_statement, (_E21,)),
@@ -334,16 +337,17 @@ _IDENTITIES = (
      r"\nabla(f^\top A g) = J_f^\top A g + J_g^\top A^\top f", ftag_statement, ()),
     ("grad-norm-squared", "DER-NORMSQ", "Gradient of ‖f(x)‖²", "∇‖f(x)‖² = 2J_fᵀf", r"\nabla\|f\|^2 = 2J_f^\top f",
      normsq_statement, (_E22,)),
-    ("grad-linear-forms", "DER-XTAX", "Gradients of aᵀx, xᵀx, bᵀAx and xᵀAx",
-     "∇(aᵀx) = a;  ∇(xᵀx) = 2x;  ∇(bᵀAx) = Aᵀb;  ∇(xᵀAx) = (A + Aᵀ)x",
+    ("grad-linear-forms", "DER-XTAX DER-ATX DER-XTX DER-BTAX", "Gradients of aᵀx, xᵀx, bᵀAx and xᵀAx",
+     "∇(aᵀx) = ∇(xᵀa) = a;  ∇(xᵀx) = 2x;  ∇(bᵀAx) = Aᵀb;  ∇(xᵀAx) = (A + Aᵀ)x",
      r"\nabla(x^\top A x) = (A + A^\top)x", linear_forms_statement, ()),
     ("grad-affine-product", "DER-AFFINE", "Gradient of (Ax + b)ᵀC(Dx + e)",
      "∇[(Ax + b)ᵀC(Dx + e)] = DᵀCᵀ(Ax + b) + AᵀC(Dx + e)",
      r"\nabla[(Ax+b)^\top C(Dx+e)] = D^\top C^\top(Ax+b) + A^\top C(Dx+e)", affine_statement, ()),
     ("jacobian-scalar-times-vector", "DER-UF", "Jacobian of a scalar times a vector function",
      "∂(u f)/∂x = u J_f + f (∇u)ᵀ", r"\frac{\partial(uf)}{\partial x} = uJ_f + f(\nabla u)^\top", uf_statement, ()),
-    ("jacobian-linear-maps", "DER-AX", "Jacobians of x∘a, Ax, Aᵀx, x and A f(x)",
-     "∂(x∘a)/∂x = diag(a);  ∂(Ax)/∂x = A;  ∂(Aᵀx)/∂x = Aᵀ;  ∂x/∂x = I;  ∂(A f)/∂x = A J_f",
+    ("jacobian-linear-maps", "DER-AX DER-HADAMARD DER-XTA DER-AF", "Jacobians of x∘a, Ax, Aᵀx (xᵀA), x, A f(x) and c f(x)",
+     "∂(x∘a)/∂x = diag(a);  ∂(Ax)/∂x = A;  ∂(xᵀA)/∂x = ∂(Aᵀx)/∂x = Aᵀ;  ∂x/∂x = I;  ∂(A f)/∂x = A J_f;  "
+     "∂(c f)/∂x = c J_f (scalar c)",
      r"\frac{\partial(Ax)}{\partial x} = A", linear_maps_statement, (_E27,)),
     ("grad-a-x-b", "DER-AXB", "Gradient of aᵀXb in X", "∂(aᵀXb)/∂X = abᵀ", r"\frac{\partial a^\top X b}{\partial X} = ab^\top",
      axb_statement, (_E25,)),
@@ -351,7 +355,7 @@ _IDENTITIES = (
      r"\frac{\partial a^\top X^\top b}{\partial X} = ba^\top", axtb_statement, (_E24,)),
     ("grad-a-xtx-b", "DER-AXTXB", "Gradient of aᵀXᵀXb in X", "∂(aᵀXᵀXb)/∂X = X(abᵀ + baᵀ)",
      r"\frac{\partial a^\top X^\top X b}{\partial X} = X(ab^\top + ba^\top)", axtxb_statement, ()),
-    ("grad-traces", "DER-TRAXB", "Gradients of Tr X, Tr(AXB) and Tr(AXᵀB)",
+    ("grad-traces", "DER-TRAXB DER-TRX DER-TRAXTB", "Gradients of Tr X, Tr(AXB) and Tr(AXᵀB)",
      "∂Tr(X)/∂X = I;  ∂Tr(AXB)/∂X = AᵀBᵀ;  ∂Tr(AXᵀB)/∂X = BA",
      r"\frac{\partial\,\mathrm{Tr}(AXB)}{\partial X} = A^\top B^\top", trace_gradients_statement, ()),
     ("jacobian-xa", "DER-XA", "Derivative of Xa in X (a 3rd-order tensor) and in a",

@@ -136,7 +136,7 @@ def check_independence(joint, x_values, y_values):
 formula(
     name="check-indep",
     section=SECTION,
-    catalogue_id="PROB-INDEP",
+    catalogue_id="PROB-INDEP PROB-INDEP-COV",
     summary="Decide whether X and Y are independent from their joint table (exit 1 if dependent)",
     params=(
         _JOINT,
@@ -321,7 +321,7 @@ _E06 = erratum(
 formula(
     name="sample-cov",
     section=SECTION,
-    catalogue_id="PROB-MLE-COV",
+    catalogue_id="PROB-MLE-COV PROB-MLE-MEAN",
     summary="Sample mean and covariance of rows of samples (MLE with --ddof 0, unbiased with 1)",
     params=(
         Param("samples", MATRIX, "one sample per row, one variable per column (or @file.csv)"),
@@ -468,7 +468,7 @@ _E07 = erratum(
 formula(
     name="gauss-cond",
     section=SECTION,
-    catalogue_id="PROB-GAUSS-COND",
+    catalogue_id="PROB-GAUSS-COND PROB-GAUSS-JOINT",
     summary="Conditional mean and covariance of a Gaussian given some coordinates (Schur complement)",
     params=(
         Param("mu", VECTOR, "the mean [u1; u2]"),
@@ -798,6 +798,20 @@ def covariance_statement():
     return central, _expect([x * y for x, y in zip(xs, ys)], ps) - ex * ey
 
 
+def covariance_self_statement(second_moment: bool = False):
+    """Cov(X,X) by the shortcut E[XY] − EX·EY at Y = X vs Var[X] = E[(X − EX)²] (three-point law).
+
+    ``second_moment=True`` compares with E[X²] instead, which a test sees refuted."""
+    import sympy
+
+    xs, ps = _three_point()
+    ys = sympy.symbols("y1:4", real=True)
+    shortcut = covariance_statement()[1].subs(dict(zip(ys, xs)), simultaneous=True)
+    mean = _expect(xs, ps)
+    target = _expect([x**2 for x in xs], ps) if second_moment else _expect([(x - mean) ** 2 for x in xs], ps)
+    return shortcut, target
+
+
 def affine_variance_statement():
     """Var[aX + b] vs a²·Var[X] on a three-point distribution."""
     import sympy
@@ -902,6 +916,8 @@ _identity("variance-shortcut", "PROB-VAR", "Var[X] = E[X²] − E[X]²", "E[(X �
 _identity("covariance-shortcut", "PROB-COV", "Cov(X,Y) = E[XY] − E[X]E[Y] (Cov(X,X) = Var[X] with Y = X)",
           "E[(X − EX)(Y − EY)] = E[XY] − EX·EY", r"\mathrm{Cov}(X,Y) = \mathbb{E}[XY] - \mathbb{E}X\,\mathbb{E}Y",
           covariance_statement, "expand (3-point law)")
+_identity("covariance-self", "PROB-COV-SELF", "Cov(X,X) = Var[X]", "Cov(X,X) = E[X·X] − EX·EX = E[(X − EX)²] = Var[X]",
+          r"\mathrm{Cov}(X,X) = \mathrm{Var}[X]", covariance_self_statement, "expand (3-point law)")
 _identity("variance-affine", "PROB-VAR-AFFINE", "Var[aX + b] = a² Var[X]", "Var[aX + b] = a² Var[X]",
           r"\mathrm{Var}[aX+b] = a^2\,\mathrm{Var}[X]", affine_variance_statement, "expand (3-point law)")
 _identity("cdf-derivative", "PROB-CDF-PDF", "The derivative of the CDF is the density (normal case)",
