@@ -23,6 +23,13 @@ SECTION = "11.3"
 MAX_STEPS = 100_000
 
 
+
+def adaptive_ratio(step, denominator):
+    """step / denominator of an adaptive method; 0/0 (a zero gradient with ε = 0) is undefined."""
+    if denominator == 0:
+        raise DlcalcError("the adaptive denominator is 0 (a zero gradient with --eps 0): use --eps > 0")
+    return step / denominator
+
 def gradient_rows(grads):
     """A vector (one step) or a matrix (one row per step) -> list of row lists."""
     rows = [list(row) for row in grads] if isinstance(grads[0], tuple) else [list(grads)]
@@ -103,7 +110,7 @@ def rmsprop(grads, theta0, alpha, beta, eps):
     def update(t, theta, g):
         nonlocal square
         square = [beta * s + (1 - beta) * gi * gi for s, gi in zip(square, g)]
-        return [x - alpha * gi / (math.sqrt(s) + eps) for x, gi, s in zip(theta, g, square)], [square]
+        return [x - alpha * adaptive_ratio(gi, math.sqrt(s) + eps) for x, gi, s in zip(theta, g, square)], [square]
 
     return _replay("rmsprop", rows, _start(theta0, len(rows[0])), update, ["s_t"])
 
@@ -131,7 +138,7 @@ def adagrad(grads, theta0, alpha, eps):
     def update(t, theta, g):
         nonlocal total
         total = [s + gi * gi for s, gi in zip(total, g)]
-        return [x - alpha * gi / math.sqrt(s + eps) for x, gi, s in zip(theta, g, total)], [total]
+        return [x - alpha * adaptive_ratio(gi, math.sqrt(s + eps)) for x, gi, s in zip(theta, g, total)], [total]
 
     return _replay("adagrad", rows, _start(theta0, len(rows[0])), update, ["Σg²"])
 
@@ -164,7 +171,7 @@ def adam_update(alpha, beta1, beta2, eps, weight_decay=0.0, bias_correction=True
         c1, c2 = (1 - beta1**t, 1 - beta2**t) if bias_correction else (1.0, 1.0)
         m_hat, v_hat = [a / c1 for a in m], [b / c2 for b in v]
         # AdamW: the decay λθ is added to the step, not to the gradient (decoupled).
-        new = [x - alpha * (a / (math.sqrt(b) + eps) + weight_decay * x) for x, a, b in zip(theta, m_hat, v_hat)]
+        new = [x - alpha * (adaptive_ratio(a, math.sqrt(b) + eps) + weight_decay * x) for x, a, b in zip(theta, m_hat, v_hat)]
         return new, [m_hat, v_hat]
 
     return update
