@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf mgf-lin moments mvn-pdf sample-cov scale-pdf sum-pdf var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond gd-rate hessian jensen lagrange lipschitz local-global pl-check strict-convexity cholesky frobenius gram is-group psd trace subgradient cross-entropy differential-entropy entropy jsd kl kl-asymmetry kl-zero activation activation-grad sigmoid-jacobian bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce dropout-expectation init init-signal normalise backprop adam best-step gd gradient-flow minibatch-variance momentum muon-orth muon-step optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params cnn-model-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-jacobian rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad convergence-rates lr-schedule newton-step attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix lm-cross-entropy model-params noisy-channel perplexity vit-tokens deepsets perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive generalization-gap nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-forward ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf mgf-lin moments mvn-pdf sample-cov scale-pdf sum-pdf var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond convex-set-check convexity-check gd-rate hessian jensen lagrange lipschitz local-global pl-check strict-convexity cholesky frobenius gram is-group psd trace subgradient cross-entropy differential-entropy entropy jsd kl kl-asymmetry kl-zero activation activation-grad sigmoid-jacobian bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce dropout-expectation init init-signal normalise backprop adam best-step gd gradient-flow minibatch-variance momentum muon-orth muon-step optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params cnn-model-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-jacobian rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad convergence-rates lr-schedule newton-step attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix lm-cross-entropy model-params noisy-channel perplexity vit-tokens deepsets perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive generalization-gap nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-forward ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -195,6 +195,26 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--matrix --A --json --batch --help' -- "$cur"));;
+    convex-set-check)
+      case "$prev" in
+        --set) return;;
+        --vars) return;;
+        --low) return;;
+        --high) return;;
+        --points) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--set --vars --low --high --points --json --batch --help' -- "$cur"));;
+    convexity-check)
+      case "$prev" in
+        --f) return;;
+        --vars) return;;
+        --low) return;;
+        --high) return;;
+        --points) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--f --vars --low --high --points --json --batch --help' -- "$cur"));;
     gd-rate)
       case "$prev" in
         --mu) return;;

@@ -28,6 +28,8 @@ _dlcalc() {
     'cauchy-schwarz:Both sides of the Cauchy–Schwarz inequality |⟨u,v⟩| ≤ ‖u‖‖v‖'
     'cauchy-schwarz-expectation:E[XY]² ≤ E[X²]E[Y²] on paired samples (equally likely), with the sheet'\''s wrong bound'
     'cond:Condition number κ₂ = σ_max/σ_min of a square matrix (∞ if singular)'
+    'convex-set-check:Search a grid for two points of a set whose convex combination leaves it (exit 1 with a witness)'
+    'convexity-check:Search a grid for a violation of f(λx + (1−λ)x'\'') ≤ λf(x) + (1−λ)f(x'\'') (exit 1 with a witness)'
     'gd-rate:Linear rate of gradient descent (step 1/L) on μ-strongly convex or μ-PL, L-smooth f'
     'hessian:Hessian of f at a point and its definiteness (second-order convexity test; μ = λ_min)'
     'jensen:Both sides of Jensen'\''s inequality f(Σλ_i x_i) ≤ Σλ_i f(x_i) (exit 1 if violated)'
@@ -354,6 +356,24 @@ _dlcalc() {
     cond)
       _arguments \
         '(--matrix --A)'{--matrix,--A}'[a square matrix\: "\[\[2,-1\],\[-1,2\]\]", "2,-1;-1,2" or @file.csv]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    convex-set-check)
+      _arguments \
+        '--set[relations joined by ";", e.g. "x**2 + y**2 <= 1; y >= 0"]:value: ' \
+        '--vars[the variables\: x or x,y]:value: ' \
+        '--low[the box'\''s lower bound per axis]:value: ' \
+        '--high[the box'\''s upper bound per axis]:value: ' \
+        '--points[grid points per axis (at most 2000 in all)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    convexity-check)
+      _arguments \
+        '--f[the function, e.g. "x**2 + abs(y)"]:value: ' \
+        '--vars[its variables\: x or x,y]:value: ' \
+        '--low[the box'\''s lower bound per axis]:value: ' \
+        '--high[the box'\''s upper bound per axis]:value: ' \
+        '--points[grid points per axis (at most 2000 in all)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     gd-rate)

@@ -35,6 +35,8 @@ MODULE_OF_COMMAND = {
     'conv1d-layout': 'convolution',
     'conv2d': 'convolution',
     'convergence-rates': 'optim',
+    'convex-set-check': 'analysis',
+    'convexity-check': 'analysis',
     'convolve2d': 'convolution',
     'convtranspose-out': 'cnn',
     'coupling': 'generative',
