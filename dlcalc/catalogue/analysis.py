@@ -463,7 +463,6 @@ formula(
 
 
 def jensen(f, x, weights):
-    import sympy
 
     expression, symbols = parse_function(f, "x")
     same_length(x, weights, "--x and --weights")

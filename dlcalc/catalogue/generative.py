@@ -1046,7 +1046,6 @@ def made_masks(input_degrees, hidden_degrees, strict_output=True):
 
 def mask_connectivity(masks):
     """Number of paths from input j to output i through the masked layers: the product of the masks."""
-    import numpy as np
 
     paths = masks[0]
     for mask in masks[1:]:

@@ -730,7 +730,7 @@ def robbins_monro(alpha):
              f"Σ α_t = {first_value}: " + ("diverges, as required" if not first else "converges, so the steps stop too soon"),
              f"Σ α_t² = {second_value}: " + ("converges, as required" if second else "diverges, so the noise never averages out")]
     failures = ([f"Σ α_t = {first_value} < ∞ (needs to diverge)"] if first else []) + \
-               ([f"Σ α_t² = ∞ (needs to converge)"] if not second else [])
+               (["Σ α_t² = ∞ (needs to converge)"] if not second else [])
     holds = not failures
     return Result(name="robbins-monro", inputs={}, value=holds,
                   plain="satisfied" if holds else "fails: " + "; ".join(failures), steps=steps,

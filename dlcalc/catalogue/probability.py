@@ -265,7 +265,6 @@ formula(
 
 
 def var_affine(A, cov):
-    import numpy as np
 
     sigma = _cov_matrix(cov)
     a = _np_matrix(A, "A")
@@ -293,7 +292,6 @@ formula(
 
 
 def sample_cov(samples, ddof):
-    import numpy as np
 
     x = _np_matrix(samples, "samples")
     n = x.shape[0]
@@ -415,7 +413,7 @@ def gauss_conditional(mu, cov, given, z):
     if len(z) != len(a):
         raise DlcalcError(f"--z has {len(z)} entries but --given names {len(a)} variables")
     m = np.array(mu)
-    s11, s12, s21, s22 = sigma[np.ix_(a, a)], sigma[np.ix_(a, b)], sigma[np.ix_(b, a)], sigma[np.ix_(b, b)]
+    s11, s12, s22 = sigma[np.ix_(a, a)], sigma[np.ix_(a, b)], sigma[np.ix_(b, b)]
     if np.linalg.matrix_rank(s11) < len(a):
         raise DlcalcError("Σ11 (the covariance of the given variables) is singular; cannot condition")
     gain = np.linalg.solve(s11, s12).T  # Σ21 Σ11⁻¹
