@@ -8,40 +8,12 @@ helpers that several areas use. Nothing here imports NumPy or SymPy at module le
 from __future__ import annotations
 
 import math
-import signal
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import ABSENT
 
 PROBABILITY_TOLERANCE = 1e-9
-
-
-class SymbolicTimeout(Exception):
-    """Symbolic work (a proof, a series test, a solve) ran out of time."""
-
-
-@contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    """Raise SymbolicTimeout after ``seconds`` (SIGALRM; no limit where it is unavailable or off
-    the main thread). SymPy can take unbounded time on some inputs; users get a message instead."""
-    import threading
-
-    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise SymbolicTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def given(value) -> bool:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import claim_exit, declare_identity, same_length, symbol_matrix, SymbolicTimeout, time_limit, vector_text
+from dlcalc.catalogue._common import claim_exit, declare_identity, same_length, symbol_matrix, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, erratum, formula
 from dlcalc.render.result import Result, Table
+from dlcalc.symbolic.deadline import TimeUp, time_limit
 
 SECTION = "2"
 _ABSENT_K = -1  # --k not given
@@ -435,7 +436,7 @@ def lagrange(f, g, c, vars):
     try:
         with time_limit(30):
             solutions = sympy.solve([sympy.diff(lagrangian, u) for u in unknowns], unknowns, dict=True)
-    except SymbolicTimeout:
+    except TimeUp:
         raise DlcalcError("SymPy could not solve ∇𝓛 = 0 within 30 s") from None
     real = [s for s in solutions if all(v.is_real is not False for v in s.values())]
     points = [{str(u): sympy.sstr(s[u]) for u in unknowns if u in s} for s in real]

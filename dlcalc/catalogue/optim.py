@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (ABSENT, claim_exit, given, matrix_result, rounded, SymbolicTimeout, time_limit,
+from dlcalc.catalogue._common import (ABSENT, claim_exit, given, matrix_result, rounded,
                                      vector_result, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, erratum, formula
 from dlcalc.render.result import Result, Table
+from dlcalc.symbolic.deadline import TimeUp, time_limit
 
 SECTION = "11.3"
 MAX_STEPS = 100_000
@@ -721,7 +722,7 @@ def robbins_monro(alpha):
         with time_limit(60):
             first, first_value = _series_verdict(term, t)
             second, second_value = _series_verdict(term**2, t)
-    except SymbolicTimeout:
+    except TimeUp:
         raise DlcalcError("SymPy could not decide the series within 60 s") from None
     if first is None or second is None:
         raise DlcalcError("SymPy could not decide whether the series converge for this α_t")

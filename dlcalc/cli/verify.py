@@ -15,10 +15,10 @@ from typing import Any, Optional
 import typer
 
 from dlcalc import registry
-from dlcalc.catalogue._common import SymbolicTimeout, time_limit
 from dlcalc.errors import DlcalcError, ExitCode
 from dlcalc.registry import Formula
 from dlcalc.render.output import dumps, is_terminal
+from dlcalc.symbolic.deadline import TimeUp, time_limit
 
 TIME_LIMIT = 120  # seconds per identity
 
@@ -51,7 +51,7 @@ def run_proof(formula: Formula, limit: int = TIME_LIMIT) -> dict[str, Any]:
         with time_limit(limit):
             proof = formula.prove()
         proven, method, detail = bool(proof.proven), proof.method, proof.detail
-    except SymbolicTimeout:
+    except TimeUp:
         proven, method, detail = False, "timeout", f"no proof within {limit} s"
     return {
         "name": formula.name,

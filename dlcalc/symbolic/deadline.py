@@ -9,11 +9,13 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from dlcalc.errors import DlcalcError
 
 
-class _Expired(BaseException):
+class TimeUp(BaseException):
     """Raised inside the computation by the alarm; BaseException so that no `except Exception` eats it."""
 
 
@@ -21,25 +23,33 @@ def _message(seconds: float) -> str:
     return f"gave up after {seconds:g} s (--timeout): the expression is too hard to check in time"
 
 
-def run_with_deadline(fn, seconds: float):
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        return _with_alarm(fn, seconds)
-    return _with_thread(fn, seconds)
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise TimeUp in the block after ``seconds`` (SIGALRM, main thread only; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
 
-
-def _with_alarm(fn, seconds: float):
     def expire(signum, frame):
-        raise _Expired
+        raise TimeUp
 
     previous = signal.signal(signal.SIGALRM, expire)
     try:
         signal.setitimer(signal.ITIMER_REAL, seconds)
-        return fn()
-    except _Expired:
-        raise DlcalcError(_message(seconds)) from None
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def run_with_deadline(fn, seconds: float):
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        try:
+            with time_limit(seconds):
+                return fn()
+        except TimeUp:
+            raise DlcalcError(_message(seconds)) from None
+    return _with_thread(fn, seconds)
 
 
 def _with_thread(fn, seconds: float):
