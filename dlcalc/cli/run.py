@@ -9,9 +9,6 @@ from dlcalc.evaluate import evaluate
 from dlcalc.registry import Formula
 from dlcalc.render.output import emit
 
-# Options every formula command has besides its own parameters.
-COMMON_OPTIONS = {"json": "print one JSON object (JSON Lines with --batch)", "batch": "FILE"}
-
 
 def run_formula(formula: Formula, raw: dict[str, Any], *, json_mode: bool, batch: str | None) -> ExitCode:
     if batch is not None:

@@ -177,23 +177,17 @@ def _defaults(formula: Formula, cli_raw: dict[str, Any], columns: set[str]) -> d
     return {name: value for name, value in cli_raw.items() if value is not None and name not in columns}
 
 
+def _pick(value: Any, row: int) -> Any:
+    """One row's entry of a value: arrays are indexed, tuples (per axis) entry by entry."""
+    if isinstance(value, tuple):
+        return tuple(_pick(v, row) for v in value)
+    if isinstance(value, np.ndarray):
+        return value[row].item()
+    return value
+
+
 def _row_args(args: dict[str, Any], row: int) -> dict[str, Any]:
-    def pick(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return tuple(pick(v) for v in value)
-        if isinstance(value, np.ndarray):
-            return value[row].item()
-        return value
-
-    return {k: pick(v) for k, v in args.items()}
-
-
-def _pick_output(output: Any, row: int) -> Any:
-    if isinstance(output, tuple):
-        return tuple(_pick_output(o, row) for o in output)
-    if isinstance(output, np.ndarray):
-        return output[row].item()
-    return output
+    return {k: _pick(v, row) for k, v in args.items()}
 
 
 @dataclass
@@ -293,7 +287,7 @@ def _plain_lines(formula: Formula, group: Group, outputs: list[Any], count: int)
 def _row_values(formula: Formula, group: Group, outputs: list[Any], count: int) -> list[Any]:
     rows = []
     for position in range(count):
-        shown = [_pick_output(o, position) for o in outputs]
+        shown = [_pick(o, position) for o in outputs]
         if formula.present:
             shown = [formula.present(v) for v in shown]
         rows.append(shown if formula.elementwise and group.ndim > 1 else shown[0])
