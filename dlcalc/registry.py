@@ -232,6 +232,17 @@ class Param:
         return self.default is None and not self.kind.is_flag
 
     @property
+    def shown_default(self) -> Any:
+        """The default as help and info show it: None (required or no value), "=K", 3 or [3, 5]."""
+        if self.required or self.default is ABSENT:
+            return None
+        if self.default_from:
+            return f"={self.default_from}"
+        if isinstance(self.default, tuple):
+            return self.default[0] if len(self.default) == 1 else list(self.default)
+        return self.default
+
+    @property
     def default_from(self) -> str | None:
         """The parameter whose value is the default ("=K" -> "K"), if any."""
         if isinstance(self.default, str) and self.default.startswith("="):

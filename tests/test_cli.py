@@ -234,3 +234,12 @@ def test_a_nan_result_is_an_error_not_a_number(monkeypatch):
     monkeypatch.setitem(registry.REGISTRY, "fc-params", dataclasses.replace(formula, compute=lambda **_: float("nan")))
     run = run_main(["fc-params", "--in", "2", "--out", "3"])
     assert (run.code, run.err) == (2, "dlcalc: error: the result is undefined (NaN) for these inputs\n")
+
+
+def test_help_shows_required_and_defaults():
+    run = run_main(["pool-out", "--help"])
+    text = " ".join(run.out.split())
+    assert "(required)" in text and "(default: the value of --K)" in text and "(default: 0)" in text
+    record = json.loads(run_main(["info", "pool-out", "--json"]).out)
+    assert [(p["name"], p["default"]) for p in record["parameters"]][:4] == [("I", None), ("K", None), ("S", "=K"), ("P", 0)]
+    assert json.loads(run_main(["info", "param-compare", "--json"]).out)["sheet_says"].startswith("fully connected mnc")

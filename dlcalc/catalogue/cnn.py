@@ -196,7 +196,7 @@ formula(
     params=(
         _I,
         _K,
-        Param("S", AXES, "stride (default: the kernel size)", default="=K", aliases=("stride",), minimum=1),
+        Param("S", AXES, "stride", default="=K", aliases=("stride",), minimum=1),
         Param("P", AXES, "padding per side, at most K/2", default=(0,), aliases=("padding",), minimum=0),
         Param("d", AXES, "dilation (max pooling only)", default=(1,), aliases=("dilation",), minimum=1),
         Param("ceil-mode", FLAG, "round the output size up, as ceil_mode=True", default=False),

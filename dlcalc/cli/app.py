@@ -23,13 +23,10 @@ Every formula of the deep-learning formula sheet is a command: run `dlcalc list`
 and one JSON object with --json."""
 
 
-def _default_text(param: Param) -> str:
-    if param.default_from:
-        return f"the value of --{param.default_from}"
-    value = param.default
-    if isinstance(value, tuple):
-        value = ",".join(map(str, value))
-    return str(value)
+def _help_default(shown: Any) -> str:
+    if isinstance(shown, str) and shown.startswith("="):
+        return f"the value of --{shown[1:]}"
+    return ",".join(map(str, shown)) if isinstance(shown, list) else str(shown)
 
 
 def _option(param: Param) -> tuple[Any, Any]:
@@ -40,9 +37,9 @@ def _option(param: Param) -> tuple[Any, Any]:
         return Optional[str], typer.Argument(None, help=param.help, metavar=param.name.upper(), show_default=False)
     help_text = param.help
     if param.required:
-        help_text += "  [required]"
-    elif param.default is not None and param.default is not registry.ABSENT:
-        help_text += f"  [default: {_default_text(param)}]"
+        help_text += "  (required)"
+    elif param.shown_default is not None:
+        help_text += f"  (default: {_help_default(param.shown_default)})"  # not [..]: Rich markup
     annotation = Optional[list[str]] if param.multiple else Optional[str]
     return annotation, typer.Option(None, *param.flags, help=help_text, metavar=param.kind.metavar)
 

@@ -38,25 +38,16 @@ def info_record(formula: Formula) -> dict[str, Any]:
                 "type": "flag" if p.kind.is_flag else p.kind.metavar,
                 "required": p.required,
                 "positional": p.positional,
-                "default": None if p.required else _plain_default(p),
+                "default": p.shown_default,
                 "help": p.help,
             }
             for p in formula.params
         ],
         "examples": [{"command": f"dlcalc {formula.name} {e.args}", "output": e.output, "note": e.note} for e in formula.examples],
+        "sheet_says": formula.sheet_says,
         "errata": [registry.ERRATA[e] for e in formula.errata],
         "notes": formula.notes,
     }
-
-
-def _plain_default(param: registry.Param) -> Any:
-    if param.default is registry.ABSENT:
-        return None
-    if param.default_from:
-        return f"={param.default_from}"
-    if isinstance(param.default, tuple):
-        return param.default[0] if len(param.default) == 1 else list(param.default)
-    return param.default
 
 
 def register(app: typer.Typer) -> None:

@@ -69,6 +69,8 @@ def render_info(record: dict[str, Any], *, rich: bool) -> None:
         default = "required" if p["required"] else f"default {p['default']}"
         lines.append(f"  {names} {p['type']}  {p['help']} ({default})")
     lines += ["", "examples:"] + [f"  {e['command']}  ->  {e['output']}" for e in record["examples"]]
+    if record["sheet_says"]:
+        lines += ["", f"the sheet states it as: {record['sheet_says']}"]
     for erratum in record["errata"]:
         lines += [
             "",
