@@ -664,7 +664,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from pool' -l json -d 'print one J
 complete -c dlcalc -n '__fish_seen_subcommand_from pool' -l batch -r -F -d 'CSV, TSV or JSON Lines whose columns are option names; - for stdin'
 complete -c dlcalc -n '__fish_seen_subcommand_from pool-out' -l I -l input -x -d 'input size (per axis: 224,224)'
 complete -c dlcalc -n '__fish_seen_subcommand_from pool-out' -l K -l kernel -x -d 'kernel size (per axis: 3,5)'
-complete -c dlcalc -n '__fish_seen_subcommand_from pool-out' -l S -l stride -x -d 'stride (default: the kernel size)'
+complete -c dlcalc -n '__fish_seen_subcommand_from pool-out' -l S -l stride -x -d 'stride'
 complete -c dlcalc -n '__fish_seen_subcommand_from pool-out' -l P -l padding -x -d 'padding per side, at most K/2'
 complete -c dlcalc -n '__fish_seen_subcommand_from pool-out' -l d -l dilation -x -d 'dilation (max pooling only)'
 complete -c dlcalc -n '__fish_seen_subcommand_from pool-out' -l ceil-mode -d 'round the output size up, as ceil_mode=True'

@@ -869,7 +869,7 @@ _dlcalc() {
       _arguments \
         '(--I --input)'{--I,--input}'[input size (per axis\: 224,224)]:value: ' \
         '(--K --kernel)'{--K,--kernel}'[kernel size (per axis\: 3,5)]:value: ' \
-        '(--S --stride)'{--S,--stride}'[stride (default\: the kernel size)]:value: ' \
+        '(--S --stride)'{--S,--stride}'[stride]:value: ' \
         '(--P --padding)'{--P,--padding}'[padding per side, at most K/2]:value: ' \
         '(--d --dilation)'{--d,--dilation}'[dilation (max pooling only)]:value: ' \
         '--ceil-mode[round the output size up, as ceil_mode=True]' \
