@@ -41,7 +41,7 @@ def to_json(result: Result) -> dict[str, Any]:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(_finite(obj), ensure_ascii=False, allow_nan=False, default=_json_default)
+    return json.dumps(_finite(obj), ensure_ascii=False, allow_nan=False)
 
 
 def _finite(obj: Any) -> Any:
@@ -55,13 +55,6 @@ def _finite(obj: Any) -> Any:
     if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):  # NumPy scalars and arrays
         return _finite(obj.tolist())
     return obj
-
-
-def _json_default(obj: Any) -> Any:
-    # NumPy scalars and arrays reach here; convert without importing NumPy.
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def is_terminal(stream: TextIO) -> bool:
