@@ -15,17 +15,8 @@ class ExitCode(enum.IntEnum):
 class DlcalcError(ValueError):
     """Bad input. The message is shown to the user as one line: ``dlcalc: error: <message>``.
 
-    ``param`` names the offending option (without dashes) when there is one, so that batch mode
-    and the CLI can say which column or option is wrong.
-    """
-
-    def __init__(self, message: str, param: str | None = None):
-        super().__init__(message)
-        self.param = param
+    Messages about one option start with its name (``--S: must be at least 1, got 0``)."""
 
     @property
     def message(self) -> str:
-        text = str(self.args[0])
-        if self.param and not text.startswith("--"):
-            return f"--{self.param}: {text}"
-        return text
+        return str(self.args[0])

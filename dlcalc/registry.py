@@ -255,7 +255,7 @@ class Param:
             value = self._parse(raw)
             self._check_minimum(value)
         except DlcalcError as err:
-            raise DlcalcError(f"--{self.name}: {err}", param=None) from None
+            raise DlcalcError(f"--{self.name}: {err}") from None
         return value
 
     def _parse(self, raw: Any) -> Any:
