@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import run_main
 from dlcalc.catalogue import analysis
-from dlcalc.symbolic.proof import prove_matrices_equal
-from dlcalc.symbolic.proof import prove_equal
+from dlcalc.symbolic.proof import prove_equal, prove_matrices_equal
 
 
 def record(args):

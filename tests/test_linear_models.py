@@ -11,6 +11,7 @@ import pytest
 
 from conftest import run_main
 from dlcalc.catalogue import linear_models as lm
+from dlcalc.numeric import finite_diff
 
 
 def result(args):
@@ -81,20 +82,15 @@ def _loss(weights, biases, x, y, act, output):
     return 0.5 * float(np.sum((h - y) ** 2))
 
 
-def _numeric_gradients(weights, biases, x, y, act, output, step=1e-6):
-    grads = []
-    for w in weights:
-        g = np.zeros_like(w)
-        for index in np.ndindex(w.shape):
-            saved = w[index]
-            w[index] = saved + step
-            up = _loss(weights, biases, x, y, act, output)
-            w[index] = saved - step
-            down = _loss(weights, biases, x, y, act, output)
-            w[index] = saved
-            g[index] = (up - down) / (2 * step)
-        grads.append(g)
-    return grads
+def _numeric_gradients(weights, biases, x, y, act, output):
+    """∂L/∂W^l by dlcalc.numeric.finite_diff's central differences, one layer's weights at a time."""
+    def loss_of_layer(l):
+        def losses(points):  # a batch of candidate W^l -> the loss at each, shaped (B, 1, 1)
+            return np.array([_loss([*weights[:l], w, *weights[l + 1:]], biases, x, y, act, output)
+                             for w in points])[:, None, None]
+        return losses
+
+    return [finite_diff.jacobian(loss_of_layer(l), w)[0, 0] for l, w in enumerate(weights)]
 
 
 @pytest.mark.parametrize("sizes, act, output, seed", [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import declare_identity
+from dlcalc.catalogue._common import declare_identity, finite_array, matrix_result
 from dlcalc.registry import FLOAT, VECTOR, Param, choice, erratum, formula
 
 SECTION = "6"
@@ -168,8 +168,6 @@ formula(
 def sigmoid_jacobian(z):
     """∂σ(z)/∂z for the elementwise sigmoid: diag(σ(z) ⊙ (1 − σ(z))) (n×n, numerator layout)."""
     import numpy as np
-
-    from dlcalc.catalogue._common import finite_array, matrix_result
 
     s = sigmoid(finite_array(z, "--z"))
     return matrix_result("sigmoid-jacobian", np.diag(s * (1 - s)),

@@ -315,7 +315,7 @@ def hessian(f, vars, at):
     import numpy as np
     import sympy
 
-    from dlcalc.catalogue.linalg import classify_signs, zero_tolerance
+    from dlcalc.catalogue.linalg import definiteness
 
     expression, symbols = parse_function(f, vars)
     matrix = sympy.hessian(expression, symbols)
@@ -323,7 +323,7 @@ def hessian(f, vars, at):
     if not np.isfinite(values).all():
         raise DlcalcError("the Hessian is not finite at this point")
     eigenvalues = np.linalg.eigvalsh(values)
-    verdict = classify_signs(eigenvalues, zero_tolerance(eigenvalues, len(values)))
+    verdict = definiteness(eigenvalues)
     constant = not matrix.free_symbols
     steps = [f"∇²f = {sympy.sstr(matrix.tolist())}", f"eigenvalues at the point: {', '.join(f'{v:.6g}' for v in eigenvalues)}",
              "convex ⟺ ∇²f ⪰ 0 everywhere (f'' ≥ 0, not f' ≥ 0: E12); μ-strongly convex ⟺ ∇²f ⪰ μI"]
@@ -464,7 +464,6 @@ formula(
 
 
 def jensen(f, x, weights):
-
     expression, symbols = parse_function(f, "x")
     same_length(x, weights, "--x and --weights")
     if any(w < 0 for w in weights) or abs(math.fsum(weights) - 1) > 1e-9:
@@ -507,22 +506,26 @@ formula(
 )
 
 
-def first_order_gap_statement(strong: bool = False):
-    """f(y) − f(x) − ∇f(x)ᵀ(y − x) vs ½(y − x)ᵀH(y − x) for a quadratic f = ½xᵀHx + bᵀx (2-D).
-
-    This is the first-order condition's gap; it is ≥ 0 iff H ⪰ 0 and ≥ (μ/2)‖y − x‖² iff H ⪰ μI."""
+def _quadratic():
+    """f(v) = ½vᵀHv + bᵀv in 2-D with a general symmetric H: (f, H, x, ∇f(x))."""
     import sympy
 
-    from dlcalc.catalogue._common import symbol_matrix
-
-    x, y, b = symbol_matrix("x", 2, 1), symbol_matrix("y", 2, 1), symbol_matrix("b", 2, 1)
+    x, b = symbol_matrix("x", 2, 1), symbol_matrix("b", 2, 1)
     h11, h12, h22 = sympy.symbols("h11 h12 h22", real=True)
     h = sympy.Matrix([[h11, h12], [h12, h22]])
 
     def f(v):
         return ((v.T * h * v) / 2 + b.T * v)[0]
 
-    grad = h * x + b
+    return f, h, x, h * x + b
+
+
+def first_order_gap_statement(strong: bool = False):
+    """f(y) − f(x) − ∇f(x)ᵀ(y − x) vs ½(y − x)ᵀH(y − x) for a quadratic f = ½xᵀHx + bᵀx (2-D).
+
+    This is the first-order condition's gap; it is ≥ 0 iff H ⪰ 0 and ≥ (μ/2)‖y − x‖² iff H ⪰ μI."""
+    f, h, x, grad = _quadratic()
+    y = symbol_matrix("y", 2, 1)
     gap = f(y) - f(x) - (grad.T * (y - x))[0]
     return gap, ((y - x).T * h * (y - x))[0] / (1 if strong else 2)
 
@@ -547,6 +550,9 @@ declare_identity(SECTION, "convex-composition", "ANA-COMPOSE", "Second derivativ
                  r"(g\circ f)'' = g''(f)\,f'^2 + g'(f)\,f''", composition_second_derivative_statement, "differentiate")
 
 
+_BOX_RULE = Rule(broken=lambda low, high, **_: low >= high, says=lambda low, high, **_: f"--low ({low}) must be below --high ({high})")
+
+
 def box_grid(low, high, points, dims):
     """All points of a regular grid on [low, high]^dims, one per row."""
     import numpy as np
@@ -562,12 +568,14 @@ def pl_check(f, vars, mu, fstar, low, high, points):
     expression, symbols = parse_function(f, vars)
     value, grad = _numeric_function(expression, symbols)
     grid = box_grid(low, high, points, len(symbols))
-    worst, witness = math.inf, None
+    worst, witness, values = math.inf, None, []
     for x in grid:
-        gap = 0.5 * float(np.dot(grad(x), grad(x))) - mu * (value(x) - fstar)
+        g = grad(x)
+        values.append(value(x))
+        gap = 0.5 * float(np.dot(g, g)) - mu * (values[-1] - fstar)
         if gap < worst:
             worst, witness = gap, x
-    below = min(value(x) for x in grid)
+    below = min(values)
     holds = worst >= -1e-12 and below >= fstar - 1e-12
     steps = [f"min over {len(grid)} grid points of ½‖∇f‖² − μ(f − f*) = {worst:.6g} at {vector_text(witness)}",
              "PL does not need convexity: x² + 3 sin²x is PL (μ = 1/32) yet not convex",
@@ -595,16 +603,13 @@ formula(
     kind="claim",
     uses_sympy=True,
     batch_rows=False,
-    rules=(Rule(broken=lambda low, high, **_: low >= high, says=lambda low, high, **_: f"--low ({low}) must be below --high ({high})"),),
+    rules=(_BOX_RULE,),
     examples=(('--f "x**2 + 3*sin(x)**2" --vars x --mu 0.03125', "holds on the grid", "PL although not convex"),
               ('--f "x**2 + 3*sin(x)**2" --vars x --mu 1 --points 11', "violated at -2.0", "½f'(−2)² − f(−2) ≈ −4.98")),
 )
 
 
 # ---- strict convexity and minimisers; local minima of convex functions ----------------------------
-
-_BOX_RULE = Rule(broken=lambda low, high, **_: low >= high, says=lambda low, high, **_: f"--low ({low}) must be below --high ({high})")
-
 
 def box_params(points: int, note: str = "") -> tuple:
     """--low, --high (default box [−3, 3] per axis) and --points, for the grid claims."""
@@ -959,15 +964,8 @@ def descent_lemma_statement(half: bool = True):
     ``half=False`` uses c = 1 (a claimed decrease of ‖∇f‖²/L), which is refuted."""
     import sympy
 
-    x, b = symbol_matrix("x", 2, 1), symbol_matrix("b", 2, 1)
-    h11, h12, h22 = sympy.symbols("h11 h12 h22", real=True)
+    f, h, x, grad = _quadratic()
     big_l = sympy.Symbol("L", positive=True)
-    h = sympy.Matrix([[h11, h12], [h12, h22]])
-
-    def f(v):
-        return ((v.T * h * v) / 2 + b.T * v)[0]
-
-    grad = h * x + b
     norm_sq = (grad.T * grad)[0]
     c = sympy.Rational(1, 2) if half else 1
     return (f(x - grad / big_l) - f(x) + c * norm_sq / big_l,

@@ -31,14 +31,19 @@ def entropy_nats(p) -> float:
     return -math.fsum(x * math.log(x) for x in p if x > 0)
 
 
+def _rules_out(p, q) -> bool:
+    """q(x) = 0 where p(x) > 0: cross-entropy and KL are then infinite."""
+    return any(x > 0 and y == 0 for x, y in zip(p, q))
+
+
 def cross_entropy_nats(p, q) -> float:
-    if any(x > 0 and y == 0 for x, y in zip(p, q)):
+    if _rules_out(p, q):
         return math.inf
     return -math.fsum(x * math.log(y) for x, y in zip(p, q) if x > 0)
 
 
 def kl_nats(p, q) -> float:
-    if any(x > 0 and y == 0 for x, y in zip(p, q)):
+    if _rules_out(p, q):
         return math.inf
     return math.fsum(x * math.log(x / y) for x, y in zip(p, q) if x > 0)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from itertools import combinations
 
-from dlcalc.catalogue._common import claim_exit, declare_identity, matrix_result, rounded, square, symbol_matrix
+from dlcalc.catalogue._common import (claim_exit, declare_identity, finite_array, matrix_result, rounded, square,
+                                     symbol_matrix)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLOAT, MATRIX, Param, choice, erratum, formula
 from dlcalc.render.result import Result
@@ -24,13 +25,8 @@ _MATRIX = Param("matrix", MATRIX, 'a square matrix: "[[2,-1],[-1,2]]", "2,-1;-1,
 
 
 def as_array(matrix, name="matrix"):
-    import numpy as np
-
     square(matrix, name)
-    array = np.array(matrix, dtype=float)
-    if not np.isfinite(array).all():
-        raise DlcalcError(f"--{name}: entries must be finite")
-    return array
+    return finite_array(matrix, f"--{name}: entries")
 
 
 def zero_tolerance(values, size):
@@ -54,6 +50,11 @@ def classify_signs(values, tol) -> str:
     if positive:
         return "positive semidefinite" if zero else "positive definite"
     return "positive semidefinite"  # the zero matrix is both PSD and NSD
+
+
+def definiteness(eigenvalues) -> str:
+    """The class of a symmetric matrix from its eigenvalues (those within zero_tolerance count as 0)."""
+    return classify_signs(eigenvalues, zero_tolerance(eigenvalues, len(eigenvalues)))
 
 
 def leading_minors(a):
@@ -96,8 +97,7 @@ def psd(matrix):
         warnings.append("the matrix is not symmetric: classifying the quadratic form xᵀAx by (A + Aᵀ)/2")
         a = (a + a.T) / 2
     eigenvalues = np.linalg.eigvalsh(a)
-    tol = zero_tolerance(eigenvalues, len(a))
-    by_eigenvalues = classify_signs(eigenvalues, tol)
+    by_eigenvalues = definiteness(eigenvalues)
     # Minors of the matrix scaled to entries ≤ 1 (the class is scale-invariant), with a fixed tolerance.
     largest = float(np.abs(a).max())
     by_sylvester = sylvester_class(a / largest if largest else a, len(a) * 1e-12)
@@ -173,7 +173,7 @@ def cholesky(matrix):
     try:
         lower = np.linalg.cholesky(a)
     except np.linalg.LinAlgError:
-        kind = classify_signs(np.linalg.eigvalsh(a), zero_tolerance(np.linalg.eigvalsh(a), len(a)))
+        kind = definiteness(np.linalg.eigvalsh(a))
         hint = "; a singular PSD matrix has non-unique factors LLᵀ (use pivoted Cholesky or LDLᵀ)" \
             if kind == "positive semidefinite" else ""
         raise DlcalcError(f"no Cholesky factor with a positive diagonal: the matrix is {kind}{hint}") from None
@@ -325,7 +325,7 @@ def gram(points, kernel, gamma, degree, coef0):
 
     k = gram_matrix(points, kernel, gamma, degree, coef0)
     eigenvalues = np.linalg.eigvalsh(k)
-    verdict = classify_signs(eigenvalues, zero_tolerance(eigenvalues, len(k)))
+    verdict = definiteness(eigenvalues)
     psd_ok = verdict.startswith("positive")
     return matrix_result("gram", k,
                   steps=[f"eigenvalues: {', '.join(f'{v:.6g}' for v in eigenvalues)}",

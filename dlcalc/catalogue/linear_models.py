@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 
-from dlcalc.catalogue._common import ABSENT, claim_exit, given, rounded, vector_text
+from dlcalc.catalogue._common import ABSENT, claim_exit, finite_array, given, rounded, shape_text, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, choice, formula
 from dlcalc.render.result import Result, Table
@@ -77,9 +77,9 @@ def perceptron(X, y, epochs, eta):
     extra = {"mistakes": mistakes, "separated": separated, "weights": rounded(w)}
     if separated:
         margin = float((labels * (a @ w)).min() / np.linalg.norm(w))
-        extra["novikoff_bound"] = (radius / margin) ** 2
+        extra["novikoff_bound"] = novikoff_bound(radius, margin)
         steps.append(f"margin of the found w: γ_w = {margin:.6g}; Novikoff: mistakes ≤ (R/γ*)² ≤ (R/γ_w)² = "
-                     f"{(radius / margin) ** 2:.6g}")
+                     f"{extra['novikoff_bound']:.6g}")
     value = rounded(w)
     return Result(name="perceptron", inputs={}, value=value, steps=steps,
                   table=Table(columns=["epoch", "mistakes", "w"], rows=rows, title="perceptron rule w ← w + η y x"),
@@ -167,8 +167,6 @@ def mlp_layers(W, b, x):
     """Check the shapes; (weights, biases, input) as NumPy arrays."""
     import numpy as np
 
-    from dlcalc.catalogue._common import finite_array
-
     weights = [finite_array(w, f"--W (layer {l})") for l, w in enumerate(W, start=1)]
     biases = [np.zeros(w.shape[0]) for w in weights] if not given(b) else [finite_array(v, "--b") for v in b]
     if len(biases) != len(weights):
@@ -204,8 +202,6 @@ def mlp_backward(weights, pre, post, y, act, output):
 
 def backprop(W, b, x, y, act, output):
     import numpy as np
-
-    from dlcalc.catalogue._common import rounded, shape_text
 
     weights, biases, h0 = mlp_layers(W, b, x)
     pre, post = mlp_forward(weights, biases, h0, act, output)

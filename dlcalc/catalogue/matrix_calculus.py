@@ -41,6 +41,13 @@ def _vector_field(x, which: str, m: int = M):
     return sympy.Matrix([x1 * x2, x2**3, sympy.cos(x1 - x2)][:m])
 
 
+def _map_from_r3(y):
+    """A fixed nonlinear map ℝ³ → ℝ² (the outer f of the two-map chain rules)."""
+    import sympy
+
+    return sympy.Matrix([y[0] * y[1] + sympy.sin(y[2]), y[0] ** 2 - y[2]])
+
+
 def _scalar_of(x, which: str):
     import sympy
 
@@ -50,13 +57,10 @@ def _scalar_of(x, which: str):
 
 def chain_statement():
     """J_{f∘g}(x) vs J_f(g(x))·J_g(x), with g: ℝ² → ℝ³ and f: ℝ³ → ℝ²."""
-    import sympy
-
     x, y = _x(), symbol_matrix("y", M, 1)
-    g = _vector_field(x, "g")
-    f = sympy.Matrix([y[0] * y[1] + sympy.sin(y[2]), y[0] ** 2 - y[2]])
-    composed = f.subs(dict(zip(y, g)))
-    return composed.jacobian(x), f.jacobian(y).subs(dict(zip(y, g))) * g.jacobian(x)
+    g, f = _vector_field(x, "g"), _map_from_r3(y)
+    at_g = dict(zip(y, g))
+    return f.subs(at_g).jacobian(x), f.jacobian(y).subs(at_g) * g.jacobian(x)
 
 
 def chain3_statement(sheet: bool = False):
@@ -240,13 +244,12 @@ def denominator_statement(reversed_order: bool = True):
     import sympy
 
     x, y = _x(), symbol_matrix("y", M, 1)
-    g = _vector_field(x, "g")
-    f = sympy.Matrix([y[0] * y[1] + sympy.sin(y[2]), y[0] ** 2 - y[2]])
+    g, f = _vector_field(x, "g"), _map_from_r3(y)
     at_g = dict(zip(y, g))
     d_composed = _entrywise_jacobian(f.subs(at_g, simultaneous=True), x, "denominator")
     d_g, d_f = _entrywise_jacobian(g, x, "denominator"), _entrywise_jacobian(f, y, "denominator").subs(at_g, simultaneous=True)
     chain = d_g * d_f if reversed_order else d_f * d_g
-    return (sympy.Matrix.hstack(_entrywise_jacobian(g, x, "denominator"), d_composed),
+    return (sympy.Matrix.hstack(d_g, d_composed),
             sympy.Matrix.hstack(g.jacobian(x).T, chain))
 
 

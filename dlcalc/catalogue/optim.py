@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (ABSENT, claim_exit, given, matrix_result, rounded,
+from dlcalc.catalogue._common import (ABSENT, claim_exit, finite_array, given, matrix_result, rounded, square_array,
                                      vector_result, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, erratum, formula
@@ -24,17 +24,16 @@ SECTION = "11.3"
 MAX_STEPS = 100_000
 
 
-
 def adaptive_ratio(step, denominator):
     """step / denominator of an adaptive method; 0/0 (a zero gradient with ε = 0) is undefined."""
     if denominator == 0:
         raise DlcalcError("the adaptive denominator is 0 (a zero gradient with --eps 0): use --eps > 0")
     return step / denominator
 
+
 def gradient_rows(grads):
     """A vector (one step) or a matrix (one row per step) -> list of row lists."""
-    rows = [list(row) for row in grads] if isinstance(grads[0], tuple) else [list(grads)]
-    return rows
+    return [list(row) for row in grads] if isinstance(grads[0], tuple) else [list(grads)]
 
 
 def _start(theta0, width):
@@ -424,8 +423,6 @@ def muon_step(W, grad, momentum, mu, eta, method, ns_steps, scale):
     """M_t = μM_{t−1} + ∇W;  W ← W − η·s·orth(M_t), s = sqrt(d_out/d_in) (or the reference max(1, ·)^½)."""
     import numpy as np
 
-    from dlcalc.catalogue._common import finite_array
-
     w, g = finite_array(W, "--W"), finite_array(grad, "--grad")
     previous = np.zeros_like(g) if not given(momentum) else finite_array(momentum, "--momentum")
     if not (w.shape == g.shape == previous.shape):
@@ -435,10 +432,10 @@ def muon_step(W, grad, momentum, mu, eta, method, ns_steps, scale):
     p = polar_factor(m) if method == "svd" else newton_schulz(m, ns_steps)
     d_out, d_in = w.shape
     s = math.sqrt(d_out / d_in) if scale == "paper" else math.sqrt(max(1.0, d_out / d_in))
-    new = w - eta * s * p
-    return matrix_result("muon-step", new, digits=10, extra={"momentum": rounded(m), "orth": rounded(p, 10), "scale": s},
+    new, orth = w - eta * s * p, rounded(p, 10)
+    return matrix_result("muon-step", new, digits=10, extra={"momentum": rounded(m), "orth": orth, "scale": s},
                          steps=[f"M_t = μM_{{t−1}} + ∇W = {rounded(m.tolist())}",
-                                f"orth(M_t) by {method}: {rounded(p, 10)}",
+                                f"orth(M_t) by {method}: {orth}",
                                 f"s = {'sqrt(d_out/d_in)' if scale == 'paper' else 'max(1, d_out/d_in)^½'} = {s!r} "
                                 f"(W is d_out×d_in = {d_out}×{d_in});  W ← W − η·s·orth(M_t)"])
 
@@ -480,8 +477,6 @@ formula(
 def newton_step(H, b, theta, eta):
     """One (damped) Newton step on J(θ) = ½θᵀHθ + bᵀθ: θ ← θ − ηH⁻¹∇J, ∇J = Hθ + b."""
     import numpy as np
-
-    from dlcalc.catalogue._common import square_array
 
     h = square_array(H, "H")
     if len(b) != len(h) or len(theta) != len(h):

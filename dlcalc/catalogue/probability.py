@@ -10,9 +10,10 @@ because the sheet mixes conventions (G5, E04, E05). Numeric commands use NumPy o
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, NamedTuple
 
-from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, given, matrix_result, matrix_text,
-                                     probability_vector, rounded, same_length, square, vector_text)
+from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, finite_array, given, matrix_result,
+                                     matrix_text, probability_vector, rounded, same_length, square, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Kind, Param, choice, erratum, formula
 from dlcalc.render.result import Result
@@ -29,12 +30,7 @@ _E01 = erratum(
 
 
 def _np_matrix(matrix, name):
-    import numpy as np
-
-    array = np.array(matrix, dtype=float)
-    if not np.isfinite(array).all():
-        raise DlcalcError(f"--{name}: entries must be finite")
-    return array
+    return finite_array(matrix, f"--{name}: entries")
 
 
 # ---- discrete rules ------------------------------------------------------------------------
@@ -43,11 +39,9 @@ _JOINT = Param("joint", MATRIX, "joint probabilities P(X=x_i, Y=y_j): rows are x
 
 
 def _joint(joint):
-    import numpy as np
-
     table = _np_matrix(joint, "joint")
     probability_vector(tuple(table.ravel().tolist()), "joint")
-    return np.asarray(table)
+    return table
 
 
 def marginal(joint, axis):
@@ -111,9 +105,10 @@ def check_independence(joint, x_values, y_values):
 
     table = _joint(joint)
     px, py = table.sum(axis=1), table.sum(axis=0)
-    gap = float(np.abs(table - np.outer(px, py)).max())
+    gaps = np.abs(table - np.outer(px, py))
+    gap = float(gaps.max())
     independent = gap <= 1e-12
-    i, j = np.unravel_index(np.abs(table - np.outer(px, py)).argmax(), table.shape)
+    i, j = np.unravel_index(gaps.argmax(), table.shape)
     steps = [f"max |P(x,y) − P(x)P(y)| = {gap:.6g}"]
     if not independent:
         steps.append(f"witness: P(x{i + 1}, y{j + 1}) = {table[i, j]:.6g} but P(x{i + 1})P(y{j + 1}) = "
@@ -265,7 +260,6 @@ formula(
 
 
 def var_affine(A, cov):
-
     sigma = _cov_matrix(cov)
     a = _np_matrix(A, "A")
     if a.shape[1] != sigma.shape[0]:
@@ -292,7 +286,6 @@ formula(
 
 
 def sample_cov(samples, ddof):
-
     x = _np_matrix(samples, "samples")
     n = x.shape[0]
     if n <= ddof:
@@ -534,8 +527,7 @@ def _exact(x):
     return sympy.Rational(repr(float(x)))
 
 
-def _check_dist_params(dist, supplied):
-    allowed = _DIST_PARAMS[dist]
+def _check_dist_params(dist, supplied, allowed):
     stray = [name for name in supplied if name not in allowed]
     if stray:
         raise DlcalcError(f"--{stray[0]} does not apply to {dist} (its parameters: "
@@ -560,17 +552,22 @@ def _probability(p):
     return _exact(p)
 
 
+def _positive_value(supplied, name):
+    value = supplied[name]
+    if value <= 0:
+        raise DlcalcError(f"--{name} must be positive, got {value}")
+    return value
+
+
 def _positive(supplied, name):
-    if supplied[name] <= 0:
-        raise DlcalcError(f"--{name} must be positive, got {supplied[name]}")
-    return _exact(supplied[name])
+    return _exact(_positive_value(supplied, name))
 
 
 def mgf_expression(dist, supplied, t):
     """(M(t), the t-domain as text, the domain's upper bound or None) for the named distribution."""
     import sympy
 
-    _check_dist_params(dist, supplied)
+    _check_dist_params(dist, supplied, _DIST_PARAMS[dist])
     if dist == "bernoulli":
         p = _probability(_need(supplied, "p", dist))
         return p * sympy.exp(t) + 1 - p, "all t", None
@@ -1005,20 +1002,17 @@ CONTINUOUS_PARAMS = {
 }
 
 
-class Law:
+class Law(NamedTuple):
     """A continuous distribution: density (NumPy), MGF (math, with its domain), entropy (nats),
     the points where the density jumps or kinks, and an interval holding all but ~e^−40 of its mass."""
 
-    def __init__(self, text, pdf, mgf, mgf_domain, entropy, breaks, support):
-        self.text, self.pdf, self.mgf, self.mgf_domain = text, pdf, mgf, mgf_domain
-        self.entropy, self.breaks, self.support = entropy, breaks, support
-
-
-def _positive_value(supplied, name):
-    value = supplied[name]
-    if value <= 0:
-        raise DlcalcError(f"--{name} must be positive, got {value}")
-    return value
+    text: str
+    pdf: Callable[[Any], Any]
+    mgf: Callable[[float], float]
+    mgf_domain: tuple[float, float]
+    entropy: float
+    breaks: tuple[float, ...]
+    support: tuple[float, float]
 
 
 def _only_one(supplied, names, dist):
@@ -1080,10 +1074,7 @@ _LAWS = {"normal": _normal_law, "uniform": _uniform_law, "exponential": _exponen
 
 def continuous_law(dist, supplied):
     """The Law named ``dist`` from its parameters (a dict of the given ones), checked."""
-    allowed = CONTINUOUS_PARAMS[dist]
-    stray = [name for name in supplied if name not in allowed]
-    if stray:
-        raise DlcalcError(f"--{stray[0]} does not apply to {dist} (its parameters: {', '.join('--' + a for a in allowed)})")
+    _check_dist_params(dist, supplied, CONTINUOUS_PARAMS[dist])
     return _LAWS[dist](supplied)
 
 
@@ -1097,10 +1088,8 @@ def law_from_spec(text, option):
         key, sep, number = word.partition("=")
         if not sep:
             raise DlcalcError(f"{option}: expected key=value, got {word!r}")
-        from dlcalc.registry import FLOAT as _float_kind
-
         try:
-            supplied[key.strip().lower()] = _float_kind.parse(number)
+            supplied[key.strip().lower()] = FLOAT.parse(number)
         except DlcalcError as err:
             raise DlcalcError(f"{option}: {key}: {err.message}") from None
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import claim_exit, declare_identity, matrix_result, rounded
+from dlcalc.catalogue._common import claim_exit, declare_identity, matrix_result, rounded, vector_result
 from dlcalc.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, formula
 from dlcalc.render.result import Result
 
@@ -54,16 +54,11 @@ formula(
 )
 
 
-def signal_factor(scheme, width, layers):
+def init_signal(scheme, width, layers):
     """E[h_L²]/E[h_0²] through L ReLU layers of a given width, biases 0: each layer multiplies the
     second moment by n·Var(W)·½ (half of a symmetric pre-activation survives the ReLU)."""
     per_layer = width * init_variance(scheme, width, width) / 2
-    return per_layer**layers
-
-
-def init_signal(scheme, width, layers):
-    factor = signal_factor(scheme, width, layers)
-    per_layer = width * init_variance(scheme, width, width) / 2
+    factor = per_layer**layers
     return Result(name="init-signal", inputs={}, value=factor,
                   steps=[f"per layer: E[h_l²] = n·Var(W)·½·E[h_{{l−1}}²] = {per_layer!r}·E[h_{{l−1}}²]",
                          f"after {layers} layers: {per_layer!r}^{layers} = {factor!r}"
@@ -183,13 +178,12 @@ def dropout_expectation(x, p, samples, seed):
     error = scaled.std(axis=0, ddof=1) / math.sqrt(samples) if samples > 1 else np.full(len(values), math.inf)
     gap = np.abs(mean - values)
     holds = bool(np.all(gap <= 4 * error + 1e-12 * np.abs(values)))
-    shown = rounded(mean)
-    return Result(name="dropout-expectation", inputs={}, value=shown, plain=",".join(map(repr, shown)),
-                  steps=[f"mean of m·x/(1 − p) over {samples} masks: {', '.join(f'{v:.6g}' for v in mean)}",
-                         f"x = {', '.join(f'{v:.6g}' for v in values)};  |difference| ≤ 4 standard errors: {holds}",
-                         f"without the 1/(1 − p): E[m x] = (1 − p)x = {', '.join(f'{v:.6g}' for v in (1 - p) * values)}"],
-                  extra={"standard_error": rounded(error), "plain_dropout_mean": rounded((1 - p) * values)},
-                  exit_code=claim_exit(holds))
+    return vector_result("dropout-expectation", mean,
+                         steps=[f"mean of m·x/(1 − p) over {samples} masks: {', '.join(f'{v:.6g}' for v in mean)}",
+                                f"x = {', '.join(f'{v:.6g}' for v in values)};  |difference| ≤ 4 standard errors: {holds}",
+                                f"without the 1/(1 − p): E[m x] = (1 − p)x = {', '.join(f'{v:.6g}' for v in (1 - p) * values)}"],
+                         extra={"standard_error": rounded(error), "plain_dropout_mean": rounded((1 - p) * values)},
+                         exit_code=claim_exit(holds))
 
 
 formula(
