@@ -85,11 +85,6 @@ def natural_log(x: Any) -> Any:
     return np.log(x)
 
 
-def json_number(x: float) -> Any:
-    """A float for JSON: inf and nan become strings (JSON has no infinity)."""
-    return x if math.isfinite(x) else str(x)
-
-
 # ---- showing numbers: one rule for every command, plain and JSON ---------------------------------
 
 SIGNIFICANT = 12  # digits kept in shown floats: float noise (…0000002) never reaches the user

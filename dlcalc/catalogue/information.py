@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, given, json_number, probability_vector,
+from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, given, probability_vector,
                                      same_length)
 from dlcalc.registry import FLOAT, VECTOR, Param, choice, erratum, formula
 from dlcalc.render.result import Result
@@ -58,7 +58,7 @@ def _in_base(name: str, nats: float, base: str, steps: list[str], extra: dict | 
     return Result(
         name=name,
         inputs={},
-        value=json_number(value),
+        value=value,
         plain=repr(value) if math.isfinite(value) else str(value),
         steps=steps + [f"= {value!r} {UNITS[base]} (log base {base})"],
         extra={"base": base, "unit": UNITS[base], **(extra or {})},
@@ -118,7 +118,7 @@ def cross_entropy(p, q, base):
         "H(p,q) = −Σ p(x) log q(x) = H(p) + KL(p‖q)",
         f"H(p) = {h / log_base(base)!r},  KL(p‖q) = {kl / log_base(base)!r}",
     ]
-    extra = {"entropy": json_number(h / log_base(base)), "kl": json_number(kl / log_base(base))}
+    extra = {"entropy": h / log_base(base), "kl": kl / log_base(base)}
     return _in_base("cross-entropy", nats, base, steps, extra)
 
 
@@ -164,7 +164,7 @@ def kl(p, q, base):
     reverse = kl_nats(q, p) / log_base(base)
     steps = ["KL(p‖q) = Σ p(x) log(p(x)/q(x))   (∞ where q(x) = 0 < p(x))",
              f"not symmetric: KL(q‖p) = {reverse!r}"]
-    return _in_base("kl", kl_nats(p, q), base, steps, {"reverse": json_number(reverse)})
+    return _in_base("kl", kl_nats(p, q), base, steps, {"reverse": reverse})
 
 
 _E29 = erratum(
@@ -253,8 +253,8 @@ declare_identity("5", "cross-entropy-minimiser", "INFO-CE-MIN", "argmin over q o
 # ---- KL claims: zero iff equal, and not symmetric ------------------------------------------------
 
 
-def _shown(value: float) -> float | str:
-    return json_number(value + 0.0)
+def _shown(value: float) -> float:
+    return value + 0.0
 
 
 def kl_zero(p, q):
