@@ -40,3 +40,12 @@ def test_bad_values_never_crash(formula):
         assert run.code in (0, 1, 2), (args, run.err)
         if run.code == 2:
             assert run.err.startswith("dlcalc: error: ") and run.err.count("\n") == 1, (args, run.err)
+
+
+@pytest.mark.parametrize("args", [
+    ["optimise-quadratic", "--H", "[[1]]", "--x0", "1", "--steps", "100001"],
+    ["gd", "--f", "x**2", "--vars", "x", "--x0", "1", "--steps", "100001"],
+])
+def test_iterative_commands_refuse_a_step_count_that_would_hang(args):
+    run = run_main(args)
+    assert (run.code, run.err) == (2, "dlcalc: error: --steps: at most 100,000, got 100,001\n")

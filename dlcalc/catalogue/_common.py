@@ -11,9 +11,15 @@ import math
 from typing import Any, Callable
 
 from dlcalc.errors import DlcalcError
-from dlcalc.registry import ABSENT
+from dlcalc.registry import ABSENT, Rule
 
 PROBABILITY_TOLERANCE = 1e-9
+
+MAX_STEPS = 100_000  # iterative commands loop in Python: a larger --steps would hang, not answer
+STEPS_BOUNDED = Rule(
+    broken=lambda steps, **_: steps > MAX_STEPS,
+    says=lambda steps, **_: f"--steps: at most {MAX_STEPS:,}, got {steps:,}",
+)
 
 
 def given(value) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import claim_exit, declare_identity, same_length, symbol_matrix, vector_text
+from dlcalc.catalogue._common import STEPS_BOUNDED, claim_exit, declare_identity, same_length, symbol_matrix, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, erratum, formula
 from dlcalc.render.result import Result, Table
@@ -416,6 +416,7 @@ formula(
     formula="θ_{t+1} = θ_t − η ∇J(θ_t)",
     latex=r"\theta_{t+1} = \theta_t - \eta\nabla J(\theta_t)",
     compute=gradient_descent,
+    rules=(STEPS_BOUNDED,),
     uses_sympy=True,
     batch_rows=False,
     errata=(_E11,),

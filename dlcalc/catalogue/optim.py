@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (ABSENT, claim_exit, finite_array, given, matrix_result, rounded, square_array,
+from dlcalc.catalogue._common import (STEPS_BOUNDED, ABSENT, claim_exit, finite_array, given, matrix_result, rounded, square_array,
                                      vector_result, vector_text)
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, erratum, formula
@@ -21,7 +21,6 @@ from dlcalc.render.result import Result, Table
 from dlcalc.symbolic.deadline import TimeUp, time_limit
 
 SECTION = "11.3"
-MAX_STEPS = 100_000
 
 
 def adaptive_ratio(step, denominator):
@@ -335,7 +334,7 @@ formula(
     compute=optimise_quadratic,
     batch_rows=False,
     errata=(_E39,),
-    rules=(),
+    rules=(STEPS_BOUNDED,),
     examples=(
         ("--H '[[1,0],[0,2]]' --x0 1,1 --method gd --eta 0.5 --steps 1", "0.125",
          "x_1 = (0.5, 0): f = ½·0.25"),
