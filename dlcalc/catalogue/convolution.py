@@ -18,7 +18,6 @@ from dlcalc.catalogue._common import (
     finite_array,
     given,
     matrix_result,
-    matrix_text,
     rounded,
     shape_text,
     vector_result,
@@ -51,13 +50,8 @@ def _vector(values, name):
 _matrix = _vector  # a MATRIX value arrives as nested rows; the check is the same
 
 
-def shown(array):
-    """A NumPy array (1-D or 2-D) -> (JSON value, the one plain line)."""
-    value = rounded(array)
-    return value, (vector_text(value) if array.ndim == 1 else matrix_text(value))
-
-
 def array_result(name, array, **fields):
+    """A Result for a NumPy array: a vector (1-D) prints as 0.1,0.2, a matrix (2-D) as [[...], ...]."""
     return (vector_result if array.ndim == 1 else matrix_result)(name, array, **fields)
 
 
@@ -249,7 +243,7 @@ def xcorr1d(x, h, mode):
     ]
     return array_result("xcorr1d", out, steps=steps, extra={
         "first_lag": first_lag, "symmetric_kernel": symmetric,
-        "swapped_full": shown(other_way)[0]})
+        "swapped_full": rounded(other_way)})
 
 
 def _correlation_by_definition(x, h):
@@ -569,7 +563,7 @@ def lti_check(T):
     convolution = agree(T, circulant)
     value = {"shift-equivariant": equivariant, "convolution": convolution}
     if convolution:
-        value["kernel"] = shown(kernel)[0]
+        value["kernel"] = rounded(kernel)
     return Result(
         name="lti-check", inputs={}, value=value,
         steps=["T is linear (a matrix); shift-equivariant ⟺ T·S = S·T for the cyclic shift S",
@@ -695,11 +689,11 @@ def conv_weight_grad(x, delta, mode):
     x, delta, m, origin = _kernel_problem(x, delta, mode)
     grad = conv_gradient(x, delta, origin, m)
     check = _finite_difference(lambda w: float(np.dot(delta, _forward(x, w, mode))), m, len(x) * m)
-    sheet = _sheet_middle_step(x, delta, origin, m)
+    sheet = rounded(_sheet_middle_step(x, delta, origin, m))
     return _gradient_result(
         "conv-weight-grad", grad, check, f"∂𝓡/∂w_i = Σ_k δ_k x_(k−i) = (δ ∗ rot180(x))_i, i = 0…{m - 1}",
-        steps=[f"the sheet's middle step Σ_k δ_k rot180(x)_(k−i) would give {shown(sheet)[1]} (E48)"],
-        extra={"sheet_middle_step": shown(sheet)[0]})
+        steps=[f"the sheet's middle step Σ_k δ_k rot180(x)_(k−i) would give {vector_text(sheet)} (E48)"],
+        extra={"sheet_middle_step": sheet})
 
 
 formula(
@@ -846,9 +840,9 @@ def pool(x, r, stride, mode, grad):
         return array_result("pool", pooled, steps=steps)
     steps.append("the gradient goes to the (first) argmax of each window" if mode == "max"
                  else f"the gradient is shared equally, 1/{part.size} to each entry of the window")
-    (value, pooled_line), (grad_value, grad_line) = shown(pooled), shown(routed)
-    return Result(name="pool", inputs={}, value={"pooled": value, "grad": grad_value},
-                  plain=f"pooled={pooled_line} grad={grad_line}", steps=steps)
+    forward, backward = array_result("pool", pooled), array_result("pool", routed)
+    return Result(name="pool", inputs={}, value={"pooled": forward.value, "grad": backward.value},
+                  plain=f"pooled={forward.plain} grad={backward.plain}", steps=steps)
 
 
 def _upstream(grad, sizes):

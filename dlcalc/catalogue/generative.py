@@ -712,9 +712,9 @@ def noise_schedule(kind, T, beta_start, beta_end, s):
 
     if kind == "linear":
         betas = linear_betas(T, beta_start, beta_end)
-        return betas, np.concatenate([[1.0], np.cumprod(1 - betas)])
-    alpha_bars = cosine_alpha_bars(T, s)
-    betas = np.minimum(1 - alpha_bars[1:] / alpha_bars[:-1], 0.999)  # clipped as in the paper
+    else:
+        alpha_bars = cosine_alpha_bars(T, s)
+        betas = np.minimum(1 - alpha_bars[1:] / alpha_bars[:-1], 0.999)  # clipped as in the paper
     return betas, np.concatenate([[1.0], np.cumprod(1 - betas)])
 
 

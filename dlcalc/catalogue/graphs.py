@@ -465,14 +465,20 @@ formula(
 # ---- graph attention ---------------------------------------------------------------------------
 
 
-def gat_scores(X, W, a, nodes):
-    """s_ij = aᵀ[h_i ‖ h_j] with h = XW (row i is node i's transformed features): a₁·h_i + a₂·h_j."""
-    import numpy as np
-
+def _node_features(X, nodes):
+    """--X as an array with one row per node (a vector is one feature per node), or an error."""
     features = finite_array(X, "--X")
     features = features[:, None] if features.ndim == 1 else features
     if features.shape[0] != nodes:
         raise DlcalcError(f"--X needs one row per node ({nodes}), got {features.shape[0]}")
+    return features
+
+
+def gat_scores(X, W, a, nodes):
+    """s_ij = aᵀ[h_i ‖ h_j] with h = XW (row i is node i's transformed features): a₁·h_i + a₂·h_j."""
+    import numpy as np
+
+    features = _node_features(X, nodes)
     weights = np.eye(features.shape[1]) if W == () else finite_array(W, "--W")
     weights = weights[None, :] if weights.ndim == 1 else weights
     if weights.shape[0] != features.shape[1]:
@@ -487,6 +493,8 @@ def gat_scores(X, W, a, nodes):
 
 def gat_attention(edges, scores, X, W, a, slope, no_self_loops):
     import numpy as np
+
+    from dlcalc.catalogue.transformers import softmax_rows
 
     source = the_one_given(scores=scores, X=X)
     if source == "scores":
@@ -505,9 +513,7 @@ def gat_attention(edges, scores, X, W, a, slope, no_self_loops):
         allowed |= np.eye(edges.nodes, dtype=bool)
     if not np.all(allowed.any(axis=1)):
         raise DlcalcError("an isolated node has no neighbour to attend to (keep the self-loops)")
-    masked = np.where(allowed, activated, -np.inf)
-    shifted = np.exp(masked - masked.max(axis=1, keepdims=True))
-    alpha = shifted / shifted.sum(axis=1, keepdims=True)
+    alpha = softmax_rows(np.where(allowed, activated, -np.inf))
     extra = {} if hidden is None else {"scores": rounded(raw), "output": rounded(alpha @ hidden)}
     return matrix_result("gat-attention", alpha,
                          steps=([] if hidden is None else ["s_ij = aᵀ[Wx_i ‖ Wx_j] = a₁ᵀWx_i + a₂ᵀWx_j"])
@@ -627,9 +633,7 @@ def _set_functions():
     """Functions of a set X (one element per row) that dlcalc can test; names only, never code."""
     import numpy as np
 
-    def softmax_rows(X):
-        e = np.exp(X - X.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+    from dlcalc.catalogue.transformers import softmax_rows
 
     return {
         "sum": lambda X: X.sum(axis=0),
@@ -883,11 +887,7 @@ formula(
 def gcn_propagate(edges, X, W, layers, act):
     import numpy as np
 
-    features = finite_array(X, "--X")
-    if features.ndim == 1:
-        features = features[:, None]
-    if features.shape[0] != edges.nodes:
-        raise DlcalcError(f"--X needs one row per node ({edges.nodes}), got {features.shape[0]}")
+    features = _node_features(X, edges.nodes)
     weights = np.eye(features.shape[1]) if W == () else finite_array(W, "--W")
     if weights.ndim == 1:
         weights = weights[None, :]
@@ -937,10 +937,7 @@ formula(
 def gin_layer(edges, X, eps, W):
     import numpy as np
 
-    features = finite_array(X, "--X")
-    features = features[:, None] if features.ndim == 1 else features
-    if features.shape[0] != edges.nodes:
-        raise DlcalcError(f"--X needs one row per node ({edges.nodes}), got {features.shape[0]}")
+    features = _node_features(X, edges.nodes)
     aggregated = (1 + eps) * features + adjacency(edges) @ features  # (1 + ε)h_v + Σ_{u∈N(v)} h_u
     if W != ():
         aggregated = np.maximum(aggregated @ _layer_weights(W, features.shape[1], "--W"), 0.0)  # a one-layer MLP: ReLU(h W)

@@ -514,12 +514,11 @@ formula(
 
 
 def _output_activation(name):
-    import numpy as np
-
     if name != "softmax":
         return _activation(name)
-    return lambda a: np.exp(a - a.max(axis=1, keepdims=True)) / np.exp(a - a.max(axis=1, keepdims=True)).sum(
-        axis=1, keepdims=True)
+    from dlcalc.catalogue.transformers import softmax_rows
+
+    return softmax_rows
 
 
 def _output_map(W, h, name):
@@ -908,18 +907,14 @@ formula(
 # z_t = tanh(U z_{t−1} + V x_t), ŷ_t = W z_t, L = Σ_t ½‖ŷ_t − y_t‖², z_0 = 0.
 
 
-def _bptt_forward(U, V, W, xs):
+def _bptt_forward(U, V, xs):
     import numpy as np
 
-    z, states = np.zeros(U.shape[0]), []
-    for x in xs:
-        z = np.tanh(U @ z + V @ x)
-        states.append(z)
-    return states
+    return run_recurrence(U, V, xs, np.tanh)
 
 
 def bptt_loss(U, V, W, xs, ys):
-    return sum(0.5 * float(((W @ z) - y) @ ((W @ z) - y)) for z, y in zip(_bptt_forward(U, V, W, xs), ys))
+    return sum(0.5 * float(((W @ z) - y) @ ((W @ z) - y)) for z, y in zip(_bptt_forward(U, V, xs), ys))
 
 
 def bptt_gradient(U, V, W, xs, ys, full=True):
@@ -927,7 +922,7 @@ def bptt_gradient(U, V, W, xs, ys, full=True):
     full=False keeps only the immediate partial ∂⁺z_t/∂U at each step, the sheet's reading (E57)."""
     import numpy as np
 
-    states = _bptt_forward(U, V, W, xs)
+    states = _bptt_forward(U, V, xs)
     grad, carried = np.zeros_like(U), np.zeros(U.shape[0])
     for t in reversed(range(len(xs))):
         z, previous = states[t], states[t - 1] if t else np.zeros(U.shape[0])

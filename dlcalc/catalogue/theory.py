@@ -296,6 +296,14 @@ def _act(name):
     raise DlcalcError(f"unknown activation {name}")
 
 
+def _check_widths(widths):
+    """A scalar-output MLP of a size the commands can handle, or an error."""
+    if widths[-1] != 1:
+        raise DlcalcError("the last width must be 1 (a scalar output)")
+    if sum(a * b for a, b in zip(widths, widths[1:])) > 2_000_000:
+        raise DlcalcError("at most 2,000,000 weights")
+
+
 def init_mlp(widths, seed):
     """Standard normal weights and biases; the forward pass scales by 1/√fan_in (NTK parametrisation)."""
     import numpy as np
@@ -304,28 +312,32 @@ def init_mlp(widths, seed):
     return [(rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)) for n_in, n_out in zip(widths, widths[1:])]
 
 
-def mlp_output(params, x, act, beta):
-    """f(x) for one input: a^l = W h/√n + β b, h = φ(a); the last layer is linear (scalar output)."""
+def _mlp_forward(params, x, act, beta):
+    """The forward pass for one input: a^l = W h/√n + β b, h = φ(a), the last layer linear (scalar
+    output). Returns the layer inputs h^0..h^L (h^L = f(x)) and the pre-activations a^1..a^L."""
     import numpy as np
 
     phi, _ = _act(act)
-    h = x
+    hs, pre = [x], []
     for index, (W, b) in enumerate(params):
-        a = W @ h / np.sqrt(len(h)) + beta * b
-        h = a if index == len(params) - 1 else phi(a)
-    return float(h[0])
+        a = W @ hs[-1] / np.sqrt(len(hs[-1])) + beta * b
+        pre.append(a)
+        hs.append(a if index == len(params) - 1 else phi(a))
+    return hs, pre
+
+
+def mlp_output(params, x, act, beta):
+    """f(x) for one input."""
+    hs, _ = _mlp_forward(params, x, act, beta)
+    return float(hs[-1][0])
 
 
 def mlp_parameter_gradient(params, x, act, beta):
     """∇_θ f(x) by backpropagation, flattened in the order (W1, b1, W2, b2, ...)."""
     import numpy as np
 
-    phi, dphi = _act(act)
-    hs, pre = [x], []
-    for index, (W, b) in enumerate(params):
-        a = W @ hs[-1] / np.sqrt(len(hs[-1])) + beta * b
-        pre.append(a)
-        hs.append(a if index == len(params) - 1 else phi(a))
+    _, dphi = _act(act)
+    hs, pre = _mlp_forward(params, x, act, beta)
     delta = np.ones(1)  # ∂f/∂a^L
     grads = []
     for index in reversed(range(len(params))):
@@ -345,10 +357,7 @@ def empirical_ntk(widths, X, act, beta, seed):
         inputs = inputs[:, None]
     if inputs.shape[1] != widths[0]:
         raise DlcalcError(f"--X rows need {widths[0]} features (the first width), got {inputs.shape[1]}")
-    if widths[-1] != 1:
-        raise DlcalcError("the last width must be 1 (a scalar output)")
-    if sum(a * b for a, b in zip(widths, widths[1:])) > 2_000_000:
-        raise DlcalcError("at most 2,000,000 weights")
+    _check_widths(widths)
     params = init_mlp(widths, seed)
     J = np.array([mlp_parameter_gradient(params, x, act, beta) for x in inputs])
     K = J @ J.T
@@ -395,10 +404,7 @@ def _unflatten(params, flat):
 def linearize(widths, x, scale, direction, act, beta, seed):
     import numpy as np
 
-    if widths[-1] != 1:
-        raise DlcalcError("the last width must be 1 (a scalar output)")
-    if sum(a * b for a, b in zip(widths, widths[1:])) > 2_000_000:
-        raise DlcalcError("at most 2,000,000 weights")
+    _check_widths(widths)
     point = np.array(x, dtype=float)
     if point.shape != (widths[0],):
         raise DlcalcError(f"--x needs {widths[0]} values (the first width)")

@@ -19,7 +19,8 @@ from dlcalc.render.result import Result, Table
 
 
 def softmax_rows(scores):
-    """Row-wise softmax, stable (max subtracted); -inf entries get weight 0."""
+    """Row-wise softmax (over the last axis), stable (max subtracted); -inf entries get weight 0.
+    Also the softmax of rnn's outputs and of graphs' GAT and set functions."""
     import numpy as np
 
     shifted = scores - scores.max(axis=-1, keepdims=True)
@@ -437,8 +438,7 @@ formula(
     latex=r"2\,L\,n\,d_{kv}\,b",
     compute=kv_cache_bytes,
     rules=(
-        Rule(broken=lambda d_model, heads, **_: d_model % heads != 0,
-             says=lambda d_model, heads, **_: f"--heads {heads} must divide --d-model {d_model}"),
+        _HEADS_DIVIDE,
         Rule(broken=lambda heads, kv_heads, **_: (kv_heads > 0) & ((heads % (kv_heads + (kv_heads == 0)) != 0)
                                                                | (kv_heads > heads)),
              says=lambda heads, kv_heads, **_: f"--kv-heads {kv_heads} must divide --heads {heads}"),
@@ -792,9 +792,7 @@ formula(
 def sampling_distribution(logits, temperature, top_k, top_p):
     import numpy as np
 
-    z = np.array(logits, dtype=float) / temperature
-    probs = np.exp(z - z.max())
-    probs /= probs.sum()
+    probs = softmax_rows(np.array(logits, dtype=float) / temperature)
     order = np.argsort(-probs, kind="stable")
     keep = np.zeros(len(probs), dtype=bool)
     limit = top_k or len(probs)
@@ -855,7 +853,7 @@ def elmo_mix(h, w, gamma):
     weights = np.array(w, dtype=float)
     if weights.shape != (layers.shape[0],):
         raise DlcalcError(f"--w needs one weight per layer representation ({layers.shape[0]} rows of --h)")
-    s = softmax_rows(weights[None, :])[0]
+    s = softmax_rows(weights)
     mixed = gamma * s @ layers
     return vector_result("elmo-mix", mixed,
                          steps=[f"s = softmax(w) = {vector_text(s)};  ELMo = γ Σ_j s_j h_j with γ = {gamma:g}",
