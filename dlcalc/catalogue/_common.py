@@ -170,6 +170,15 @@ def vector_result(name: str, values: Any, **fields: Any) -> Any:
     return Result(name=name, inputs={}, value=shown, plain=vector_text(shown), **fields)
 
 
+def softmax_rows(scores):
+    """Row-wise softmax (over the last axis), stable (max subtracted); -inf entries get weight 0."""
+    import numpy as np
+
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    weights = np.exp(shifted)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
 def claim_exit(holds: bool) -> Any:
     """Exit status of a claim: 0 when it holds, 1 when refuted."""
     from dlcalc.errors import ExitCode

@@ -494,7 +494,7 @@ def gat_scores(X, W, a, nodes):
 def gat_attention(edges, scores, X, W, a, slope, no_self_loops):
     import numpy as np
 
-    from dlcalc.catalogue.transformers import softmax_rows
+    from dlcalc.catalogue._common import softmax_rows
 
     source = the_one_given(scores=scores, X=X)
     if source == "scores":
@@ -633,7 +633,7 @@ def _set_functions():
     """Functions of a set X (one element per row) that dlcalc can test; names only, never code."""
     import numpy as np
 
-    from dlcalc.catalogue.transformers import softmax_rows
+    from dlcalc.catalogue._common import softmax_rows
 
     return {
         "sum": lambda X: X.sum(axis=0),

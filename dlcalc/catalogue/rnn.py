@@ -516,7 +516,7 @@ formula(
 def _output_activation(name):
     if name != "softmax":
         return _activation(name)
-    from dlcalc.catalogue.transformers import softmax_rows
+    from dlcalc.catalogue._common import softmax_rows
 
     return softmax_rows
 

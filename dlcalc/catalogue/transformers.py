@@ -10,22 +10,12 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import finite_array, matrix_result, rounded, the_one_given, vector_result, vector_text
+from dlcalc.catalogue._common import softmax_rows, finite_array, matrix_result, rounded, the_one_given, vector_result, vector_text
 from dlcalc.errors import DlcalcError
 from dlcalc.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
 from dlcalc.render.result import Result, Table
 
 # ---- scaled dot-product attention ----------------------------------------------------------
-
-
-def softmax_rows(scores):
-    """Row-wise softmax (over the last axis), stable (max subtracted); -inf entries get weight 0.
-    Also the softmax of rnn's outputs and of graphs' GAT and set functions."""
-    import numpy as np
-
-    shifted = scores - scores.max(axis=-1, keepdims=True)
-    weights = np.exp(shifted)
-    return weights / weights.sum(axis=-1, keepdims=True)
 
 
 def causal_mask(n, m):
