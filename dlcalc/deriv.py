@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from dlcalc.errors import DlcalcError, ExitCode
 from dlcalc.render.result import Result
+from dlcalc.symbolic import ir
 
 LAYOUTS = ("denominator", "numerator")
 VALUES_PER_DRAW = 2
@@ -91,16 +92,16 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget) -> 
         raise DlcalcError(f"--wrt must be a variable name, not {wrt!r}")
     wrt = wrt.strip()
     x_raw_shape = env.declare_variable(wrt)
-    _check_declared_names(env, shapes, assume, wrt)
+    _check_declared_names(env, shapes, assume)
     problem = _classify(env, raw, wrt, x_raw_shape, hessian)
-    outcome = _derive(env, problem, layout, assume, seed, budget)
+    outcome = _derive(env, problem, layout, seed, budget)
     verdict = Verdict()
     if expect is not None:
         verdict = _judge(env, problem, layout, expect, outcome)
     return _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
 
 
-def _check_declared_names(env, shapes: dict, assume: dict, wrt: str) -> None:
+def _check_declared_names(env, shapes: dict, assume: dict) -> None:
     for option, names in (("--shape", shapes), ("--assume", assume)):
         for name in names:
             if name not in env.var_shapes:
@@ -109,38 +110,32 @@ def _check_declared_names(env, shapes: dict, assume: dict, wrt: str) -> None:
 
 def _classify(env, raw, wrt, x_raw_shape, hessian):
     from dlcalc.symbolic.derivative import classify
+    from dlcalc.symbolic.parser import format_shape
 
     f = env.finish(raw)
     x_shape = env.resolve_shape(x_raw_shape)
     if hessian and not (f.is_scalar and x_shape[1] == 1):
         raise DlcalcError(
             f"--hessian needs a scalar expression and a vector variable (the expression is "
-            f"{_shape_text(f.shape)}, {wrt} is {_shape_text(x_shape)})"
+            f"{format_shape(f.shape)}, {wrt} is {format_shape(x_shape)})"
         )
     taken = set(env.var_shapes) | set(env.all_dims())
     return classify(f, wrt, x_shape, hessian, taken)
 
 
-def _shape_text(shape) -> str:
-    from dlcalc.symbolic.parser import format_shape
-
-    return format_shape(shape)
-
-
 # --- deriving and verifying -------------------------------------------------------------------
 
 
-def _derive(env, problem, layout, assume, seed, budget) -> Outcome:
+def _derive(env, problem, layout, seed, budget) -> Outcome:
     import numpy as np
 
-    from dlcalc.symbolic import ir
     from dlcalc.symbolic.derivative import closed_form, in_layout
     from dlcalc.symbolic.matrixcalc import Unsupported
     from dlcalc.symbolic.to_numpy_syntax import to_numpy
 
     env.freeze()  # the printed derivative must not change the expression's dimensions
     rng = np.random.default_rng(seed)
-    instances = _draw_instances(env, problem, assume, rng)
+    instances = _draw_instances(env, problem, rng)
     notes = []
     if not ir.contains(problem.f, problem.wrt):
         notes.append(f"{problem.wrt} does not occur in the expression; the derivative is 0")
@@ -148,7 +143,7 @@ def _derive(env, problem, layout, assume, seed, budget) -> Outcome:
         closed = closed_form(problem)
         shown = in_layout(closed, problem, layout)
         text = to_numpy(shown)
-        checked = _reparse(env, problem, text, layout)
+        checked = _reparse(env, problem, text)
     except Unsupported as err:
         closed = checked = None
         notes.append(f"no closed form from the matrix-calculus rules ({err})")
@@ -157,7 +152,7 @@ def _derive(env, problem, layout, assume, seed, budget) -> Outcome:
         if error is not None:
             return _closed_outcome(problem, layout, closed, shown, text, "rules", error, instances, notes)
         notes.append("the rules' closed form disagreed with finite differences; it is not shown")
-    return _fallback(env, problem, layout, assume, instances, notes, closed, rng, budget)
+    return _fallback(env, problem, layout, instances, notes, closed, rng, budget)
 
 
 def _closed_outcome(problem, layout, closed, shown, text, method, error, instances, notes, route="") -> Outcome:
@@ -170,7 +165,7 @@ def _closed_outcome(problem, layout, closed, shown, text, method, error, instanc
     return Outcome(text_out, to_latex(shown), method, error, instances, notes, route)
 
 
-def _reparse(env, problem, text: str, layout: str):
+def _reparse(env, problem, text: str):
     """Parse the printed derivative back, so that what is verified is exactly what is shown."""
     from dlcalc.symbolic.parser import ClaimShapeError
 
@@ -188,24 +183,26 @@ def _reparse(env, problem, text: str, layout: str):
 
 
 def _to_layout(value, problem, layout):
+    from dlcalc.symbolic.derivative import transposed
+
     if value is None:
         return None
-    if layout == "numerator" and problem.kind in ("gradient", "jacobian"):
+    if transposed(problem.kind, layout):
         return value.T
     return value
 
 
-def _draw_instances(env, problem, assume, rng, draws=None) -> list:
+def _draw_instances(env, problem, rng, draws=None) -> list:
     """VALUES_PER_DRAW instances for each draw of sizes (default: random sizes), each with its
     finite-difference derivative; sizes whose domain is empty are skipped."""
     from dlcalc.numeric.instances import dimension_draws
 
-    hints = _domain_hints(problem.f, assume)
+    hints = _domain_hints(problem.f)
     instances = []
     failure = None
     for sizes in draws if draws is not None else dimension_draws(env.all_dims(), rng):
         try:  # some sizes have an empty domain (det of a rank-deficient product): skip them
-            instances.extend(_instances_at(env, problem, sizes, assume, hints, rng))
+            instances.extend(_instances_at(env, problem, sizes, hints, rng))
         except DlcalcError as err:
             failure = err
     if not instances:
@@ -213,17 +210,18 @@ def _draw_instances(env, problem, assume, rng, draws=None) -> list:
     return instances
 
 
-def _instances_at(env, problem, sizes, assume, hints, rng) -> list:
+def _instances_at(env, problem, sizes, hints, rng) -> list:
     instances = []
     for _ in range(VALUES_PER_DRAW):
-        inst = Instance(sizes, _values_in_domain(env, problem.f, sizes, assume, hints, rng))
+        inst = Instance(sizes, _values_in_domain(env, problem.f, sizes, hints, rng))
         inst.reference = _finite_differences(problem, inst)
         instances.append(inst)
     return instances
 
 
-def _values_in_domain(env, f, sizes, assume, hints, rng, nice=False) -> dict:
-    """Values for every variable, redrawn until the expression is well inside its domain."""
+def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
+    """Values for every variable (honouring --assume, as normalised by the env), redrawn until
+    the expression is well inside its domain."""
     from dlcalc.numeric.instances import draw
     from dlcalc.symbolic.evaluate import DomainViolation, evaluate
 
@@ -234,8 +232,8 @@ def _values_in_domain(env, f, sizes, assume, hints, rng, nice=False) -> dict:
         positive = attempt >= 20  # second half: try every unconstrained variable positive
         values = {}
         for name, shape in env.var_shapes.items():
-            concrete = tuple(_size(d, sizes) for d in env.resolve_shape(shape))
-            prop = assume.get(name) or hints.get(name) or ("positive" if positive else None)
+            concrete = ir.concrete_shape(env.resolve_shape(shape), sizes)
+            prop = env.assume.get(name) or hints.get(name) or ("positive" if positive else None)
             values[name] = draw(concrete, prop, rng, nice=nice)
         try:
             value = evaluate(f, values, sizes, check=True)
@@ -248,14 +246,9 @@ def _values_in_domain(env, f, sizes, assume, hints, rng, nice=False) -> dict:
     raise DlcalcError(f"could not draw a point inside the domain of the expression ({last}); add --assume")
 
 
-def _size(dim, sizes) -> int:
-    return dim if isinstance(dim, int) else sizes[dim]
-
-
-def _domain_hints(f, assume) -> dict:
-    """Properties that keep a bare variable inside its function's domain: log(x) -> positive ..."""
-    from dlcalc.symbolic import ir
-
+def _domain_hints(f) -> dict:
+    """Properties that keep a bare variable inside its function's domain: log(x) -> positive ...
+    (an --assume property takes precedence: see _values_in_domain)."""
     hints: dict = {}
     stack = [f]
     while stack:
@@ -276,7 +269,7 @@ def _domain_hints(f, assume) -> dict:
         if isinstance(node, ir.Pow) and isinstance(node.base, ir.Var) and isinstance(node.exp, ir.Num):
             if node.exp.value.denominator != 1:
                 hints.setdefault(node.base.name, "positive")
-    return {k: v for k, v in hints.items() if k not in assume}
+    return hints
 
 
 def _finite_differences(problem, inst: Instance):
@@ -307,7 +300,7 @@ def _evaluate_closed(problem, node, inst: Instance):
 
     if problem.kind != "tensor":
         return evaluate(node, inst.values, inst.sizes)[0]
-    p, q = (_size(d, inst.sizes) for d in problem.f.shape)
+    p, q = ir.concrete_shape(problem.f.shape, inst.sizes)
     basis = np.eye(p * q).reshape(p * q, p, q)
     out = evaluate(node, {**inst.values, problem.seed: basis}, inst.sizes)
     x_shape = inst.values[problem.wrt].shape[1:]  # a constant vjp (0) broadcasts to x's shape
@@ -337,33 +330,46 @@ def _compare_closed(problem, node, instances, layout, *, against="reference", to
 
 def _agreement(problem, values, references, tolerance=None) -> float | None:
     """Max |value - reference| over the pairs if every pair agrees to the tolerance, else None."""
-    import numpy as np
-
     tolerance = _tolerance(problem) if tolerance is None else tolerance
     worst = 0.0
     for value, reference in zip(values, references):
-        value = np.asarray(value, dtype=float)
-        if value.shape != reference.shape and value.size == 1:
-            value = np.broadcast_to(value, reference.shape)
-        if value.shape != reference.shape or not np.all(np.isfinite(value)):
-            return None
-        error = float(np.max(np.abs(value - reference))) if value.size else 0.0
-        if error > tolerance * max(1.0, float(np.max(np.abs(reference), initial=0.0))):
+        error = _difference(value, reference)
+        if error > tolerance * _scale(reference):
             return None
         worst = max(worst, error)
     return worst
 
 
+def _difference(value, reference) -> float:
+    """Max |value - reference| (a 1-entry value broadcasts); inf if the shapes differ or the value
+    is not finite."""
+    import numpy as np
+
+    value = np.asarray(value, dtype=float)
+    if value.shape != reference.shape and value.size == 1:
+        value = np.broadcast_to(value, reference.shape)
+    if value.shape != reference.shape or not np.all(np.isfinite(value)):
+        return float("inf")
+    return float(np.max(np.abs(value - reference))) if value.size else 0.0
+
+
+def _scale(reference) -> float:
+    """What a tolerance is relative to: the largest |entry|, at least 1."""
+    import numpy as np
+
+    return max(1.0, float(np.max(np.abs(reference), initial=0.0)))
+
+
 # --- the fallback: component-wise with SymPy, then finite differences alone ---------------------
 
 
-def _fallback(env, problem, layout, assume, instances, notes, rejected, rng, budget) -> Outcome:
+def _fallback(env, problem, layout, instances, notes, rejected, rng, budget) -> Outcome:
     """The rules failed or disagreed. Derive component-wise (checked against finite differences),
     recognise a closed form if one fits, else give the exact entries at the smallest size."""
     from dlcalc.symbolic.componentwise import ComponentwiseFailed
 
     try:
-        derivations, exact = _componentwise(env, problem, assume, rng, budget, notes)
+        derivations, exact = _componentwise(env, problem, rng, budget, notes)
     except ComponentwiseFailed as err:
         notes.append(f"no component-wise derivation either ({err})")
         return _numeric_only(problem, layout, instances, notes)
@@ -371,7 +377,7 @@ def _fallback(env, problem, layout, assume, instances, notes, rejected, rng, bud
     return general or _explicit(problem, layout, derivations, exact, instances, notes)
 
 
-def _componentwise(env, problem, assume, rng, budget, notes):
+def _componentwise(env, problem, rng, budget, notes):
     """Exact derivatives at sizes 2 and 3, each agreeing with finite differences at fresh random
     points of that size (so SymPy is never trusted alone). If the second size is too large or too
     slow, the first is used alone. Raises ComponentwiseFailed."""
@@ -382,7 +388,7 @@ def _componentwise(env, problem, assume, rng, budget, notes):
     derivations, exact = [], []
     for sizes in componentwise_draws(env.all_dims()):
         try:
-            found = run_within(budget, lambda: _componentwise_at(env, problem, assume, sizes, rng, budget))
+            found = run_within(budget, lambda: _componentwise_at(env, problem, sizes, rng, budget))
         except (OutOfTime, ComponentwiseTooCostly) as err:
             if not derivations:
                 raise ComponentwiseFailed(str(err)) from None
@@ -396,13 +402,13 @@ def _componentwise(env, problem, assume, rng, budget, notes):
     return derivations, exact
 
 
-def _componentwise_at(env, problem, assume, sizes, rng, budget):
+def _componentwise_at(env, problem, sizes, rng, budget):
     """(the exact derivative at ``sizes``, instances there holding its values), or None if the
     domain is empty at these sizes. Raises ComponentwiseFailed if it disagrees with finite differences."""
     from dlcalc.symbolic.componentwise import ComponentwiseFailed, derive
 
     try:
-        drawn = _draw_instances(env, problem, assume, rng, draws=[sizes])
+        drawn = _draw_instances(env, problem, rng, draws=[sizes])
     except DlcalcError:
         return None
     derivation = derive(problem, sizes, budget)
@@ -437,7 +443,7 @@ def _generalise(env, problem, layout, rejected, derivations, exact, instances, n
         return None
     shown = in_layout(candidate, problem, layout)
     text = to_numpy(shown)
-    checked = _reparse(env, problem, text, layout)
+    checked = _reparse(env, problem, text)
     if checked is None or _compare_closed(problem, checked, exact, layout, against="closed", tolerance=EXACT_TOLERANCE) is None:
         return None
     error = _compare_closed(problem, checked, instances + exact, layout)
@@ -455,7 +461,6 @@ def _fitted(problem, basis: list, exact: list):
     component-wise values, simplified; None if there is none."""
     import numpy as np
 
-    from dlcalc.symbolic import ir
     from dlcalc.symbolic.componentwise import fit_rational
     from dlcalc.symbolic.derivative import zero_form
     from dlcalc.symbolic.simplify import simplify
@@ -517,8 +522,7 @@ def _sizes_text(sizes: dict) -> str:
 
 
 def _judge(env, problem, layout, expect, outcome: Outcome) -> Verdict:
-    from dlcalc.symbolic import ir
-    from dlcalc.symbolic.parser import ClaimShapeError
+    from dlcalc.symbolic.parser import ClaimShapeError, format_shape
 
     env.freeze()
     target = problem.layout_shape(layout)
@@ -528,39 +532,32 @@ def _judge(env, problem, layout, expect, outcome: Outcome) -> Verdict:
         return Verdict(False, f"the claim only has a shape if dimensions are equal ({err})")
     zero_claim = isinstance(raw, ir.Num) and raw.value == 0
     if problem.kind == "tensor" and not zero_claim:
-        return Verdict(False, f"the derivative is a tensor of shape {_shape_text(target)}; the claim is {_shape_text(env.resolve_shape(raw.shape))}")
+        return Verdict(False, f"the derivative is a tensor of shape {format_shape(target)}; the claim is {format_shape(env.resolve_shape(raw.shape))}")
     if not zero_claim and not env.unify_shapes(raw.shape, tuple(env.dim_for_name(d) for d in target)):
-        return Verdict(False, f"the claim is {_shape_text(env.resolve_shape(raw.shape))} but the derivative is {_shape_text(target)} ({layout} layout)")
+        return Verdict(False, f"the claim is {format_shape(env.resolve_shape(raw.shape))} but the derivative is {format_shape(target)} ({layout} layout)")
     claim = env.finish(raw)
     return _compare_claim(env, problem, layout, claim, outcome)
 
 
 def _compare_claim(env, problem, layout, claim, outcome: Outcome) -> Verdict:
     for inst in outcome.instances:
-        difference = _claim_difference(claim, inst, outcome)
+        difference = _claim_difference(claim, inst)
         if difference is not None:
             example = _nice_counterexample(env, problem, layout, claim, outcome) or _counterexample(inst, claim, difference)
             return Verdict(False, "", example)
     return Verdict(True)
 
 
-def _claim_difference(claim, inst: Instance, outcome: Outcome):
+def _claim_difference(claim, inst: Instance):
     """None if the claim matches the derivative at this instance, else max |difference| (inf if undefined)."""
-    import numpy as np
-
     from dlcalc.symbolic.evaluate import evaluate
 
-    expected = inst.derivative
     try:
         value = evaluate(claim, inst.values, inst.sizes)[0]
     except Exception:
         return float("inf")
-    value = np.broadcast_to(value, expected.shape) if value.size == 1 else value
-    if value.shape != expected.shape or not np.all(np.isfinite(value)):
-        return float("inf")
-    tolerance = inst.tolerance
-    difference = float(np.max(np.abs(value - expected)))
-    if difference <= tolerance * max(1.0, float(np.max(np.abs(expected)))):
+    difference = _difference(value, inst.derivative)
+    if difference <= inst.tolerance * _scale(inst.derivative):
         return None
     return difference
 
@@ -570,27 +567,26 @@ def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
     import numpy as np
 
     from dlcalc.numeric.instances import small_draw
+    from dlcalc.symbolic.derivative import closed_form
 
-    if not outcome.method.startswith("rules"):
+    if outcome.method != "rules":
         return None
     rng = np.random.default_rng(12345)
     sizes = small_draw(env.all_dims())
-    assume = env.assume
-    hints = _domain_hints(problem.f, assume)
+    hints = _domain_hints(problem.f)
+    form = closed_form(problem)
     for _ in range(5):
         try:
-            values = _values_in_domain(env, problem.f, sizes, assume, hints, rng, nice=True)
+            values = _values_in_domain(env, problem.f, sizes, hints, rng, nice=True)
         except DlcalcError:
             return None
         inst = Instance(sizes, values)
         inst.reference = _finite_differences(problem, inst)
-        from dlcalc.symbolic.derivative import closed_form
-
-        closed = _evaluate_closed(problem, closed_form(problem), inst)
-        if np.max(np.abs(closed - inst.reference)) > 1e-4 * max(1.0, float(np.max(np.abs(closed)))):
+        closed = _evaluate_closed(problem, form, inst)
+        if np.max(np.abs(closed - inst.reference)) > 1e-4 * _scale(closed):
             return None
         inst.derivative = _to_layout(closed, problem, layout)
-        difference = _claim_difference(claim, inst, outcome)
+        difference = _claim_difference(claim, inst)
         if difference is not None:
             return _counterexample(inst, claim, difference)
     return None
@@ -677,10 +673,12 @@ def _method_text(outcome: Outcome) -> str:
 
 
 def _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict) -> Result:
+    from dlcalc.symbolic.parser import format_shape
+
     shape = list(problem.layout_shape(layout))
     steps = [
         f"d/d{wrt} [{expr}] = {outcome.text}",
-        f"layout: {_layout_text(problem, layout)}; shape {_shape_text(shape) if len(shape) == 2 else '×'.join(map(str, shape))}",
+        f"layout: {_layout_text(problem, layout)}; shape {format_shape(shape)}",
         f"method: {_method_text(outcome)}",
     ]
     if expect is None:

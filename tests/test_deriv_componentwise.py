@@ -14,11 +14,11 @@ import sys
 
 import pytest
 
-from dlcalc.deriv import check_derivative
+from dlcalc.deriv import _classify, check_derivative
 from dlcalc.numeric.instances import componentwise_draws
 from dlcalc.symbolic import componentwise as cw
 from dlcalc.symbolic import ir
-from dlcalc.symbolic.derivative import classify, closed_form, seed_var
+from dlcalc.symbolic.derivative import closed_form, seed_var
 from dlcalc.symbolic.parser import ShapeEnv
 
 from test_deriv_identities import COOKBOOK, DL, SHEET_4_2, SHEET_4_3_NUMERATOR, SHEET_4_4
@@ -29,10 +29,7 @@ sympy = pytest.importorskip("sympy")
 def make_problem(expr, wrt, shapes=None, hessian=False):
     env = ShapeEnv(shapes or {}, {})
     raw = env.parse(expr)
-    x_shape = env.declare_variable(wrt)
-    f = env.finish(raw)
-    taken = set(env.var_shapes) | set(env.all_dims())
-    return env, classify(f, wrt, env.resolve_shape(x_shape), hessian, taken)
+    return env, _classify(env, raw, wrt, env.declare_variable(wrt), hessian)
 
 
 def is_zero(expr) -> bool:
@@ -52,7 +49,7 @@ def rules_minus_componentwise(problem, sizes) -> list:
     expected = exact.entries
     if problem.kind == "tensor":  # the rules give the vjp in a seed G: contract the tensor with G
         seed = seed_var(problem)
-        matrices[seed.name] = cw.entry_symbols(seed.name, *cw.concrete_shape(seed.shape, sizes))
+        matrices[seed.name] = cw.entry_symbols(seed.name, *ir.concrete_shape(seed.shape, sizes))
         expected = cw.contract_with_seed(exact.entries, matrices[seed.name])
     rules = cw.to_sympy(closed_form(problem), matrices, sizes)
     if rules.shape == (1, 1) and expected.shape != (1, 1):  # a scalar 0 (or constant) broadcasts

@@ -205,6 +205,13 @@ def test_symmetry_needed_without_assume_refuted_with_assume_holds():
     holds("log(det(X))", "X", "inv(X)", assume={"X": "spd"})
 
 
+def test_assumption_spelling_is_normalised_for_the_instances_too():
+    # --assume accepts "Symmetric" and " spd" (the parser lower-cases and strips them); the random
+    # instances must honour the property as well, not fall back to unstructured values
+    holds("x.T@A@x", "x", "2*A@x", assume={"A": "Symmetric"})
+    holds("x.T@A@x", "x", "2*A@x", assume={"A": " spd"})
+
+
 def test_orthogonal_and_diagonal_assumptions():
     holds("trace(Q.T@A@Q)", "A", "eye(n)", assume={"Q": "orthogonal"})
     refuted("trace(Q.T@A@Q)", "A", "eye(n)")

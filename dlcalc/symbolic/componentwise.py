@@ -48,10 +48,12 @@ class Componentwise:
         if self._numeric is None:
             self._numeric = _compile(self.symbols, self.entries)
         arguments = [float(v) for name, _ in self.names for v in np.asarray(values[name])[0].ravel()]
-        return np.asarray(self._numeric(*arguments), dtype=float).reshape(_shape_of(self.entries))
+        return np.asarray(self._numeric(*arguments), dtype=float).reshape(self.entries.shape)
 
     def in_layout(self, layout: str):
-        if layout == "numerator" and self.kind in ("gradient", "jacobian"):
+        from dlcalc.symbolic.derivative import transposed
+
+        if transposed(self.kind, layout):
             return self.entries.T
         return self.entries
 
@@ -115,11 +117,7 @@ def entry_symbols(name: str, rows: int, cols: int):
 
 
 def entry_matrices(shapes: dict, sizes: dict) -> dict:
-    return {name: entry_symbols(name, *concrete_shape(shape, sizes)) for name, shape in shapes.items()}
-
-
-def concrete_shape(shape, sizes: dict) -> tuple:
-    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
+    return {name: entry_symbols(name, *ir.concrete_shape(shape, sizes)) for name, shape in shapes.items()}
 
 
 # --- evaluating the tree to an explicit matrix --------------------------------------------------
@@ -168,7 +166,7 @@ def _node_value(node: ir.Node, args: list, matrices: dict, sizes: dict):
 def _constant_matrix(node: ir.Node, sizes: dict):
     import sympy
 
-    rows, cols = concrete_shape(node.shape, sizes)
+    rows, cols = ir.concrete_shape(node.shape, sizes)
     if isinstance(node, ir.Eye):
         return sympy.eye(rows)
     return sympy.ones(rows, cols) if isinstance(node, ir.Ones) else sympy.zeros(rows, cols)
@@ -291,10 +289,6 @@ def contract_with_seed(tensor, seed):
 
 
 # --- numbers and text ---------------------------------------------------------------------------
-
-
-def _shape_of(entries) -> tuple:
-    return tuple(entries.shape)
 
 
 def _compile(symbols: list, entries):

@@ -23,10 +23,15 @@ def _message(seconds: float) -> str:
     return f"gave up after {seconds:g} s (--timeout): the expression is too hard to check in time"
 
 
+def _alarm_available() -> bool:
+    """SIGALRM timers work only in the main thread, and only where the platform has them."""
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise TimeUp in the block after ``seconds`` (SIGALRM, main thread only; elsewhere no limit)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    if not _alarm_available():
         yield
         return
 
@@ -43,7 +48,7 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def run_with_deadline(fn, seconds: float):
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+    if _alarm_available():
         try:
             with time_limit(seconds):
                 return fn()
@@ -97,7 +102,7 @@ def run_within(budget: Budget, fn):
     back afterwards with the time it has left; elsewhere only the work's own ``budget.check()``
     calls stop it.
     """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    if not _alarm_available():
         return fn()
     own_left = budget.end - time.monotonic()
     if own_left <= 0:

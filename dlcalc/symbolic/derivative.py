@@ -47,7 +47,7 @@ class Problem:
 
     def layout_shape(self, layout: str) -> tuple:
         shape = self.denominator_shape()
-        if layout == "numerator" and self.kind in ("gradient", "jacobian"):
+        if transposed(self.kind, layout):
             return (shape[1], shape[0])
         return shape
 
@@ -57,6 +57,12 @@ class Problem:
         if self.kind == "hessian":
             return (self.x_size, 1)
         return self.f.shape
+
+
+def transposed(kind: str, layout: str) -> bool:
+    """Is ``layout`` the transpose of denominator layout? For gradients and Jacobians in numerator
+    layout; a Hessian is the same in both, a tensor keeps its index order."""
+    return layout == "numerator" and kind in ("gradient", "jacobian")
 
 
 def is_vector_like(shape) -> bool:
@@ -122,6 +128,6 @@ def _jacobian(column: ir.Node, problem: Problem) -> ir.Node:
 
 
 def in_layout(node: ir.Node, problem: Problem, layout: str) -> ir.Node:
-    if layout == "numerator" and problem.kind in ("gradient", "jacobian"):
+    if transposed(problem.kind, layout):
         return simplify(ir.transpose(node))
     return node

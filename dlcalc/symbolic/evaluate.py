@@ -32,9 +32,6 @@ class _Evaluator:
         self.check = check
         self.memo: dict = {}
 
-    def size(self, dim) -> int:
-        return dim if isinstance(dim, int) else self.dims[dim]
-
     def run(self, node: ir.Node) -> np.ndarray:
         found = self.memo.get(id(node))
         if found is None:
@@ -52,10 +49,10 @@ class _Evaluator:
         if isinstance(node, ir.Num):
             return np.full((1, 1, 1), float(node.value))
         if isinstance(node, ir.Eye):
-            return np.eye(self.size(node.shape[0]))[None]
+            return np.eye(ir.concrete_shape(node.shape, self.dims)[0])[None]
         if isinstance(node, (ir.Ones, ir.Zero)):
             fill = 1.0 if isinstance(node, ir.Ones) else 0.0
-            return np.full((1, self.size(node.shape[0]), self.size(node.shape[1])), fill)
+            return np.full((1, *ir.concrete_shape(node.shape, self.dims)), fill)
         if isinstance(node, ir.Add):
             out = self.run(node.args[0])
             for a in node.args[1:]:

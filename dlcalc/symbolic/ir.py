@@ -175,10 +175,6 @@ def pow_(base: Node, exp: Node) -> Node:
     return Pow(broadcast_shape((base, exp)), base, exp)
 
 
-def div(a: Node, b: Node) -> Node:
-    return mul(a, pow_(b, MINUS_ONE))
-
-
 def matmul(*args: Node) -> Node:
     """Matrix product; identity factors drop out, a zero factor gives a zero of the right shape."""
     args = tuple(args)
@@ -207,6 +203,11 @@ def func(name: str, arg: Node) -> Node:
     return Func(func_shape(name, arg.shape), name, arg)
 
 
+def concrete_shape(shape: Shape, sizes: dict) -> tuple:
+    """The shape with every dimension name replaced by its size in ``sizes``."""
+    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)
+
+
 def func_shape(name: str, shape: Shape) -> Shape:
     if name in ELEMENTWISE or name in ("inv", "softmax"):
         return shape
@@ -233,10 +234,6 @@ def contains(node: Node, name: str) -> bool:
     return any(contains(c, name) for c in children(node))
 
 
-def count_nodes(node: Node) -> int:
-    return 1 + sum(count_nodes(c) for c in children(node))
-
-
 def variables(node: Node) -> dict:
     """name -> shape of every variable in ``node``."""
     found: dict = {}
@@ -245,16 +242,5 @@ def variables(node: Node) -> dict:
         item = stack.pop()
         if isinstance(item, Var):
             found[item.name] = item.shape
-        stack.extend(children(item))
-    return found
-
-
-def dims_of(node: Node) -> set:
-    """Every dimension name that occurs in a shape inside ``node``."""
-    found: set = set()
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        found.update(d for d in item.shape if isinstance(d, str))
         stack.extend(children(item))
     return found

@@ -67,12 +67,8 @@ def default_kind(name: str) -> str | None:
     return None
 
 
-def format_dim(dim) -> str:
-    return str(dim)
-
-
 def format_shape(shape) -> str:
-    return "×".join(format_dim(d) for d in shape)
+    return "×".join(str(d) for d in shape)
 
 
 class ShapeEnv:
@@ -352,12 +348,7 @@ class _Builder:
         self.fail(node, f"{describe_node(node)} is not supported")
 
     def constant(self, node: ast.Constant) -> ir.Node:
-        value = node.value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(node, "only real numbers are allowed as constants")
-        if value != value or abs(value) > MAX_CONSTANT:
-            self.fail(node, f"constants must be finite and at most {MAX_CONSTANT} in size")
-        return ir.num(Fraction(repr(value)) if isinstance(value, float) else value)
+        return ir.num(exact_constant(node, self.fail))
 
     def name(self, node: ast.Name) -> ir.Node:
         name = _display(node.id)
@@ -447,14 +438,22 @@ class _Builder:
         self.fail(node, "a dimension must be a name or a positive integer")
 
 
+def exact_constant(node: ast.Constant, fail) -> Fraction:
+    """A literal number as an exact rational (0.1 means 1/10); ``fail(node, message)`` otherwise."""
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        fail(node, "only real numbers are allowed as constants")
+    if value != value or abs(value) > MAX_CONSTANT:
+        fail(node, f"constants must be finite and at most {MAX_CONSTANT} in size")
+    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+
+
 def describe_node(node: ast.AST) -> str:
     names = {
         ast.Subscript: "indexing", ast.Compare: "a comparison", ast.BoolOp: "a boolean operator",
         ast.Lambda: "lambda", ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",
         ast.IfExp: "a conditional", ast.Starred: "unpacking", ast.JoinedStr: "a string",
     }
-    if isinstance(node, ast.BinOp):
-        return f"the operator {type(node.op).__name__}"
-    if isinstance(node, ast.UnaryOp):
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
         return f"the operator {type(node.op).__name__}"
     return names.get(type(node), type(node).__name__)

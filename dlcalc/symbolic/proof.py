@@ -78,12 +78,14 @@ def prove_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 1
 def prove_matrices_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 4,
                          sampler: Callable[[Any, random.Random], float] | None = None) -> Proof:
     """Prove two SymPy matrices equal entry by entry, each entry guarded by a spot check."""
+    from dlcalc.symbolic.parser import format_shape
+
     if lhs.shape != rhs.shape:
-        shapes = " vs ".join("×".join(map(str, m.shape)) for m in (lhs, rhs))
+        shapes = " vs ".join(format_shape(m.shape) for m in (lhs, rhs))
         return Proof(False, method, f"shapes differ: {shapes}")
     for index, (left, right) in enumerate(zip(lhs, rhs)):
         proof = prove_equal(left, right, method=method, points=points, sampler=sampler)
         if not proof.proven:
             row, col = divmod(index, lhs.shape[1])
             return Proof(False, proof.method, f"entry ({row},{col}): {proof.detail}")
-    return Proof(True, f"{method} + numeric spot check", f"{lhs.shape[0]}×{lhs.shape[1]} entries")
+    return Proof(True, f"{method} + numeric spot check", f"{format_shape(lhs.shape)} entries")

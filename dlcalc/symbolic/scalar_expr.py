@@ -8,20 +8,17 @@ are built from the tree. Nothing the user typed is evaluated: no eval, exec, sym
 from __future__ import annotations
 
 import ast
-from fractions import Fraction
 from typing import Any
 
 from dlcalc.errors import DlcalcError
-from dlcalc.symbolic.parser import describe_node, parse_ast
+from dlcalc.symbolic.parser import describe_node, exact_constant, parse_ast
 
-MAX_CONSTANT = 10**6
 MAX_EXPONENT = 1000  # a numeric power with a larger exponent could take SymPy minutes to expand
 
 FUNCTION_NAMES = (
     "sqrt", "cbrt", "exp", "log", "ln", "log2", "log10", "sin", "cos", "tan", "tanh", "sinh",
     "cosh", "atan", "abs", "sigmoid", "erf",
 )
-CONSTANT_NAMES = ("pi", "e")
 
 
 def _functions(sympy: Any) -> dict[str, Any]:
@@ -99,13 +96,8 @@ class _Builder:
         self.fail(node, f"unknown name (variables: {allowed}; constants: pi, e)")
 
     def constant(self, node: ast.Constant) -> Any:
-        value = node.value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(node, "only real numbers are allowed as constants")
-        if value != value or abs(value) > MAX_CONSTANT:
-            self.fail(node, f"constants must be finite and at most {MAX_CONSTANT} in size")
         # Exact rationals: 0.1 means 1/10, so that sums and limits are decided exactly.
-        exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+        exact = exact_constant(node, self.fail)
         return self.sympy.Rational(exact.numerator, exact.denominator)
 
 

@@ -173,8 +173,11 @@ def _expand_linear_reduction(name: str, arg: ir.Node) -> list:
             pair = (ir.transpose(first), second) if inner.shape[1] == 1 else (first, ir.transpose(second))
             out.extend(product([Term(t.coef, t.scalars, ())], expand(ir.MatMul(ir.SCALAR, pair))))
             continue
-        reduced = ir.num(inner.shape[0]) if (name == "trace" and isinstance(inner, ir.Eye) and isinstance(inner.shape[0], int)) else ir.Func(ir.SCALAR, name, inner)
-        out.extend(product([Term(t.coef, t.scalars, ())], expand(reduced) if isinstance(reduced, ir.Num) else scalar_atom(reduced)))
+        if name == "trace" and isinstance(inner, ir.Eye) and isinstance(inner.shape[0], int):
+            reduced = expand(ir.num(inner.shape[0]))  # trace(eye(3)) == 3
+        else:
+            reduced = scalar_atom(ir.Func(ir.SCALAR, name, inner))
+        out.extend(product([Term(t.coef, t.scalars, ())], reduced))
     return collect(out)
 
 

@@ -6,11 +6,9 @@ attached, and an inverse transpose is written ``^{-\\top}``: TeX rejects ``x^a^b
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from dlcalc.symbolic import ir
 from dlcalc.symbolic.parser import GREEK
-from dlcalc.symbolic.to_numpy_syntax import flatten_sum, split_sign
+from dlcalc.symbolic.to_numpy_syntax import flatten_sum, split_product, split_sign
 
 ADD, MUL, POW, ATOM = 1, 2, 4, 5
 INVERSE_TRANSPOSE = "{-\\top}"
@@ -116,15 +114,7 @@ def _sum(node: ir.Add) -> str:
 
 
 def _product(node: ir.Mul) -> str:
-    coef = Fraction(1)
-    top, bottom = [], []
-    for arg in node.args:
-        if isinstance(arg, ir.Num):
-            coef *= arg.value
-        elif isinstance(arg, ir.Pow) and isinstance(arg.exp, ir.Num) and arg.exp.value < 0:
-            bottom.append(ir.pow_(arg.base, ir.num(-arg.exp.value)))
-        else:
-            top.append(arg)
+    coef, top, bottom = split_product(node)
     hadamard = sum(1 for a in top if not a.is_scalar) > 1
     joiner = r" \odot " if hadamard else " "
     text = joiner.join(_wrap(a, POW) for a in top) or "1"

@@ -87,7 +87,8 @@ def _is_reciprocal(node: ir.Node) -> bool:
     return isinstance(node, ir.Pow) and isinstance(node.exp, ir.Num) and node.exp.value < 0
 
 
-def _product(node: ir.Mul) -> tuple[str, int]:
+def split_product(node: ir.Mul) -> tuple[Fraction, list, list]:
+    """(numeric coefficient, factors above the line, factors below it as positive powers)."""
     coef = Fraction(1)
     numerator: list[ir.Node] = []
     denominator: list[ir.Node] = []
@@ -98,6 +99,11 @@ def _product(node: ir.Mul) -> tuple[str, int]:
             denominator.append(ir.pow_(arg.base, ir.num(-arg.exp.value)))
         else:
             numerator.append(arg)
+    return coef, numerator, denominator
+
+
+def _product(node: ir.Mul) -> tuple[str, int]:
+    coef, numerator, denominator = split_product(node)
     texts = [str(abs(coef.numerator))] if abs(coef.numerator) != 1 else []
     for i, arg in enumerate(numerator):
         last_chain = isinstance(arg, ir.MatMul) and i == len(numerator) - 1
