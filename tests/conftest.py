@@ -46,7 +46,7 @@ def run_typer(args: list[str], stdin: str = "") -> Run:
     sys.stdin = _Stdin(stdin)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            from dlcalc.errors import DlcalcError
+            from dlcalc.core.errors import DlcalcError
 
             try:
                 code = run_app(args)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import run_main
 from dlcalc.catalogue import activations as act
-from dlcalc.symbolic.proof import prove_equal
+from dlcalc.core.proof import prove_equal
 
 mpmath.mp.dps = 50
 
@@ -74,7 +74,7 @@ def test_sigmoid_jacobian_against_finite_differences():
 
     import numpy as np
 
-    from dlcalc.numeric import finite_diff
+    from dlcalc.deriv import finite_diff
 
     z = np.array([-3.0, -0.2, 0.0, 1.5, 7.0])
     run = run_main(["sigmoid-jacobian", "--z", ",".join(map(repr, z.tolist())), "--json"])

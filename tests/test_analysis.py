@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import run_main
 from dlcalc.catalogue import analysis
-from dlcalc.symbolic.proof import prove_equal, prove_matrices_equal
+from dlcalc.core.proof import prove_equal, prove_matrices_equal
 
 
 def record(args):
@@ -99,7 +99,7 @@ def test_mu_above_L_is_rejected():
 
 
 def test_hessian_against_finite_differences_and_classification():
-    from dlcalc.numeric import finite_diff
+    from dlcalc.deriv import finite_diff
 
     record = json.loads(run_main(["hessian", "--f", "x**4 + x*y + exp(y)", "--vars", "x,y", "--at", "1,0.5", "--json"]).out)
 
@@ -233,7 +233,7 @@ def test_local_global_refuted_if_convexity_were_wrongly_claimed(monkeypatch):
 
 def test_every_declared_latex_is_printable():
     """A LaTeX string written without r"" loses \\t, \\a, \\b to control characters (\\text -> TAB + 'ext')."""
-    from dlcalc import registry
+    from dlcalc.core import registry
 
     for formula in registry.formulas():
         assert formula.latex.isprintable(), formula.name

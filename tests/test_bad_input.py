@@ -12,7 +12,7 @@ import shlex
 import pytest
 
 from conftest import run_main
-from dlcalc import registry
+from dlcalc.core import registry
 
 BAD_VALUES = ["x", "-1", "0", "1e999", "nan", "", "[[1,2],[3]]", "1,2,3,4,5,6,7,8,9,10", "-0.5", "1;2"]
 COMMANDS = sorted((f for f in registry.formulas() if f.is_command and f.examples), key=lambda f: f.name)

@@ -159,8 +159,8 @@ def test_mixed_int_and_float_columns_name_the_minimum():
     """A FLOAT column makes NumPy parse the whole file as floats; an INT cell keeps its message."""
     import numpy as np
 
-    from dlcalc.numeric.batch import _checked_column
-    from dlcalc.registry import INT, Param
+    from dlcalc.core.batch import _checked_column
+    from dlcalc.core.registry import INT, Param
 
     errors = {}
     column = _checked_column(Param("n", INT, "a count", minimum=1), np.array([3.0, 0.0, 2.5]), errors)
@@ -181,8 +181,8 @@ def test_a_refuted_claim_in_a_row_makes_the_batch_exit_1():
 def test_structured_results_from_an_array_formula_fall_back_to_rows(monkeypatch):
     import dataclasses
 
-    from dlcalc import registry
-    from dlcalc.render.result import Result
+    from dlcalc.core import registry
+    from dlcalc.core.result import Result
 
     def as_result(in_, out, no_bias):
         return Result(name="fc-params", inputs={}, value=in_ * out, plain=f"{in_}x{out}")

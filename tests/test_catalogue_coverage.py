@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcalc import registry
+from dlcalc.core import registry
 
 CATALOGUE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "catalogue.md"
 

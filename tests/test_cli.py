@@ -9,7 +9,7 @@ import json
 import pytest
 
 from conftest import run_main, run_process, run_typer
-from dlcalc import registry
+from dlcalc.core import registry
 
 
 def test_plain_output_is_the_bare_value():
@@ -148,7 +148,7 @@ def test_errata_lists_each_with_a_command():
 
 
 def test_terminal_rendering_substitutes_the_numbers():
-    from dlcalc.evaluate import evaluate
+    from dlcalc.core.evaluate import evaluate
     from dlcalc.render.terminal import render_terminal
 
     stream = io.StringIO()
@@ -159,7 +159,7 @@ def test_terminal_rendering_substitutes_the_numbers():
 
 
 def test_terminal_rendering_of_a_table_and_erratum():
-    from dlcalc.evaluate import evaluate
+    from dlcalc.core.evaluate import evaluate
     from dlcalc.render.terminal import render_terminal
 
     stream = io.StringIO()
@@ -215,7 +215,7 @@ def test_check_deriv_expression_may_start_with_a_minus():
 
 
 def test_a_parameter_may_not_shadow_a_global_option():
-    from dlcalc.registry import INT, Param, formula
+    from dlcalc.core.registry import INT, Param, formula
 
     with pytest.raises(RuntimeError, match="--batch is an option of every command"):
         formula(name="shadowing-example", section="0", summary="s", formula="f", latex="f",

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dlcalc.catalogue._common import complex_text, matrix_text, rounded, square, square_array, vector_text
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import MATRIX, VECTOR
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import MATRIX, VECTOR
 
 finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
 

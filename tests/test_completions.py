@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_committed_completions_are_current(shell):
     generated = run_main(["completions", shell]).out
     committed = (ROOT / "completions" / f"dlcalc.{shell}").read_text()
-    assert generated == committed, f"regenerate: dlcalc completions {shell} > completions/dlcalc.{shell}"
+    assert generated == committed, "the completion scripts are stale: run python -m dlcalc.dev regen"
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

@@ -14,12 +14,12 @@ import sys
 
 import pytest
 
-from dlcalc.deriv import _classify, check_derivative
-from dlcalc.numeric.instances import componentwise_draws
-from dlcalc.symbolic import componentwise as cw
-from dlcalc.symbolic import ir
-from dlcalc.symbolic.derivative import closed_form, seed_var
-from dlcalc.symbolic.parser import ShapeEnv
+from dlcalc.deriv.check import _classify, check_derivative
+from dlcalc.deriv.instances import componentwise_draws
+from dlcalc.deriv import componentwise as cw
+from dlcalc.deriv import ir
+from dlcalc.deriv.derivative import closed_form, seed_var
+from dlcalc.deriv.parser import ShapeEnv
 
 from test_deriv_identities import COOKBOOK, DL, SHEET_4_2, SHEET_4_3_NUMERATOR, SHEET_4_4
 
@@ -130,7 +130,7 @@ def test_relu_and_step_are_piecewise():
 @pytest.fixture
 def rules(monkeypatch):
     """Replace the rules' closed form for one test: ``rules(lambda problem: ...)``."""
-    import dlcalc.symbolic.derivative as derivative
+    import dlcalc.deriv.derivative as derivative
 
     def install(replacement):
         monkeypatch.setattr(derivative, "closed_form", replacement)
@@ -139,7 +139,7 @@ def rules(monkeypatch):
 
 
 def raise_unsupported(problem):
-    from dlcalc.symbolic.matrixcalc import Unsupported
+    from dlcalc.deriv.matrixcalc import Unsupported
 
     raise Unsupported("switched off by the test")
 
@@ -225,7 +225,7 @@ def test_natural_fallback_jacobian_of_diag_product():
 
 def test_ordinary_path_does_not_import_sympy_and_fallback_does():
     code = (
-        "import sys; from dlcalc.deriv import check_derivative as c\n"
+        "import sys; from dlcalc.deriv.check import check_derivative as c\n"
         "c('x.T@A@x', 'x', expect='(A + A.T)@x'); c('log(det(X))', 'X')\n"
         "before = 'sympy' in sys.modules\n"
         "c('diag(x)@A@x', 'x')\n"
@@ -245,7 +245,7 @@ def test_explicit_answer_in_json_and_latex(rules):
 
 
 def test_out_of_time_componentwise_gives_numeric(rules, monkeypatch):
-    import dlcalc.deriv as deriv
+    import dlcalc.deriv.check as deriv
 
     rules(raise_unsupported)
     monkeypatch.setattr(deriv, "COMPONENTWISE_SHARE", 1e-9)
@@ -287,7 +287,7 @@ def test_run_within_interrupts_one_long_call_and_restores_the_outer_deadline():
     import signal
     import time
 
-    from dlcalc.symbolic.deadline import Budget, OutOfTime, run_with_deadline, run_within
+    from dlcalc.core.deadline import Budget, OutOfTime, run_with_deadline, run_within
 
     def long_call():
         end = time.monotonic() + 5

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dlcalc.deriv import check_derivative
-from dlcalc.errors import DlcalcError
+from dlcalc.deriv.check import check_derivative
+from dlcalc.core.errors import DlcalcError
 
 KNOWN = "det, diag, exp, eye, inv, log, logdet, norm, ones, relu, sigmoid, softmax, softplus, sqrt, sum, tanh, trace"
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from dlcalc.deriv import check_derivative
-from dlcalc.errors import ExitCode
+from dlcalc.deriv.check import check_derivative
+from dlcalc.core.errors import ExitCode
 
 
 def holds(expr, wrt, claim, **kw):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from dlcalc.deriv import check_derivative
-from dlcalc.errors import DlcalcError
-from dlcalc.symbolic.parser import ShapeEnv
-from dlcalc.symbolic.to_latex import to_latex
+from dlcalc.deriv.check import check_derivative
+from dlcalc.core.errors import DlcalcError
+from dlcalc.deriv.parser import ShapeEnv
+from dlcalc.deriv.to_latex import to_latex
 
 from test_deriv_identities import COOKBOOK, SHEET_4_2, SHEET_4_4
 from test_deriv_property import EXPRESSIONS

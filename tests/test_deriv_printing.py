@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlcalc.deriv import check_derivative
+from dlcalc.deriv.check import check_derivative
 
 
 def fd_gradient(f, x, h=1e-6):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlcalc.deriv import check_derivative
-from dlcalc.errors import DlcalcError
+from dlcalc.deriv.check import check_derivative
+from dlcalc.core.errors import DlcalcError
 
 LEAVES = st.sampled_from(["x", "y", "A", "B", "alpha", "2", "0.5", "eye(n)"])
 UNARY = st.sampled_from(["trace", "det", "logdet", "inv", "log", "exp", "tanh", "sigmoid", "softplus", "relu",

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from conftest import run_main, run_typer
-from dlcalc import registry
+from dlcalc.core import registry
 
 FORMULAS = sorted(registry.formulas(), key=lambda f: f.name)
 EXAMPLES = [(f.name, e) for f in FORMULAS if f.is_command for e in f.examples]
@@ -62,12 +62,10 @@ def test_numeric_commands_never_import_sympy():
 def test_command_index_is_current():
     from pathlib import Path
 
-    from dlcalc import catalogue
+    from dlcalc.core import registry
 
-    committed = (Path(catalogue.__file__).parent / "_index.py").read_text()
-    assert committed == catalogue.index_text(), (
-        "regenerate: python -c \"from dlcalc.catalogue import index_text; "
-        "open('dlcalc/catalogue/_index.py', 'w').write(index_text())\"")
+    committed = (Path(registry.__file__).parent / "_index.py").read_text()
+    assert committed == registry.index_text(), "the command index is stale: run python -m dlcalc.dev regen"
 
 
 def test_a_command_imports_only_its_own_module():

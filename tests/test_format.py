@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlcalc.numeric.format import format_integers
+from dlcalc.render.format import format_integers
 
 
 @given(st.lists(st.tuples(st.integers(-(10**18) + 1, 10**18 - 1), st.booleans()), max_size=50))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import run_main
 from dlcalc.catalogue import information as info
-from dlcalc.symbolic.proof import prove_equal
+from dlcalc.core.proof import prove_equal
 
 mpmath.mp.dps = 50
 
@@ -127,7 +127,7 @@ def test_cross_entropy_is_smallest_at_q_equal_p(pq):
 
 
 def test_cross_entropy_minimiser_identity_and_a_wrong_point():
-    from dlcalc.symbolic.proof import prove_matrices_equal
+    from dlcalc.core.proof import prove_matrices_equal
 
     assert prove_matrices_equal(*info.cross_entropy_minimiser_statement()).proven
     assert not prove_matrices_equal(*info.cross_entropy_minimiser_statement(at_p=False)).proven

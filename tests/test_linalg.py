@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import run_main
 from dlcalc.catalogue import linalg
 from dlcalc.catalogue._common import symbol_matrix
-from dlcalc.symbolic.proof import prove_equal
+from dlcalc.core.proof import prove_equal
 
 
 def exact_det(rows):

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_main
 from dlcalc.catalogue import linear_models as lm
-from dlcalc.numeric import finite_diff
+from dlcalc.deriv import finite_diff
 
 
 def result(args):
@@ -83,7 +83,7 @@ def _loss(weights, biases, x, y, act, output):
 
 
 def _numeric_gradients(weights, biases, x, y, act, output):
-    """∂L/∂W^l by dlcalc.numeric.finite_diff's central differences, one layer's weights at a time."""
+    """∂L/∂W^l by dlcalc.deriv.finite_diff's central differences, one layer's weights at a time."""
     def loss_of_layer(l):
         def losses(points):  # a batch of candidate W^l -> the loss at each, shaped (B, 1, 1)
             return np.array([_loss([*weights[:l], w, *weights[l + 1:]], biases, x, y, act, output)

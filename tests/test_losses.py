@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from conftest import run_main
 from dlcalc.catalogue import losses
-from dlcalc.numeric import finite_diff
-from dlcalc.symbolic.proof import prove_equal, prove_matrices_equal
+from dlcalc.deriv import finite_diff
+from dlcalc.core.proof import prove_equal, prove_matrices_equal
 
 mpmath.mp.dps = 50
 

@@ -9,8 +9,8 @@ from sympy.matrices.exceptions import ShapeError
 
 from conftest import run_main
 from dlcalc.catalogue import matrix_calculus as mc
-from dlcalc.symbolic.proof import prove_matrices_equal
-from dlcalc.numeric import finite_diff
+from dlcalc.core.proof import prove_matrices_equal
+from dlcalc.deriv import finite_diff
 
 
 def test_chain_rules_and_the_sheets_dropped_factor():
@@ -35,7 +35,7 @@ def test_grad_a_xt_b_is_b_at_not_a_bt():
 
 
 def numeric_gradient(f, x):
-    """Central differences by dlcalc.numeric.finite_diff (NumPy only), for a scalar f of a matrix."""
+    """Central differences by dlcalc.deriv.finite_diff (NumPy only), for a scalar f of a matrix."""
     return finite_diff.jacobian(lambda points: np.array([f(p) for p in points])[:, None, None], x)[0, 0]
 
 

@@ -9,7 +9,7 @@ import shlex
 import pytest
 
 from conftest import run_main
-from dlcalc import registry
+from dlcalc.core import registry
 
 MODULES = ("probability", "analysis", "linalg", "matrix_calculus", "information", "activations", "optim", "losses",
            "linear_models", "regularisation")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import run_main
 from dlcalc.catalogue import probability as prob
-from dlcalc.symbolic.proof import prove_equal
+from dlcalc.core.proof import prove_equal
 
 
 def value(args):
@@ -313,7 +313,7 @@ def test_law_commands_bad_input(args, message):
 
 
 def test_bayes_rule_identity_and_without_the_evidence():
-    from dlcalc.symbolic.proof import prove_matrices_equal
+    from dlcalc.core.proof import prove_matrices_equal
 
     assert prove_matrices_equal(*prob.bayes_statement()).proven
     assert not prove_matrices_equal(*prob.bayes_statement(normalised=False)).proven

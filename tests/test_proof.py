@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy
 
-from dlcalc.symbolic.proof import prove_equal, prove_matrices_equal, spot_check
+from dlcalc.core.proof import prove_equal, prove_matrices_equal, spot_check
 
 x, y = sympy.symbols("x y", real=True)
 

@@ -11,9 +11,9 @@ import warnings
 
 import pytest
 
-from dlcalc import registry
-from dlcalc.errors import DlcalcError
-from dlcalc.evaluate import evaluate
+from dlcalc.core import registry
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.evaluate import evaluate
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

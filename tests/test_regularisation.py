@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run_main
 from dlcalc.catalogue import regularisation as reg
-from dlcalc.symbolic.proof import prove_equal
+from dlcalc.core.proof import prove_equal
 
 
 def result(args):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sympy
 
-from dlcalc.errors import DlcalcError
-from dlcalc.symbolic.scalar_expr import parse_scalar
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.scalar_expr import parse_scalar
 
 T = sympy.Symbol("t", positive=True)
 

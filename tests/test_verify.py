@@ -8,10 +8,10 @@ import time
 import pytest
 
 from conftest import run_main, run_process
-from dlcalc import registry
+from dlcalc.core import registry
 from dlcalc.cli import verify
-from dlcalc.registry import formula
-from dlcalc.symbolic.proof import Proof
+from dlcalc.core.registry import formula
+from dlcalc.core.proof import Proof
 
 PART1_PREFIXES = ("PROB-", "ANA-", "LA-", "DER-", "INFO-", "ACT-", "OPT-", "LOSS-", "LIN-", "MLP-", "REG-")
 
@@ -102,8 +102,8 @@ def test_every_part1_identity_fails_when_altered(name):
     import sympy
 
     from dlcalc.catalogue._common import small_sampler
-    from dlcalc.symbolic.proof import prove_matrices_equal
-    from dlcalc.symbolic.proof import prove_equal
+    from dlcalc.core.proof import prove_matrices_equal
+    from dlcalc.core.proof import prove_equal
 
     lhs, rhs = registry.get(name).prove.statement()
     if hasattr(rhs, "shape"):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import ABSENT, Rule
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import ABSENT, Rule
 
 PROBABILITY_TOLERANCE = 1e-9
 
@@ -156,7 +156,7 @@ def complex_text(z: complex) -> str:
 
 def matrix_result(name: str, matrix: Any, digits: int = SIGNIFICANT, **fields: Any) -> Any:
     """A Result whose value is a matrix (a NumPy array or nested lists), printed as [[...], ...]."""
-    from dlcalc.render.result import Result
+    from dlcalc.core.result import Result
 
     shown = rounded(matrix, digits)
     return Result(name=name, inputs={}, value=shown, plain=matrix_text(shown), **fields)
@@ -164,7 +164,7 @@ def matrix_result(name: str, matrix: Any, digits: int = SIGNIFICANT, **fields: A
 
 def vector_result(name: str, values: Any, **fields: Any) -> Any:
     """A Result whose value is a vector (a NumPy array or a list), printed as 0.1,0.2,0.3."""
-    from dlcalc.render.result import Result
+    from dlcalc.core.result import Result
 
     shown = rounded(values)
     return Result(name=name, inputs={}, value=shown, plain=vector_text(shown), **fields)
@@ -181,7 +181,7 @@ def softmax_rows(scores):
 
 def claim_exit(holds: bool) -> Any:
     """Exit status of a claim: 0 when it holds, 1 when refuted."""
-    from dlcalc.errors import ExitCode
+    from dlcalc.core.errors import ExitCode
 
     return ExitCode.OK if holds else ExitCode.REFUTED
 
@@ -212,7 +212,7 @@ def small_sampler(symbol: Any, rng: Any) -> float:
 def declare_identity(section: str, name: str, catalogue_id: str, summary: str, statement: str, latex: str,
                      build: Callable[[], tuple[Any, Any]], method: str = "simplify", errata: tuple = ()) -> None:
     """Register a symbolic identity (no command; `dlcalc verify NAME` proves build()'s two sides)."""
-    from dlcalc.registry import formula
+    from dlcalc.core.registry import formula
 
     formula(name=name, section=section, catalogue_id=catalogue_id, summary=summary, params=(), formula=statement,
             latex=latex, kind="identity", prove=proof_from(build, method), errata=errata)
@@ -222,7 +222,7 @@ def proof_from(build: Callable[[], tuple[Any, Any]], method: str = "simplify") -
     """A ``prove`` function for a declaration: build (lhs, rhs), then prove them equal."""
 
     def prove() -> Any:
-        from dlcalc.symbolic.proof import prove_equal, prove_matrices_equal
+        from dlcalc.core.proof import prove_equal, prove_matrices_equal
 
         lhs, rhs = build()
         if hasattr(lhs, "shape"):

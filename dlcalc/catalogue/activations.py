@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from dlcalc.catalogue._common import declare_identity, finite_array, matrix_result
-from dlcalc.registry import FLOAT, VECTOR, Param, choice, erratum, formula
+from dlcalc.core.registry import FLOAT, VECTOR, Param, choice, erratum, formula
 
 SECTION = "6"
 FUNCTIONS = ("relu", "leaky-relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "elu")

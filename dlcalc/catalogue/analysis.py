@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 
 from dlcalc.catalogue._common import STEPS_BOUNDED, claim_exit, declare_identity, same_length, symbol_matrix, vector_text
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, erratum, formula
-from dlcalc.render.result import Result, Table
-from dlcalc.symbolic.deadline import TimeUp, time_limit
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, erratum, formula
+from dlcalc.core.result import Result, Table
+from dlcalc.core.deadline import TimeUp, time_limit
 
 SECTION = "2"
 _ABSENT_K = -1  # --k not given
@@ -296,7 +296,7 @@ def parse_function(f, variables):
     """'x**2 + 3*y**2' with 'x,y' -> (SymPy expression, list of symbols)."""
     import sympy
 
-    from dlcalc.symbolic.scalar_expr import parse_scalar
+    from dlcalc.core.scalar_expr import parse_scalar
 
     names = [v.strip() for v in variables.split(",") if v.strip()]
     if not names or len(set(names)) != len(names) or any(not n.isidentifier() for n in names):
@@ -864,7 +864,7 @@ formula(
 
 def _relations(text, symbols):
     """'x**2 + y**2 <= 1; y >= x' -> one expression g_k per relation, with the set {g_k ≤ 0 ∀k}."""
-    from dlcalc.symbolic.scalar_expr import parse_scalar
+    from dlcalc.core.scalar_expr import parse_scalar
 
     names = {s.name: s for s in symbols}
     constraints = []

@@ -10,9 +10,9 @@ from __future__ import annotations
 from functools import reduce
 from operator import mul, or_
 
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import AXES, FLAG, INT, PADDING, SAME, TEXT, Param, Rule, choice, erratum, formula
-from dlcalc.render.result import Result, Table
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import AXES, FLAG, INT, PADDING, SAME, TEXT, Param, Rule, choice, erratum, formula
+from dlcalc.core.result import Result, Table
 
 # ---- shared parameters ---------------------------------------------------------------------
 

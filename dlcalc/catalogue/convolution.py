@@ -24,9 +24,9 @@ from dlcalc.catalogue._common import (
     vector_text,
 )
 from dlcalc.catalogue.cnn import conv_out_size
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import AXES, FLAG, INT, MATRIX, VECTOR, Param, choice, erratum, formula
-from dlcalc.render.result import Result, Table
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import AXES, FLAG, INT, MATRIX, VECTOR, Param, choice, erratum, formula
+from dlcalc.core.result import Result, Table
 
 SECTION = "12.2"
 TOLERANCE = 1e-9  # relative: two computed arrays agree when max |a − b| ≤ TOLERANCE · scale

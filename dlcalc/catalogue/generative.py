@@ -8,9 +8,9 @@ import math
 
 from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, probability_vector, rounded,
                                      square_array, the_one_given, vector_result, vector_text)
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, choice, erratum, formula
-from dlcalc.render.result import Result
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, choice, erratum, formula
+from dlcalc.core.result import Result
 
 # ---- VAE: KL term and reparameterisation -----------------------------------------------------------
 
@@ -72,7 +72,7 @@ def gaussian_kl_statement(variant="correct"):
 
 
 def prove_gaussian_kl(variant="correct"):
-    from dlcalc.symbolic.proof import prove_equal
+    from dlcalc.core.proof import prove_equal
 
     return prove_equal(*gaussian_kl_statement(variant), method="integrate", points=6)
 
@@ -602,7 +602,7 @@ def gan_dstar_statement(candidate="correct"):
 def prove_gan_dstar(candidate="correct"):
     import sympy
 
-    from dlcalc.symbolic.proof import Proof, prove_equal
+    from dlcalc.core.proof import Proof, prove_equal
 
     proof = prove_equal(*gan_dstar_statement(candidate), method="first-order condition")
     if not proof.proven:
@@ -640,7 +640,7 @@ def gan_value_statement(claimed="-log 4"):
 
 
 def prove_gan_value(claimed="-log 4"):
-    from dlcalc.symbolic.proof import prove_equal
+    from dlcalc.core.proof import prove_equal
 
     return prove_equal(*gan_value_statement(claimed), method="simplify (pointwise; ∫p = 1)")
 
@@ -670,7 +670,7 @@ formula(
 )
 
 def prove_gan_jsd():
-    from dlcalc.symbolic.proof import prove_equal
+    from dlcalc.core.proof import prove_equal
 
     return prove_equal(*gan_jsd_statement(), method="expand_log (pointwise)")
 
@@ -810,7 +810,7 @@ def ddpm_closed_form_statement(steps=3, variant="correct"):
 
 
 def prove_ddpm_closed_form(steps=3, variant="correct"):
-    from dlcalc.symbolic.proof import Proof, prove_equal
+    from dlcalc.core.proof import Proof, prove_equal
 
     (mean, mean_claim), (variance, variance_claim) = ddpm_closed_form_statement(steps, variant)
     for what, lhs, rhs in (("mean", mean, mean_claim), ("variance", variance, variance_claim)):
@@ -1230,7 +1230,7 @@ def elbo_gap_statement(variant="correct"):
 
 
 def prove_elbo_gap(variant="correct"):
-    from dlcalc.symbolic.proof import prove_equal
+    from dlcalc.core.proof import prove_equal
 
     return prove_equal(*elbo_gap_statement(variant), method="integrate", points=6)
 
@@ -1380,7 +1380,7 @@ def ddpm_eps_statement(variant="correct"):
 
 
 def prove_ddpm_eps(variant="correct"):
-    from dlcalc.symbolic.proof import prove_equal
+    from dlcalc.core.proof import prove_equal
 
     return prove_equal(*ddpm_eps_statement(variant), method="simplify",
                        sampler=lambda symbol, rng: rng.uniform(0.05, 0.95) if symbol.is_positive else rng.uniform(-2, 2))
@@ -1412,7 +1412,7 @@ def fa_rotation_statement(variant="orthogonal"):
 
 
 def prove_fa_rotation(variant="orthogonal"):
-    from dlcalc.symbolic.proof import prove_matrices_equal
+    from dlcalc.core.proof import prove_matrices_equal
 
     lhs, rhs = fa_rotation_statement(variant)
     return prove_matrices_equal(lhs.applyfunc(lambda e: e.expand()), rhs, method="trigsimp")

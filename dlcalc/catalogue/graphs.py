@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from dlcalc.catalogue._common import (complex_text, finite_array, matrix_result, rounded, the_one_given, vector_result,
                                      vector_text)
-from dlcalc.errors import DlcalcError, ExitCode
-from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, Kind, Param, choice, erratum, formula
-from dlcalc.render.result import Result, Table
+from dlcalc.core.errors import DlcalcError, ExitCode
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, Kind, Param, choice, erratum, formula
+from dlcalc.core.result import Result, Table
 
 # ---- edge lists ------------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ import math
 
 from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, given, probability_vector,
                                      same_length)
-from dlcalc.registry import FLOAT, VECTOR, Param, choice, erratum, formula
-from dlcalc.render.result import Result
+from dlcalc.core.registry import FLOAT, VECTOR, Param, choice, erratum, formula
+from dlcalc.core.result import Result
 
 UNITS = {"e": "nats", "2": "bits", "10": "hartleys"}
 

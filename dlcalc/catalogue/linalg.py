@@ -13,9 +13,9 @@ from itertools import combinations
 
 from dlcalc.catalogue._common import (claim_exit, declare_identity, finite_array, matrix_result, rounded, square,
                                      symbol_matrix)
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLOAT, MATRIX, Param, choice, erratum, formula
-from dlcalc.render.result import Result
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLOAT, MATRIX, Param, choice, erratum, formula
+from dlcalc.core.result import Result
 
 SECTION = "3"
 MAX_PRINCIPAL_MINORS_SIZE = 12  # 2^12 − 1 = 4095 principal minors; beyond, only the eigenvalues

@@ -9,9 +9,9 @@ import json
 import math
 
 from dlcalc.catalogue._common import ABSENT, claim_exit, finite_array, given, rounded, shape_text, vector_text
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, choice, formula
-from dlcalc.render.result import Result, Table
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, choice, formula
+from dlcalc.core.result import Result, Table
 
 
 def least_squares(X, y, ridge):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 from dlcalc.catalogue._common import declare_identity, probability_vector, rounded, same_length, vector_text
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLOAT, INT, VECTOR, Param, choice, formula
-from dlcalc.render.result import Result
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLOAT, INT, VECTOR, Param, choice, formula
+from dlcalc.core.result import Result
 
 SECTION = "9"
 

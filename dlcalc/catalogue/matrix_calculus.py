@@ -12,9 +12,9 @@ so a test can see the wrong version refuted.
 from __future__ import annotations
 
 from dlcalc.catalogue._common import claim_exit, declare_identity, symbol_matrix
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLOAT, Param, choice, erratum, formula
-from dlcalc.render.result import Result
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLOAT, Param, choice, erratum, formula
+from dlcalc.core.result import Result
 
 SECTION = "4"
 N, M = 2, 3  # x ∈ ℝ², f, g: ℝ² → ℝ³

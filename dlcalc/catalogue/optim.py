@@ -15,10 +15,10 @@ import math
 
 from dlcalc.catalogue._common import (STEPS_BOUNDED, ABSENT, claim_exit, finite_array, given, matrix_result, rounded, square_array,
                                      vector_result, vector_text)
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, erratum, formula
-from dlcalc.render.result import Result, Table
-from dlcalc.symbolic.deadline import TimeUp, time_limit
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, erratum, formula
+from dlcalc.core.result import Result, Table
+from dlcalc.core.deadline import TimeUp, time_limit
 
 SECTION = "11.3"
 
@@ -701,7 +701,7 @@ def _series_verdict(term, t):
 def robbins_monro(alpha):
     import sympy
 
-    from dlcalc.symbolic.scalar_expr import parse_scalar
+    from dlcalc.core.scalar_expr import parse_scalar
 
     t = sympy.Symbol("t", integer=True, positive=True)
     term = parse_scalar(alpha, {"t": t}, what="--alpha")

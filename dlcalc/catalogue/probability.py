@@ -14,9 +14,9 @@ from typing import Any, Callable, NamedTuple
 
 from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, finite_array, given, matrix_result,
                                      matrix_text, probability_vector, rounded, same_length, square, vector_text)
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Kind, Param, choice, erratum, formula
-from dlcalc.render.result import Result
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Kind, Param, choice, erratum, formula
+from dlcalc.core.result import Result
 
 SECTION = "1"
 _E01 = erratum(

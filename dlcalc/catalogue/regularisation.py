@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 from dlcalc.catalogue._common import claim_exit, declare_identity, matrix_result, rounded, vector_result
-from dlcalc.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, formula
-from dlcalc.render.result import Result
+from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, formula
+from dlcalc.core.result import Result
 
 SECTION = "10"
 SCHEMES = ("he", "xavier", "lecun")
@@ -166,7 +166,7 @@ def dropout_expectation(x, p, samples, seed):
     4 standard errors (the claim E[m x/(1 − p)] = x), and show plain dropout's (1 − p)x."""
     import numpy as np
 
-    from dlcalc.errors import DlcalcError
+    from dlcalc.core.errors import DlcalcError
 
     if not 0 <= p < 1:
         raise DlcalcError(f"--p must lie in [0, 1), got {p}")

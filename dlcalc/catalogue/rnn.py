@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dlcalc.catalogue._common import (claim_exit, complex_text, finite_array, matrix_result, rounded, shape_text,
                                      square_array, vector_result, vector_text)
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import FLAG, INT, MATRIX, VECTOR, Param, choice, erratum, formula
-from dlcalc.render.result import Result, Table
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLAG, INT, MATRIX, VECTOR, Param, choice, erratum, formula
+from dlcalc.core.result import Result, Table
 
 # ---- parameter counts ----------------------------------------------------------------------
 
@@ -365,7 +365,7 @@ def lru_basis_statement(variant="correct"):
 
 
 def prove_lru_basis(variant="correct"):
-    from dlcalc.symbolic.proof import prove_matrices_equal
+    from dlcalc.core.proof import prove_matrices_equal
 
     return prove_matrices_equal(*lru_basis_statement(variant))
 
@@ -385,7 +385,7 @@ def lru_unroll_statement(steps=3):
 
 
 def prove_lru_unroll(steps=3):
-    from dlcalc.symbolic.proof import prove_matrices_equal
+    from dlcalc.core.proof import prove_matrices_equal
 
     return prove_matrices_equal(*lru_unroll_statement(steps), method="expand")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 from dlcalc.catalogue._common import matrix_result, shape_text
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import AXES, INT, Kind, Param, erratum, formula
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import AXES, INT, Kind, Param, erratum, formula
 
 MAX_ENTRIES = 1_000_000
 
@@ -251,7 +251,7 @@ def chain_rule_statement(variant="correct", d1=2, d2=2, d3=2, d4=2):
 
 
 def prove_chain_rule(variant="correct"):
-    from dlcalc.symbolic.proof import prove_matrices_equal
+    from dlcalc.core.proof import prove_matrices_equal
 
     return prove_matrices_equal(*chain_rule_statement(variant), method="expand")
 

@@ -8,9 +8,9 @@ import math
 
 from dlcalc.catalogue._common import (finite_array, matrix_result, natural_log, rounded, the_one_given, vector_result,
                                      vector_text)
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
-from dlcalc.render.result import Result
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
+from dlcalc.core.result import Result
 
 # ---- PAC-Bayes ----------------------------------------------------------------------------------
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 from dlcalc.catalogue._common import softmax_rows, finite_array, matrix_result, rounded, the_one_given, vector_result, vector_text
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
-from dlcalc.render.result import Result, Table
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
+from dlcalc.core.result import Result, Table
 
 # ---- scaled dot-product attention ----------------------------------------------------------
 
@@ -928,7 +928,7 @@ def sinusoidal_shift_statement(variant="correct"):
 
 
 def prove_sinusoidal_shift(variant="correct"):
-    from dlcalc.symbolic.proof import prove_matrices_equal
+    from dlcalc.core.proof import prove_matrices_equal
 
     shifted, rotated = sinusoidal_shift_statement(variant)
     return prove_matrices_equal(shifted.applyfunc(lambda e: e.expand(trig=True)), rotated, method="trigsimp")
@@ -963,7 +963,7 @@ def attention_variance_statement(d_k=3, scaled=True):
 
 
 def prove_attention_variance(d_k=3, scaled=True):
-    from dlcalc.symbolic.proof import Proof
+    from dlcalc.core.proof import Proof
 
     variance, claimed = attention_variance_statement(d_k, scaled)
     sampled = sampled_score_variance(d_k, scaled)

@@ -10,11 +10,11 @@ from typing import Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from dlcalc import registry
-from dlcalc.catalogue import section_key, section_title
+from dlcalc.core import registry
+from dlcalc.core.sections import section_key, section_title
 from dlcalc.cli.run import run_formula
-from dlcalc.errors import ExitCode
-from dlcalc.registry import Formula, Param
+from dlcalc.core.errors import ExitCode
+from dlcalc.core.registry import Formula, Param
 
 HELP = """A calculator and derivation checker for the mathematics of deep learning.
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import typer
 
-from dlcalc import registry
-from dlcalc.catalogue import section_key
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import Formula
+from dlcalc.core import registry
+from dlcalc.core.sections import section_key
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import Formula
 from dlcalc.render.output import dumps, is_terminal
 
 

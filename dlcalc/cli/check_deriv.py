@@ -9,8 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from dlcalc.catalogue import section_title
-from dlcalc.errors import DlcalcError
+from dlcalc.core.sections import section_title
+from dlcalc.core.errors import DlcalcError
 
 HELP = """Compute a matrix derivative and check it, or check a claimed derivative.
 
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         latex: bool = typer.Option(False, "--latex", help="print the derivative as LaTeX"),
         timeout: float = typer.Option(5.0, "--timeout", metavar="SECONDS", help="give up after this long"),
     ) -> None:
-        from dlcalc.deriv import check_derivative
+        from dlcalc.deriv.check import check_derivative
         from dlcalc.render.output import emit
 
         result = check_derivative(

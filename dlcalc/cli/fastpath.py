@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from dlcalc import catalogue, registry
-from dlcalc.errors import ExitCode
-from dlcalc.registry import Formula
+from dlcalc.core import registry
+from dlcalc.core.errors import ExitCode
+from dlcalc.core.registry import Formula
 
 
 def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool, str | None] | None:
@@ -59,8 +59,13 @@ def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool,
     return raw, json_mode, batch
 
 
+# Commands that are not formulas (registered by dlcalc.cli.app; a test keeps the two in step): they
+# go to Typer at once, without looking for a formula of that name.
+APP_COMMANDS = frozenset({"list", "info", "errata", "completions", "check-deriv", "verify"})
+
+
 def try_fast_path(args: list[str]) -> ExitCode | None:
-    if not args or "_DLCALC_COMPLETE" in os.environ or catalogue.indexed_module(args[0]) is None:
+    if not args or args[0].startswith("-") or args[0] in APP_COMMANDS or "_DLCALC_COMPLETE" in os.environ:
         return None
     formula = registry.get(args[0])
     if formula is None or not formula.is_command:

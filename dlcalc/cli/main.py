@@ -10,7 +10,7 @@ import os
 import sys
 import warnings
 
-from dlcalc.errors import DlcalcError, ExitCode
+from dlcalc.core.errors import DlcalcError, ExitCode
 
 
 def _error(message: str) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlcalc.errors import ExitCode
-from dlcalc.evaluate import evaluate
-from dlcalc.registry import Formula
+from dlcalc.core.errors import ExitCode
+from dlcalc.core.evaluate import evaluate
+from dlcalc.core.registry import Formula
 from dlcalc.render.output import emit
 
 
 def run_formula(formula: Formula, raw: dict[str, Any], *, json_mode: bool, batch: str | None) -> ExitCode:
     if batch is not None:
-        from dlcalc.numeric.batch import run_batch
+        from dlcalc.core.batch import run_batch
 
         return run_batch(formula, raw, batch, json_mode=json_mode)
     return emit(evaluate(formula, raw), json_mode=json_mode)

@@ -14,11 +14,11 @@ from typing import Any, Optional
 
 import typer
 
-from dlcalc import registry
-from dlcalc.errors import DlcalcError, ExitCode
-from dlcalc.registry import Formula
+from dlcalc.core import registry
+from dlcalc.core.errors import DlcalcError, ExitCode
+from dlcalc.core.registry import Formula
 from dlcalc.render.output import dumps, is_terminal
-from dlcalc.symbolic.deadline import TimeUp, time_limit
+from dlcalc.core.deadline import TimeUp, time_limit
 
 TIME_LIMIT = 120  # seconds per identity
 

@@ -8,8 +8,8 @@ import os
 import sys
 from typing import Any, TextIO
 
-from dlcalc.errors import ExitCode
-from dlcalc.render.result import Result
+from dlcalc.core.errors import ExitCode
+from dlcalc.core.result import Result
 
 
 def plain_value(value: Any) -> str:

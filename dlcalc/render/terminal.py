@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from dlcalc.render.output import plain_value
-from dlcalc.render.result import Result, Table
+from dlcalc.core.result import Result, Table
 
 
 def _console(stream: TextIO | None = None) -> Console:

@@ -78,7 +78,7 @@ def prove_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 1
 def prove_matrices_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 4,
                          sampler: Callable[[Any, random.Random], float] | None = None) -> Proof:
     """Prove two SymPy matrices equal entry by entry, each entry guarded by a spot check."""
-    from dlcalc.symbolic.parser import format_shape
+    from dlcalc.deriv.parser import format_shape
 
     if lhs.shape != rhs.shape:
         shapes = " vs ".join(format_shape(m.shape) for m in (lhs, rhs))

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from dlcalc.errors import DlcalcError
+from dlcalc.core.errors import DlcalcError
 
 # Sentinel for padding "same" in vectorised arithmetic (a real padding is never negative).
 SAME = -1
@@ -310,7 +310,7 @@ class Formula:
     kind        "numeric" (a command that computes), "identity" (proven by `dlcalc verify`,
                 no command of its own) or "claim" (a command that decides a claim of the sheet)
     prove       for identities (and formulas that are both): a function returning a
-                dlcalc.symbolic.proof.Proof; `dlcalc verify` runs it
+                dlcalc.core.proof.Proof; `dlcalc verify` runs it
     show        optional: the formula with the numbers substituted, for the terminal
     present     optional: turns one computed value (per axis) into what the user sees
     rules       cross-parameter constraints (checked before compute)
@@ -337,7 +337,7 @@ class Formula:
     rules: tuple[Rule, ...] = ()
     batch_rows: bool = True
     prove: Callable[[], Any] | None = None
-    area: str = ""  # the catalogue module that declares it (set by formula())
+    module: str = ""  # the dotted name of the module that declares it (set by formula())
     uses_sympy: bool = False  # a symbolic command (mgf, robbins-monro): exempt from the no-SymPy start-up rule
 
     @property
@@ -369,7 +369,7 @@ def formula(**fields: Any) -> Formula:
     examples = tuple(
         e if isinstance(e, Example) else Example(*e) for e in fields.pop("examples", ())
     )
-    entry = Formula(params=params, examples=examples, area=_declaring_area(), **fields)
+    entry = Formula(params=params, examples=examples, module=_declaring_module(), **fields)
     if entry.name in REGISTRY:
         raise RuntimeError(f"formula {entry.name!r} declared twice")
     clashes = {flag for p in params for flag in p.flags} & {"--json", "--batch", "--help", "--debug"}
@@ -379,13 +379,13 @@ def formula(**fields: Any) -> Formula:
     return entry
 
 
-def _declaring_area() -> str:
-    """The catalogue module being imported (the caller may be a helper such as _common)."""
+def _declaring_module() -> str:
+    """The module being imported that declares (the caller may be a shared helper such as _common)."""
     frame = sys._getframe(2)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("dlcalc.catalogue.") and not module.rsplit(".", 1)[-1].startswith("_"):
-            return module.rsplit(".", 1)[-1]
+        if module.startswith(DECLARING_PACKAGES) and not module.rsplit(".", 1)[-1].startswith("_"):
+            return module
         frame = frame.f_back
     return ""
 
@@ -396,16 +396,69 @@ def erratum(eid: str, *, title: str, sheet: str, correct: str, command: str = ""
     return eid
 
 
-def formulas() -> Iterable[Formula]:
-    from dlcalc import catalogue
+# The packages whose modules declare formulas, named as text: core imports none of them statically
+# (the layering test checks it); they are found and imported here, on first use.
+DECLARING_PACKAGES = ("dlcalc.catalogue.", "dlcalc.net.", "dlcalc.llm.")
+_loaded_all = False
 
-    catalogue.load()
+
+def declaring_modules() -> list[str]:
+    """Every module that may declare formulas: the public modules of DECLARING_PACKAGES."""
+    import importlib
+    import pkgutil
+
+    names = []
+    for package_name in DECLARING_PACKAGES:
+        try:
+            package = importlib.import_module(package_name.rstrip("."))
+        except ModuleNotFoundError:
+            continue
+        names += [package_name + m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+    return sorted(names)
+
+
+def load_all() -> None:
+    """Import every declaring module once."""
+    global _loaded_all
+    if not _loaded_all:
+        import importlib
+
+        _loaded_all = True
+        for module in declaring_modules():
+            importlib.import_module(module)
+
+
+def formulas() -> Iterable[Formula]:
+    load_all()
     return REGISTRY.values()
 
 
 def get(name: str) -> Formula | None:
-    from dlcalc import catalogue
-
+    """The formula ``name``, importing as little as possible: the module the index names, and only
+    if that does not declare it (the index is stale, or ``name`` is no formula) every module."""
     if name not in REGISTRY:
-        catalogue.load_for(name)
+        import importlib
+
+        from dlcalc.core._index import MODULE_OF_COMMAND
+
+        module = MODULE_OF_COMMAND.get(name)
+        if module is not None:
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError:
+                pass
+        if name not in REGISTRY:
+            load_all()
     return REGISTRY.get(name)
+
+
+def index_text() -> str:
+    """The source of core/_index.py: every command and the module that declares it."""
+    load_all()
+    module_of = {name: f.module for name, f in REGISTRY.items() if f.is_command and f.module}
+    lines = [f"    {name!r}: {module!r}," for name, module in sorted(module_of.items())]
+    return (
+        '"""Which module declares each command. Generated by `python -m dlcalc.dev regen`; a test checks it is\n'
+        'current. It only saves start-up time: a command it lacks is still found, by loading every module."""\n\n'
+        "MODULE_OF_COMMAND = {\n" + "\n".join(lines) + "\n}\n"
+    )

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from dlcalc.errors import DlcalcError, ExitCode
-from dlcalc.evaluate import (
+from dlcalc.core.errors import DlcalcError, ExitCode
+from dlcalc.core.evaluate import (
     argument_sets,
     axis_prefix,
     broadcast_axes,
@@ -29,10 +29,10 @@ from dlcalc.evaluate import (
     display_input,
     evaluate,
 )
-from dlcalc.registry import AXES, FLOAT, INT, PADDING, Formula, Param
-from dlcalc.numeric.format import format_integers
+from dlcalc.core.registry import AXES, FLOAT, INT, PADDING, Formula, Param
+from dlcalc.render.format import format_integers
 from dlcalc.render.output import dumps, plain_value, to_json
-from dlcalc.render.result import Result
+from dlcalc.core.result import Result
 
 _NUMERIC_KINDS = (INT, AXES, FLOAT, PADDING)
 

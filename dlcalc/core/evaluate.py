@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from dlcalc.errors import DlcalcError
-from dlcalc.registry import ABSENT, PADDING, SAME, Formula, Param
-from dlcalc.render.result import Result
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import ABSENT, PADDING, SAME, Formula, Param
+from dlcalc.core.result import Result
 
 Values = dict[str, Any]  # Param.dest -> value
 

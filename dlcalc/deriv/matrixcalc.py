@@ -14,7 +14,7 @@ verified numerically by the caller.
 
 from __future__ import annotations
 
-from dlcalc.symbolic import ir
+from dlcalc.deriv import ir
 
 
 class Unsupported(Exception):

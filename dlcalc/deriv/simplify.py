@@ -16,8 +16,8 @@ from functools import lru_cache
 from fractions import Fraction
 from math import gcd
 
-from dlcalc.symbolic import ir
-from dlcalc.symbolic.to_numpy_syntax import to_numpy
+from dlcalc.deriv import ir
+from dlcalc.deriv.to_numpy_syntax import to_numpy
 
 MAX_TERMS = 400
 

@@ -6,9 +6,9 @@ attached, and an inverse transpose is written ``^{-\\top}``: TeX rejects ``x^a^b
 
 from __future__ import annotations
 
-from dlcalc.symbolic import ir
-from dlcalc.symbolic.parser import GREEK
-from dlcalc.symbolic.to_numpy_syntax import flatten_sum, split_product, split_sign
+from dlcalc.deriv import ir
+from dlcalc.deriv.parser import GREEK
+from dlcalc.deriv.to_numpy_syntax import flatten_sum, split_product, split_sign
 
 ADD, MUL, POW, ATOM = 1, 2, 4, 5
 INVERSE_TRANSPOSE = "{-\\top}"

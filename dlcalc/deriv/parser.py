@@ -17,8 +17,8 @@ from dataclasses import fields, replace
 from fractions import Fraction
 from itertools import count
 
-from dlcalc.errors import DlcalcError
-from dlcalc.symbolic import ir
+from dlcalc.core.errors import DlcalcError
+from dlcalc.deriv import ir
 
 MAX_CHARS = 2000
 MAX_NODES = 400

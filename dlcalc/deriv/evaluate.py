@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcalc.symbolic import ir
-from dlcalc.symbolic.to_numpy_syntax import to_numpy
+from dlcalc.deriv import ir
+from dlcalc.deriv.to_numpy_syntax import to_numpy
 
 MARGIN = 1e-3
 MAX_CONDITION = 1e5

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from dlcalc.errors import DlcalcError
-from dlcalc.symbolic.parser import describe_node, exact_constant, parse_ast
+from dlcalc.core.errors import DlcalcError
+from dlcalc.deriv.parser import describe_node, exact_constant, parse_ast
 
 MAX_EXPONENT = 1000  # a numeric power with a larger exponent could take SymPy minutes to expand
 

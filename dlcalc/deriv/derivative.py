@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlcalc.symbolic import ir
-from dlcalc.symbolic.matrixcalc import Unsupported, linear_map, vjp
-from dlcalc.symbolic.simplify import TooComplex, simplify
+from dlcalc.deriv import ir
+from dlcalc.deriv.matrixcalc import Unsupported, linear_map, vjp
+from dlcalc.deriv.simplify import TooComplex, simplify
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from dlcalc.errors import DlcalcError
+from dlcalc.core.errors import DlcalcError
 
 
 class TimeUp(BaseException):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlcalc.symbolic import ir
+from dlcalc.deriv import ir
 
 MAX_OPERATIONS = 20_000  # per evaluated sub-expression; beyond this the route gives up
 MAX_TEXT = 4_000
@@ -51,7 +51,7 @@ class Componentwise:
         return np.asarray(self._numeric(*arguments), dtype=float).reshape(self.entries.shape)
 
     def in_layout(self, layout: str):
-        from dlcalc.symbolic.derivative import transposed
+        from dlcalc.deriv.derivative import transposed
 
         if transposed(self.kind, layout):
             return self.entries.T
@@ -73,7 +73,7 @@ class Componentwise:
 
     def _latex_names(self) -> dict:
         """Entry symbols as X_{0,1} and x_{2} (SymPy alone would print X_{0 1})."""
-        from dlcalc.symbolic.to_latex import symbol_latex
+        from dlcalc.deriv.to_latex import symbol_latex
 
         names = {}
         symbols = iter(self.symbols)
@@ -89,7 +89,7 @@ class Componentwise:
 
 def derive(problem, sizes: dict, budget=None) -> Componentwise:
     """The exact derivative of ``problem`` (see derivative.Problem) at the concrete ``sizes``."""
-    from dlcalc.symbolic.deadline import OutOfTime
+    from dlcalc.core.deadline import OutOfTime
 
     try:
         matrices = entry_matrices(ir.variables(problem.f) | {problem.wrt: problem.x_shape}, sizes)
@@ -322,8 +322,8 @@ def candidate_terms(problem, rejected: ir.Node | None) -> list:
     """Closed-form building blocks to fit to the component-wise derivative: the terms of a rejected
     closed form with their coefficients dropped, each with one square factor transposed, each
     transposed whole; and the variables and the identity where they fit (see _generic_atoms)."""
-    from dlcalc.symbolic.derivative import closed_form_shape
-    from dlcalc.symbolic.simplify import TooComplex, expand, key
+    from dlcalc.deriv.derivative import closed_form_shape
+    from dlcalc.deriv.simplify import TooComplex, expand, key
 
     found: dict = {}
     shape = closed_form_shape(problem)
@@ -346,7 +346,7 @@ def _is_square(node: ir.Node) -> bool:
 def _term_variants(term, shape):
     from fractions import Fraction
 
-    from dlcalc.symbolic.simplify import Term, term_node, transpose_factor
+    from dlcalc.deriv.simplify import Term, term_node, transpose_factor
 
     def rebuilt(chain):
         return term_node(Term(Fraction(1), term.scalars, chain), shape)

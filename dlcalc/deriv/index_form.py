@@ -7,9 +7,9 @@ the index form unavailable (the vjp is still shown).
 
 from __future__ import annotations
 
-from dlcalc.symbolic import ir
-from dlcalc.symbolic.simplify import TooComplex, expand, term_node
-from dlcalc.symbolic.to_numpy_syntax import split_sign, to_numpy
+from dlcalc.deriv import ir
+from dlcalc.deriv.simplify import TooComplex, expand, term_node
+from dlcalc.deriv.to_numpy_syntax import split_sign, to_numpy
 
 
 def index_form(problem, vjp_node: ir.Node) -> str | None:

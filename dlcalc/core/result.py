@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlcalc.errors import ExitCode
+from dlcalc.core.errors import ExitCode
 
 
 @dataclass

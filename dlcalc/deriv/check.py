@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dlcalc.errors import DlcalcError, ExitCode
-from dlcalc.render.result import Result
-from dlcalc.symbolic import ir
+from dlcalc.core.errors import DlcalcError, ExitCode
+from dlcalc.core.result import Result
+from dlcalc.deriv import ir
 
 LAYOUTS = ("denominator", "numerator")
 VALUES_PER_DRAW = 2
@@ -74,7 +74,7 @@ def check_derivative(
         raise DlcalcError(f"--layout must be denominator or numerator, not {layout!r}")
     if not (0 < timeout <= MAX_TIMEOUT):
         raise DlcalcError(f"--timeout must be between 0 and {MAX_TIMEOUT:g} seconds")
-    from dlcalc.symbolic.deadline import Budget, run_with_deadline
+    from dlcalc.core.deadline import Budget, run_with_deadline
 
     def work():
         budget = Budget(COMPONENTWISE_SHARE * timeout)
@@ -84,7 +84,7 @@ def check_derivative(
 
 
 def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget) -> Result:
-    from dlcalc.symbolic.parser import ShapeEnv
+    from dlcalc.deriv.parser import ShapeEnv
 
     env = ShapeEnv(shapes, assume)
     raw = env.parse(expr)
@@ -109,8 +109,8 @@ def _check_declared_names(env, shapes: dict, assume: dict) -> None:
 
 
 def _classify(env, raw, wrt, x_raw_shape, hessian):
-    from dlcalc.symbolic.derivative import classify
-    from dlcalc.symbolic.parser import format_shape
+    from dlcalc.deriv.derivative import classify
+    from dlcalc.deriv.parser import format_shape
 
     f = env.finish(raw)
     x_shape = env.resolve_shape(x_raw_shape)
@@ -129,9 +129,9 @@ def _classify(env, raw, wrt, x_raw_shape, hessian):
 def _derive(env, problem, layout, seed, budget) -> Outcome:
     import numpy as np
 
-    from dlcalc.symbolic.derivative import closed_form, in_layout
-    from dlcalc.symbolic.matrixcalc import Unsupported
-    from dlcalc.symbolic.to_numpy_syntax import to_numpy
+    from dlcalc.deriv.derivative import closed_form, in_layout
+    from dlcalc.deriv.matrixcalc import Unsupported
+    from dlcalc.deriv.to_numpy_syntax import to_numpy
 
     env.freeze()  # the printed derivative must not change the expression's dimensions
     rng = np.random.default_rng(seed)
@@ -157,7 +157,7 @@ def _derive(env, problem, layout, seed, budget) -> Outcome:
 
 def _closed_outcome(problem, layout, closed, shown, text, method, error, instances, notes, route="") -> Outcome:
     """A verified closed form: every instance's derivative is the closed form's value there."""
-    from dlcalc.symbolic.to_latex import to_latex
+    from dlcalc.deriv.to_latex import to_latex
 
     text_out = _tensor_text(problem, closed) if problem.kind == "tensor" else text
     for inst in instances:
@@ -167,7 +167,7 @@ def _closed_outcome(problem, layout, closed, shown, text, method, error, instanc
 
 def _reparse(env, problem, text: str):
     """Parse the printed derivative back, so that what is verified is exactly what is shown."""
-    from dlcalc.symbolic.parser import ClaimShapeError
+    from dlcalc.deriv.parser import ClaimShapeError
 
     seeded = problem.kind == "tensor"
     if seeded:  # the vjp's seed G is a variable of the printed form only
@@ -183,7 +183,7 @@ def _reparse(env, problem, text: str):
 
 
 def _to_layout(value, problem, layout):
-    from dlcalc.symbolic.derivative import transposed
+    from dlcalc.deriv.derivative import transposed
 
     if value is None:
         return None
@@ -195,7 +195,7 @@ def _to_layout(value, problem, layout):
 def _draw_instances(env, problem, rng, draws=None) -> list:
     """VALUES_PER_DRAW instances for each draw of sizes (default: random sizes), each with its
     finite-difference derivative; sizes whose domain is empty are skipped."""
-    from dlcalc.numeric.instances import dimension_draws
+    from dlcalc.deriv.instances import dimension_draws
 
     hints = _domain_hints(problem.f)
     instances = []
@@ -222,8 +222,8 @@ def _instances_at(env, problem, sizes, hints, rng) -> list:
 def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
     """Values for every variable (honouring --assume, as normalised by the env), redrawn until
     the expression is well inside its domain."""
-    from dlcalc.numeric.instances import draw
-    from dlcalc.symbolic.evaluate import DomainViolation, evaluate
+    from dlcalc.deriv.instances import draw
+    from dlcalc.deriv.evaluate import DomainViolation, evaluate
 
     import numpy as np
 
@@ -274,8 +274,8 @@ def _domain_hints(f) -> dict:
 
 def _finite_differences(problem, inst: Instance):
     """The derivative by central differences, in denominator layout (tensor: T[i,j,k,l])."""
-    from dlcalc.numeric.finite_diff import hessian, jacobian
-    from dlcalc.symbolic.evaluate import evaluate
+    from dlcalc.deriv.finite_diff import hessian, jacobian
+    from dlcalc.deriv.evaluate import evaluate
 
     def fn(points):
         return evaluate(problem.f, {**inst.values, problem.wrt: points}, inst.sizes)
@@ -296,7 +296,7 @@ def _evaluate_closed(problem, node, inst: Instance):
     """The closed form at an instance, in denominator layout (tensors: one vjp per basis seed)."""
     import numpy as np
 
-    from dlcalc.symbolic.evaluate import evaluate
+    from dlcalc.deriv.evaluate import evaluate
 
     if problem.kind != "tensor":
         return evaluate(node, inst.values, inst.sizes)[0]
@@ -366,7 +366,7 @@ def _scale(reference) -> float:
 def _fallback(env, problem, layout, instances, notes, rejected, rng, budget) -> Outcome:
     """The rules failed or disagreed. Derive component-wise (checked against finite differences),
     recognise a closed form if one fits, else give the exact entries at the smallest size."""
-    from dlcalc.symbolic.componentwise import ComponentwiseFailed
+    from dlcalc.deriv.componentwise import ComponentwiseFailed
 
     try:
         derivations, exact = _componentwise(env, problem, rng, budget, notes)
@@ -381,9 +381,9 @@ def _componentwise(env, problem, rng, budget, notes):
     """Exact derivatives at sizes 2 and 3, each agreeing with finite differences at fresh random
     points of that size (so SymPy is never trusted alone). If the second size is too large or too
     slow, the first is used alone. Raises ComponentwiseFailed."""
-    from dlcalc.numeric.instances import componentwise_draws
-    from dlcalc.symbolic.componentwise import ComponentwiseFailed, ComponentwiseTooCostly
-    from dlcalc.symbolic.deadline import OutOfTime, run_within
+    from dlcalc.deriv.instances import componentwise_draws
+    from dlcalc.deriv.componentwise import ComponentwiseFailed, ComponentwiseTooCostly
+    from dlcalc.core.deadline import OutOfTime, run_within
 
     derivations, exact = [], []
     for sizes in componentwise_draws(env.all_dims()):
@@ -405,7 +405,7 @@ def _componentwise(env, problem, rng, budget, notes):
 def _componentwise_at(env, problem, sizes, rng, budget):
     """(the exact derivative at ``sizes``, instances there holding its values), or None if the
     domain is empty at these sizes. Raises ComponentwiseFailed if it disagrees with finite differences."""
-    from dlcalc.symbolic.componentwise import ComponentwiseFailed, derive
+    from dlcalc.deriv.componentwise import ComponentwiseFailed, derive
 
     try:
         drawn = _draw_instances(env, problem, rng, draws=[sizes])
@@ -434,9 +434,9 @@ def _generalise(env, problem, layout, rejected, derivations, exact, instances, n
     """A closed form fitted to the component-wise derivative from the rejected form's terms (and
     small edits of them), printed, parsed back and verified against both the exact values and the
     finite differences on every instance; None if nothing fits."""
-    from dlcalc.symbolic.componentwise import candidate_terms
-    from dlcalc.symbolic.derivative import in_layout
-    from dlcalc.symbolic.to_numpy_syntax import to_numpy
+    from dlcalc.deriv.componentwise import candidate_terms
+    from dlcalc.deriv.derivative import in_layout
+    from dlcalc.deriv.to_numpy_syntax import to_numpy
 
     candidate = _fitted(problem, candidate_terms(problem, rejected), exact)
     if candidate is None:
@@ -461,9 +461,9 @@ def _fitted(problem, basis: list, exact: list):
     component-wise values, simplified; None if there is none."""
     import numpy as np
 
-    from dlcalc.symbolic.componentwise import fit_rational
-    from dlcalc.symbolic.derivative import zero_form
-    from dlcalc.symbolic.simplify import simplify
+    from dlcalc.deriv.componentwise import fit_rational
+    from dlcalc.deriv.derivative import zero_form
+    from dlcalc.deriv.simplify import simplify
 
     if not any(np.any(inst.closed) for inst in exact):
         return zero_form(problem)
@@ -483,7 +483,7 @@ def _fitted(problem, basis: list, exact: list):
 def _explicit(problem, layout, derivations, exact, instances, notes) -> Outcome:
     """No closed form: the exact entries at the smallest size. Claims are checked against the exact
     values at sizes 2 and 3 and, more loosely, against finite differences at the other sizes."""
-    from dlcalc.symbolic.componentwise import short_text
+    from dlcalc.deriv.componentwise import short_text
 
     for inst in exact:
         inst.derivative = _to_layout(inst.closed, problem, layout)
@@ -522,7 +522,7 @@ def _sizes_text(sizes: dict) -> str:
 
 
 def _judge(env, problem, layout, expect, outcome: Outcome) -> Verdict:
-    from dlcalc.symbolic.parser import ClaimShapeError, format_shape
+    from dlcalc.deriv.parser import ClaimShapeError, format_shape
 
     env.freeze()
     target = problem.layout_shape(layout)
@@ -550,7 +550,7 @@ def _compare_claim(env, problem, layout, claim, outcome: Outcome) -> Verdict:
 
 def _claim_difference(claim, inst: Instance):
     """None if the claim matches the derivative at this instance, else max |difference| (inf if undefined)."""
-    from dlcalc.symbolic.evaluate import evaluate
+    from dlcalc.deriv.evaluate import evaluate
 
     try:
         value = evaluate(claim, inst.values, inst.sizes)[0]
@@ -566,8 +566,8 @@ def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
     """A counterexample with the smallest sizes and small integer values, when one exists."""
     import numpy as np
 
-    from dlcalc.numeric.instances import small_draw
-    from dlcalc.symbolic.derivative import closed_form
+    from dlcalc.deriv.instances import small_draw
+    from dlcalc.deriv.derivative import closed_form
 
     if outcome.method != "rules":
         return None
@@ -595,7 +595,7 @@ def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
 def _counterexample(inst: Instance, claim, difference: float) -> dict:
     import numpy as np
 
-    from dlcalc.symbolic.evaluate import evaluate
+    from dlcalc.deriv.evaluate import evaluate
 
     try:
         claimed = _to_list(np.broadcast_to(evaluate(claim, inst.values, inst.sizes)[0], inst.derivative.shape))
@@ -635,8 +635,8 @@ def _format_value(value) -> str:
 
 
 def _tensor_text(problem, closed) -> str:
-    from dlcalc.symbolic.index_form import index_form
-    from dlcalc.symbolic.to_numpy_syntax import to_numpy
+    from dlcalc.deriv.index_form import index_form
+    from dlcalc.deriv.to_numpy_syntax import to_numpy
 
     indexed = index_form(problem, closed)
     vjp = f"{problem.seed} -> {to_numpy(closed)}"
@@ -673,7 +673,7 @@ def _method_text(outcome: Outcome) -> str:
 
 
 def _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict) -> Result:
-    from dlcalc.symbolic.parser import format_shape
+    from dlcalc.deriv.parser import format_shape
 
     shape = list(problem.layout_shape(layout))
     steps = [

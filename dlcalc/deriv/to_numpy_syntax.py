@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from dlcalc.symbolic import ir
+from dlcalc.deriv import ir
 
 # Python precedence, low to high.
 ADD, MUL, UNARY, POW, ATOM = 1, 2, 3, 4, 5

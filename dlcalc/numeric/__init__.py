@@ -1,1 +1,0 @@
-"""Numeric side of dlcalc."""
