@@ -345,7 +345,7 @@ def test_conv1d_layout_is_the_transpose(shape):
     (cv.convolution_theorem_statement, {"sum_instead": True}),
 ])
 def test_identity_proven_and_altered_statement_fails(statement, altered):
-    from dlcalc.catalogue._common import small_sampler
+    from dlcalc.core.proof import small_sampler
 
     assert prove_equal(*statement(), sampler=small_sampler).proven
     assert not prove_equal(*statement(**altered), sampler=small_sampler).proven

@@ -179,7 +179,7 @@ def test_gamma_mgf_identity_and_the_sheets_version_refuted():
 
 
 def test_normal_mgf_needs_the_variance_not_the_std():
-    from dlcalc.catalogue._common import small_sampler
+    from dlcalc.core.proof import small_sampler
 
     assert prove_equal(*prob.mgf_normal_statement(), sampler=small_sampler).proven
     assert not prove_equal(*prob.mgf_normal_statement(variance_form=False), sampler=small_sampler).proven

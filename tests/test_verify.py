@@ -101,7 +101,7 @@ def test_every_part1_identity_fails_when_altered(name):
     """Adding 1/7 to the right-hand side must break every proof (guards against a proof that accepts anything)."""
     import sympy
 
-    from dlcalc.catalogue._common import small_sampler
+    from dlcalc.core.proof import small_sampler
     from dlcalc.core.proof import prove_matrices_equal
     from dlcalc.core.proof import prove_equal
 

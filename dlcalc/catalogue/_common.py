@@ -154,20 +154,20 @@ def complex_text(z: complex) -> str:
     return f"{real!r}{sign}{abs(imag)!r}i"
 
 
-def matrix_result(name: str, matrix: Any, digits: int = SIGNIFICANT, **fields: Any) -> Any:
+def matrix_result(matrix: Any, digits: int = SIGNIFICANT, **fields: Any) -> Any:
     """A Result whose value is a matrix (a NumPy array or nested lists), printed as [[...], ...]."""
     from dlcalc.core.result import Result
 
     shown = rounded(matrix, digits)
-    return Result(name=name, inputs={}, value=shown, plain=matrix_text(shown), **fields)
+    return Result(value=shown, plain=matrix_text(shown), **fields)
 
 
-def vector_result(name: str, values: Any, **fields: Any) -> Any:
+def vector_result(values: Any, **fields: Any) -> Any:
     """A Result whose value is a vector (a NumPy array or a list), printed as 0.1,0.2,0.3."""
     from dlcalc.core.result import Result
 
     shown = rounded(values)
-    return Result(name=name, inputs={}, value=shown, plain=vector_text(shown), **fields)
+    return Result(value=shown, plain=vector_text(shown), **fields)
 
 
 def softmax_rows(scores):
@@ -179,13 +179,6 @@ def softmax_rows(scores):
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-def claim_exit(holds: bool) -> Any:
-    """Exit status of a claim: 0 when it holds, 1 when refuted."""
-    from dlcalc.core.errors import ExitCode
-
-    return ExitCode.OK if holds else ExitCode.REFUTED
-
-
 # ---- proofs --------------------------------------------------------------------------------
 
 
@@ -195,18 +188,6 @@ def symbol_matrix(name: str, rows: int, cols: int) -> Any:
     import sympy
 
     return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{name}{i}{j}", real=True))
-
-
-def small_sampler(symbol: Any, rng: Any) -> float:
-    """Spot-check values of modest size: the spot check compares with an absolute tolerance, and
-    an exponential of a large argument would swamp it with rounding noise."""
-    if symbol.is_integer:
-        return rng.randint(1, 4)
-    if symbol.is_positive or symbol.is_nonnegative:
-        return rng.uniform(0.2, 1.2)
-    if symbol.is_negative:
-        return -rng.uniform(0.2, 1.2)
-    return rng.uniform(-1.2, 1.2)
 
 
 def declare_identity(section: str, name: str, catalogue_id: str, summary: str, statement: str, latex: str,
@@ -222,12 +203,9 @@ def proof_from(build: Callable[[], tuple[Any, Any]], method: str = "simplify") -
     """A ``prove`` function for a declaration: build (lhs, rhs), then prove them equal."""
 
     def prove() -> Any:
-        from dlcalc.core.proof import prove_equal, prove_matrices_equal
+        from dlcalc.core.proof import prove_statement
 
-        lhs, rhs = build()
-        if hasattr(lhs, "shape"):
-            return prove_matrices_equal(lhs, rhs, method=method, sampler=small_sampler)
-        return prove_equal(lhs, rhs, method=method, sampler=small_sampler)
+        return prove_statement(build, method)
 
     prove.statement = build  # type: ignore[attr-defined]  # tests prove altered versions of it
     return prove

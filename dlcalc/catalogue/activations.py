@@ -104,6 +104,7 @@ _ALPHA = Param("alpha", FLOAT, "slope (leaky-relu) or scale (elu) for x < 0", de
 
 formula(
     name="activation",
+    vectorised=True,
     section=SECTION,
     catalogue_id="ACT-RELU ACT-SIG",
     summary="Value of an activation: relu, leaky-relu, sigmoid, tanh, softplus, gelu, silu, elu",
@@ -143,6 +144,7 @@ _E32 = erratum(
 
 formula(
     name="activation-grad",
+    vectorised=True,
     section=SECTION,
     catalogue_id="ACT-RELU-D",
     summary="Derivative of an activation at x (the kink of ReLU-like functions follows --at-kink)",
@@ -170,7 +172,7 @@ def sigmoid_jacobian(z):
     import numpy as np
 
     s = sigmoid(finite_array(z, "--z"))
-    return matrix_result("sigmoid-jacobian", np.diag(s * (1 - s)),
+    return matrix_result(np.diag(s * (1 - s)),
                          steps=[f"σ(z) = {', '.join(f'{v:.6g}' for v in s)}",
                                 "elementwise: ∂σ(z_i)/∂z_j = 0 for i ≠ j, so J = diag(σ(z) ⊙ (1 − σ(z)))"])
 
@@ -184,7 +186,6 @@ formula(
     formula="∂σ(z)/∂z = diag(σ(z) ⊙ (1 − σ(z)))",
     latex=r"\frac{\partial \sigma(z)}{\partial z} = \mathrm{diag}\big(\sigma(z)\odot(1-\sigma(z))\big)",
     compute=sigmoid_jacobian,
-    batch_rows=False,
     examples=(("--z 0,0", "[[0.25, 0.0], [0.0, 0.25]]"),
               ("--z 0,1.0986122886681098", "[[0.25, 0.0], [0.0, 0.1875]]", "σ(ln 3) = ¾: ¾·¼")),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import STEPS_BOUNDED, claim_exit, declare_identity, same_length, symbol_matrix, vector_text
+from dlcalc.catalogue._common import STEPS_BOUNDED, declare_identity, same_length, symbol_matrix, vector_text
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, erratum, formula
 from dlcalc.core.result import Result, Table
@@ -50,7 +50,7 @@ def gd_rate(mu, L, eps, k):
     if k != _ABSENT_K:
         value["bound"] = rate**k
         steps.append(f"after k = {k}: c^k = {rate**k!r}")
-    return Result(name="gd-rate", inputs={}, value=value, steps=steps)
+    return Result(value=value, steps=steps)
 
 
 _E13 = erratum(
@@ -83,7 +83,6 @@ formula(
     formula="f(x_k) − f* ≤ (1 − μ/L)^k (f(x_0) − f*),  κ = L/μ,  k ≥ log ε / log(1 − μ/L)",
     latex=r"f(x_k) - f^* \le \left(1 - \frac{\mu}{L}\right)^k \big(f(x_0) - f^*\big)",
     compute=gd_rate,
-    batch_rows=False,
     rules=(Rule(broken=lambda mu, L, **_: mu > L, says=lambda mu, L, **_: f"μ = {mu} cannot exceed L = {L} (μ ≤ L always)"),),
     errata=(_E13, _E17),
     examples=(
@@ -97,7 +96,7 @@ def best_step(mu, L):
     kappa = L / mu
     best = 2 / (L + mu)
     value = {"step": best, "rate": (kappa - 1) / (kappa + 1), "rate_at_1_over_L": 1 - 1 / kappa}
-    return Result(name="best-step", inputs={}, value=value, steps=[
+    return Result(value=value, steps=[
         "min over η of max(|1 − ημ|, |1 − ηL|) is at η = 2/(L + μ), rate (κ − 1)/(κ + 1)",
         "any η in (0, 2/L) decreases an L-smooth f; η = 1/L is safe, not optimal (E34)"])
 
@@ -122,7 +121,6 @@ formula(
     compute=best_step,
     rules=(Rule(broken=lambda mu, L: mu > L, says=lambda mu, L: f"μ = {mu} cannot exceed L = {L}"),),
     errata=(_E34,),
-    batch_rows=False,
     examples=(("--mu 1 --L 3", "step=0.5 rate=0.5 rate_at_1_over_L=0.6666666666666667"),),
 )
 
@@ -135,10 +133,10 @@ def cauchy_schwarz(u, v):
     inner = math.fsum(a * b for a, b in zip(u, v))
     bound = math.hypot(*u) * math.hypot(*v)  # hypot scales: no underflow for tiny entries
     holds = abs(inner) <= bound * (1 + 1e-12)
-    return Result(name="cauchy-schwarz", inputs={}, value={"inner": inner, "bound": bound},
+    return Result(value={"inner": inner, "bound": bound},
                   steps=[f"⟨u,v⟩ = {inner!r} ≤ |⟨u,v⟩| = {abs(inner)!r} ≤ ‖u‖‖v‖ = {bound!r}",
                          "equality iff u and v are parallel; ⟨u,v⟩ itself may be negative (E08)"],
-                  exit_code=claim_exit(holds))
+                  holds=holds)
 
 
 _E08 = erratum(
@@ -159,7 +157,6 @@ formula(
     latex=r"|\langle u, v\rangle| \le \|u\|\,\|v\|",
     compute=cauchy_schwarz,
     kind="claim",
-    batch_rows=False,
     errata=(_E08,),
     examples=(("--u 3,4 --v 4,3", "inner=24.0 bound=25.0"), ("--u 1,0 --v -1,0", "inner=-1.0 bound=1.0")),
 )
@@ -173,9 +170,9 @@ def cauchy_schwarz_expectation(x, y):
     correct, sheet = ex2 * ey2, ex * ex * ey2
     steps = [f"E[XY]² = {exy * exy!r} ≤ E[X²]E[Y²] = {correct!r}",
              f"the sheet's E[X]²E[Y²] = {sheet!r}: " + ("violated here (E09)" if exy * exy > sheet else "holds here, by chance")]
-    return Result(name="cauchy-schwarz-expectation", inputs={}, value={"lhs": exy * exy, "bound": correct},
+    return Result(value={"lhs": exy * exy, "bound": correct},
                   steps=steps, extra={"sheet_bound": sheet},
-                  exit_code=claim_exit(exy * exy <= correct * (1 + 1e-12)))
+                  holds=exy * exy <= correct * (1 + 1e-12))
 
 
 _E09 = erratum(
@@ -196,7 +193,6 @@ formula(
     latex=r"\mathbb{E}[XY]^2 \le \mathbb{E}[X^2]\,\mathbb{E}[Y^2]",
     compute=cauchy_schwarz_expectation,
     kind="claim",
-    batch_rows=False,
     errata=(_E09,),
     examples=(("--x 1,-1 --y 1,-1", "lhs=1.0 bound=1.0", "the sheet's bound E[X]²E[Y²] is 0 here"),),
 )
@@ -207,7 +203,7 @@ def lipschitz_linear(matrix):
 
     a = np.array(matrix, dtype=float)
     singular = np.linalg.svd(a, compute_uv=False)
-    return Result(name="lipschitz", inputs={}, value=float(singular[0]),
+    return Result(value=float(singular[0]),
                   steps=["‖Ax − Ay‖ ≤ σ_max(A)‖x − y‖, attained along the top right-singular vector",
                          f"singular values: {', '.join(f'{s:.6g}' for s in singular)}"])
 
@@ -229,7 +225,6 @@ formula(
     formula="L = σ_max(A) = ‖A‖₂",
     latex=r"L = \sigma_{\max}(A)",
     compute=lipschitz_linear,
-    batch_rows=False,
     errata=(_E16,),
     examples=(("--matrix '[[3,0],[0,1]]'", "3.0"), ("--matrix '[[1,1],[1,1]]'", "2.0")),
 )
@@ -330,7 +325,7 @@ def hessian(f, vars, at):
     if constant:
         steps.append(f"the Hessian is constant, so f is {'convex' if verdict.startswith('positive') else 'not convex'} "
                      f"everywhere" + (f", μ = λ_min = {eigenvalues.min():.6g}" if verdict == "positive definite" else ""))
-    return Result(name="hessian", inputs={}, value=verdict, steps=steps,
+    return Result(value=verdict, steps=steps,
                   extra={"hessian": values.tolist(), "eigenvalues": eigenvalues.tolist(), "mu": float(eigenvalues.min()),
                          "constant": constant})
 
@@ -354,7 +349,6 @@ formula(
     latex=r"\nabla^2 f(x) \succeq 0\ \forall x \iff f \text{ convex}",
     compute=hessian,
     uses_sympy=True,
-    batch_rows=False,
     errata=(_E12,),
     examples=(('--f "x**2 + 3*y**2" --vars x,y --at 0,0', "positive definite"),
               ('--f "x**2" --vars x --at -1', "positive definite", "convex although f'(−1) = −2 < 0"),
@@ -388,7 +382,7 @@ def gradient_descent(f, vars, x0, eta, steps, every):
             if t % every == 0 or t == steps:
                 rows.append([t, f"{value(x):.6g}", f"{np.linalg.norm(grad(x)):.6g}"])
     final = [round(float(v), 12) + 0.0 for v in x] if np.isfinite(x).all() else None
-    return Result(name="gd", inputs={}, value=final if final is not None else "diverged",
+    return Result(value=final if final is not None else "diverged",
                   table=Table(columns=["t", "f(x_t)", "‖∇f(x_t)‖"], rows=rows, title=f"gradient descent, η = {eta}"),
                   steps=["θ_{t+1} = θ_t − η∇f(θ_t);  any η in (0, 2/L) decreases an L-smooth f, η = 1/L gives "
                          "f(x_{t+1}) ≤ f(x_t) − ‖∇f‖²/(2L)"],
@@ -418,7 +412,6 @@ formula(
     compute=gradient_descent,
     rules=(STEPS_BOUNDED,),
     uses_sympy=True,
-    batch_rows=False,
     errata=(_E11,),
     examples=(('--f "x**2" --vars x --x0 1 --eta 0.25 --steps 2', "0.25", "x ← x/2 per step"),
               ('--f "(x - 3)**2 + y**2" --vars x,y --x0 0,1 --eta 0.5 --steps 1', "3.0,0.0", "η = 1/L jumps to the minimum")),
@@ -443,7 +436,7 @@ def lagrange(f, g, c, vars):
     points = [{str(u): sympy.sstr(s[u]) for u in unknowns if u in s} for s in real]
     values = [sympy.sstr(sympy.nsimplify(objective.subs({k: v for k, v in s.items() if k != gamma}))) for s in real]
     plain = "; ".join(" ".join(f"{k}={v}" for k, v in p.items()) for p in points) or "no stationary point"
-    return Result(name="lagrange", inputs={}, value=points, plain=plain,
+    return Result(value=points, plain=plain,
                   steps=[f"𝓛 = {sympy.sstr(lagrangian)}", "∇𝓛 = 0 at: " + plain, f"f there: {', '.join(values)}"],
                   extra={"f_values": values})
 
@@ -459,7 +452,6 @@ formula(
     latex=r"\mathcal{L}(x, y, \gamma) = f(x,y) - \gamma\,(g(x,y) - c)",
     compute=lagrange,
     uses_sympy=True,
-    batch_rows=False,
     examples=(('--f "x*y" --g "x + y" --c 2 --vars x,y', "x=1 y=1 gamma=1"),),
 )
 
@@ -473,10 +465,10 @@ def jensen(f, x, weights):
     mean = math.fsum(w * v for w, v in zip(weights, x))
     left, right = value([mean]), math.fsum(w * value([v]) for w, v in zip(weights, x))
     holds = left <= right + 1e-12 * max(1.0, abs(right))
-    return Result(name="jensen", inputs={}, value={"f_of_mean": left, "mean_of_f": right},
+    return Result(value={"f_of_mean": left, "mean_of_f": right},
                   steps=[f"f(Σλx) = {left!r} {'≤' if holds else '>'} Σλf(x) = {right!r}",
                          "holds for every convex f; reversed for concave f" + ("" if holds else ": so f is not convex")],
-                  exit_code=claim_exit(holds))
+                  holds=holds)
 
 
 _E10 = erratum(
@@ -499,7 +491,6 @@ formula(
     compute=jensen,
     kind="claim",
     uses_sympy=True,
-    batch_rows=False,
     errata=(_E10,),
     examples=(('--f "x**2" --x 0,2 --weights 0.5,0.5', "f_of_mean=1.0 mean_of_f=2.0"),
               ('--f "log(x)" --x 1,3 --weights 0.5,0.5', "f_of_mean=0.6931471805599453 mean_of_f=0.5493061443340549",
@@ -583,9 +574,9 @@ def pl_check(f, vars, mu, fstar, low, high, points):
              "a grid can refute the inequality (a witness), not prove it everywhere"]
     if below < fstar - 1e-12:
         steps.append(f"f goes below the given f* = {fstar} (min on the grid {below:.6g}): f* is wrong")
-    return Result(name="pl-check", inputs={}, value=holds, plain="holds on the grid" if holds else
+    return Result(value=holds, plain="holds on the grid" if holds else
                   f"violated at {vector_text(witness)}", steps=steps,
-                  extra={"min_gap": worst, "witness": witness.tolist()}, exit_code=claim_exit(holds))
+                  extra={"min_gap": worst, "witness": witness.tolist()}, holds=holds)
 
 
 formula(
@@ -603,7 +594,6 @@ formula(
     compute=pl_check,
     kind="claim",
     uses_sympy=True,
-    batch_rows=False,
     rules=(_BOX_RULE,),
     examples=(('--f "x**2 + 3*sin(x)**2" --vars x --mu 0.03125', "holds on the grid", "PL although not convex"),
               ('--f "x**2 + 3*sin(x)**2" --vars x --mu 1 --points 11', "violated at -2.0", "½f'(−2)² − f(−2) ≈ −4.98")),
@@ -664,9 +654,9 @@ def strict_convexity(f, low, high, points):
         if edge is not None:
             steps.append(f"f keeps decreasing towards x = {edge!r}: no minimiser in the box")
     holds = not strict or len(minimisers) <= 1
-    return Result(name="strict-convexity", inputs={}, value={"strictly_convex": strict, "minimisers": len(minimisers)},
+    return Result(value={"strictly_convex": strict, "minimisers": len(minimisers)},
                   steps=steps, extra={"at": [float(m) for m in minimisers], "min_second_derivative": float(second.min())},
-                  exit_code=claim_exit(holds))
+                  holds=holds)
 
 
 formula(
@@ -682,7 +672,6 @@ formula(
     compute=strict_convexity,
     kind="claim",
     uses_sympy=True,
-    batch_rows=False,
     rules=(_BOX_RULE,),
     errata=(_E11,),
     examples=(('--f "exp(x)"', "strictly_convex=true minimisers=0", "strictly convex, no minimiser (E11)"),
@@ -751,8 +740,8 @@ def local_global(f, vars, x0, low, high, points):
              f"grid minimum on [{low!r}, {high!r}]^{len(symbols)}: {values.min():.6g} at {','.join(f'{v:.6g}' for v in grid[values.argmin()])}",
              f"∇²f ⪰ 0 on the grid: {convex} (min eigenvalue {lowest:.6g})",
              "convex ⟹ every local minimum is global" + ("" if convex else "; without convexity a local minimum can be worse")]
-    return Result(name="local-global", inputs={}, value={"x": where, "local": local, "global": is_global, "convex": convex},
-                  steps=steps, extra={"f": value(x), "grid_min": float(values.min())}, exit_code=claim_exit(holds))
+    return Result(value={"x": where, "local": local, "global": is_global, "convex": convex},
+                  steps=steps, extra={"f": value(x), "grid_min": float(values.min())}, holds=holds)
 
 
 formula(
@@ -767,7 +756,6 @@ formula(
     compute=local_global,
     kind="claim",
     uses_sympy=True,
-    batch_rows=False,
     rules=(_BOX_RULE,),
     examples=(('--f "x**4 - 2*x**2 + 0.5*x" --vars x --x0 1', "x=0.930403 local=true global=false convex=false",
                "a non-convex double well: the right well is a worse local minimum"),
@@ -834,10 +822,10 @@ def convexity_check(f, vars, low, high, points):
     steps = [f"min over pairs of {len(grid)} grid points and λ ∈ {{¼, ½, ¾}} of λf(x) + (1−λ)f(x') − f(λx + (1−λ)x') "
              f"= {worst:.6g} at {_witness_text(where)}",
              "f is convex ⟺ this gap is ≥ 0 for all x, x' and λ ∈ [0, 1]; a grid can refute it (a witness), not prove it"]
-    return Result(name="convexity-check", inputs={}, value=bool(holds),
+    return Result(value=bool(holds),
                   plain="convex on the grid" if holds else "not convex", steps=steps,
                   extra={"min_gap": worst, "witness": [where[0].tolist(), where[1].tolist(), where[2]]},
-                  exit_code=claim_exit(holds))
+                  holds=holds)
 
 
 formula(
@@ -852,7 +840,6 @@ formula(
     compute=convexity_check,
     kind="claim",
     uses_sympy=True,
-    batch_rows=False,
     rules=(_BOX_RULE,),
     examples=(('--f "x**2 + abs(y)" --vars x,y --points 9', "convex on the grid"),
               ('--f "x**3" --vars x --low -1 --high 1 --points 3', "not convex",
@@ -896,10 +883,10 @@ def convex_set_check(set, vars, low, high, points):
              f"most violated combination λx + (1−λ)x' of two of them: {_witness_text(where)} "
              f"(the worst constraint exceeds its bound by {max(-worst, 0.0):.6g})",
              "S is convex ⟺ λx + (1−λ)x' ∈ S for all x, x' ∈ S (the set itself, E10) and λ ∈ [0, 1]"]
-    return Result(name="convex-set-check", inputs={}, value=bool(holds),
+    return Result(value=bool(holds),
                   plain="convex on the grid" if holds else "not convex", steps=steps,
                   extra={"members": int(len(members)), "witness": None if holds else [where[0].tolist(), where[1].tolist(), where[2]]},
-                  exit_code=claim_exit(holds))
+                  holds=holds)
 
 
 formula(
@@ -915,7 +902,6 @@ formula(
     compute=convex_set_check,
     kind="claim",
     uses_sympy=True,
-    batch_rows=False,
     rules=(_BOX_RULE,),
     examples=(('--set "x**2 + y**2 <= 1" --vars x,y --points 21', "convex on the grid"),
               ('--set "x**2 + y**2 >= 1" --vars x,y --low -2 --high 2 --points 5', "not convex",

@@ -370,8 +370,6 @@ def receptive_field(layers):
     )
     too_large = None in (final["nonzero"] if ndim > 1 else [final["nonzero"]])
     return Result(
-        name="receptive-field",
-        inputs={},
         value=final["r"],
         table=table,
         extra={**final, "layers": table_rows},
@@ -406,7 +404,6 @@ formula(
     formula="r_l = r_{l−1} + (k_l − 1)·d_l·j_{l−1},  j_l = j_{l−1}·s_l,  start_l = start_{l−1} − p_l·j_{l−1}",
     latex=r"r_l = r_{l-1} + (k_l - 1)\,d_l\,j_{l-1},\quad j_l = j_{l-1} s_l",
     compute=receptive_field,
-    batch_rows=False,
     errata=(_E51,),
     examples=(
         ("--layers 'k=3,s=1; k=2,s=2; k=3,d=2,p=1'", "12"),
@@ -443,6 +440,7 @@ _E50 = erratum(
 
 formula(
     name="conv-params",
+    vectorised=True,
     section="12.9",
     catalogue_id="CNN-CHANNELS CNN-1x1",
     summary="Parameters of a convolution layer (weights plus biases)",
@@ -488,6 +486,7 @@ def fc_params(in_, out, no_bias):
 
 formula(
     name="fc-params",
+    vectorised=True,
     section="12.11",
     catalogue_id="CNN-P-FC",
     summary="Parameters of a fully connected (linear) layer",
@@ -550,6 +549,7 @@ _E54 = erratum(
 
 formula(
     name="locally-connected-params",
+    vectorised=True,
     section="12.11",
     catalogue_id="CNN-P-LC",
     summary="Parameters of a locally connected layer (unshared weights, valid, stride 1)",
@@ -591,8 +591,6 @@ def param_compare(I, c_in, K, filters, no_bias):
     )
     differs = [name for name in counts if sheet[name] not in (None, counts[name])]
     return Result(
-        name="param-compare",
-        inputs={},
         value=counts,
         table=table,
         extra={"outputs": outputs, "sheet": sheet},
@@ -610,7 +608,6 @@ formula(
     formula="conv K(pqc + 1);  fully connected (mnc + 1)(m−p+1)(n−q+1)K;  locally connected (pqc + 1)(m−p+1)(n−q+1)K",
     latex=r"K(pqc+1) \;\text{vs}\; (mnc+1)(m-p+1)(n-q+1)K \;\text{vs}\; (pqc+1)(m-p+1)(n-q+1)K",
     compute=param_compare,
-    batch_rows=False,
     rules=(_KERNEL_FITS,),
     errata=(_E53, _E54),
     sheet_says="fully connected mnc(m−p+1)(n−q+1+1)K; locally connected pqc(m−p+1)(n−q+1+1)K",
@@ -698,7 +695,7 @@ def cnn_model_params(preset):
         rows=[[name, f"{count:,}", f"{100 * count / total:.1f} %"] for name, count in components.items()],
         title=f"{preset} (torchvision, 1000 classes)",
     )
-    return Result(name="cnn-model-params", inputs={}, value=total, table=table,
+    return Result(value=total, table=table,
                   extra={"total": total, "components": components})
 
 
@@ -711,7 +708,6 @@ formula(
     formula="Σ conv c_out(c_in·K² + 1) + Σ batchnorm 2C + Σ fc (n_in + 1)n_out",
     latex=r"N = \sum_{\mathrm{conv}} C_{\mathrm{out}}(C_{\mathrm{in}}K^2 + 1) + \sum_{\mathrm{fc}} (n_{\mathrm{in}}+1)n_{\mathrm{out}}",
     compute=cnn_model_params,
-    batch_rows=False,
     examples=(
         ("vgg16", "138357544", "89.4 % of it in the fully connected layers"),
         ("resnet18", "11689512"),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dlcalc.catalogue._common import (
     ABSENT,
-    claim_exit,
     declare_identity,
     finite_array,
     given,
@@ -50,9 +49,9 @@ def _vector(values, name):
 _matrix = _vector  # a MATRIX value arrives as nested rows; the check is the same
 
 
-def array_result(name, array, **fields):
+def array_result(array, **fields):
     """A Result for a NumPy array: a vector (1-D) prints as 0.1,0.2, a matrix (2-D) as [[...], ...]."""
-    return (vector_result if array.ndim == 1 else matrix_result)(name, array, **fields)
+    return (vector_result if array.ndim == 1 else matrix_result)(array, **fields)
 
 
 def bounded(terms, what, limit=MAX_TERMS):
@@ -118,7 +117,7 @@ def conv1d(x, h, mode):
     start, _ = mode_window(len(x), len(h), mode, max(len(x), len(h)))
     swapped = convolve(h, x, mode)
     return array_result(
-        "conv1d", out,
+        out,
         steps=[f"(x∗h)[u] = Σ_t x[t]·h[u − t], {mode}: u = {start}…{start + len(out) - 1} of the full range 0…{len(x) + len(h) - 2}",
                "commutative: h∗x gives the same " + ("values" if agree(out, swapped) else "values up to rounding")],
         extra={"first_index": start},
@@ -134,7 +133,6 @@ formula(
     formula="(x∗h)[u] = Σ_t x[t]·h[u − t] = Σ_t x[u − t]·h[t]",
     latex=r"(f * h)[u] = \sum_{t} f[t]\, h[u-t] = \sum_{t} f[u-t]\, h[t]",
     compute=conv1d,
-    batch_rows=False,
     examples=(
         ("--x 1,2,3 --h 1,0,-1", "1.0,2.0,2.0,-2.0,-3.0"),
         ("--x 1,2,3 --h 1,0,-1 --mode valid", "2.0"),
@@ -169,7 +167,7 @@ def convolve2d(x, h, mode):
     if mode == "valid":
         _valid_fits(x, h)
     out = convolve(x, h, mode, same_as_first=True)
-    return array_result("convolve2d", out, steps=[
+    return array_result(out, steps=[
         "(x∗h)[u, v] = Σ_t Σ_s x[t, s]·h[u − t, v − s]   (indices in ℤ², zero outside the arrays)",
         f"{mode}: {shape_text(x.shape)} ∗ {shape_text(h.shape)} → {shape_text(out.shape)}"])
 
@@ -185,7 +183,6 @@ formula(
     formula="(x∗h)[u₁, u₂] = Σ_{t₁} Σ_{t₂} x[t₁, t₂]·h[u₁ − t₁, u₂ − t₂]",
     latex=r"(f * h)[\mathbf{u}] = \sum_{\mathbf{t} \in \mathbb{Z}^d} f[\mathbf{t}]\, h[\mathbf{u} - \mathbf{t}]",
     compute=convolve2d,
-    batch_rows=False,
     errata=(_E44,),
     examples=(
         ("--x '[[1,2],[3,4]]' --h '[[1,1],[1,1]]'", "[[1.0, 3.0, 2.0], [4.0, 10.0, 6.0], [3.0, 7.0, 4.0]]"),
@@ -241,7 +238,7 @@ def xcorr1d(x, h, mode):
         "symmetric kernel: correlation = convolution" if symmetric
         else "the kernel is not symmetric: conv1d gives different values",
     ]
-    return array_result("xcorr1d", out, steps=steps, extra={
+    return array_result(out, steps=steps, extra={
         "first_lag": first_lag, "symmetric_kernel": symmetric,
         "swapped_full": rounded(other_way)})
 
@@ -266,7 +263,6 @@ formula(
     formula="(h⋆x)[u] = Σ_t h[t]·x[u + t] = (h̃∗x)[u], h̃[t] = h[−t];  (h⋆x)[u] = (x⋆h)[−u]",
     latex=r"(h \star f)[u] = \sum_t h[t]\, f[u+t] = (\tilde h * f)[u],\quad (h \star f)[u] = (f \star h)[-u]",
     compute=xcorr1d,
-    batch_rows=False,
     errata=(_E45,),
     examples=(
         ("--x 1,2,3 --h 0,1,2", "8.0", "PyTorch: conv1d(x, h) = 1·0 + 2·1 + 3·2"),
@@ -295,7 +291,7 @@ def conv2d(x, w, stride, padding, dilation):
     for k, l in np.ndindex(w.shape):  # each kernel weight meets a strided view of the input
         r, c = dilation * k, dilation * l
         out += w[k, l] * padded[r: r + stride * (sizes[0] - 1) + 1: stride, c: c + stride * (sizes[1] - 1) + 1: stride]
-    return array_result("conv2d", out, steps=[
+    return array_result(out, steps=[
         f"o(i, j) = Σ_k Σ_l X(S·i + d·k, S·j + d·l)·W(k, l)   (X zero-padded by {padding})",
         f"output {shape_text(out.shape)} = ⌊(I + 2P − d(K − 1) − 1)/S⌋ + 1 per axis"])
 
@@ -316,7 +312,6 @@ formula(
     formula="o(i, j) = Σ_k Σ_l I(S·i + d·k, S·j + d·l)·W(k, l)",
     latex=r"o(i,j) = \sum_{k}\sum_{l} I(Si + dk,\, Sj + dl)\, W(k,l)",
     compute=conv2d,
-    batch_rows=False,
     examples=(
         ("--x '1,2,3;4,5,6;7,8,9' --w '1,2;3,4'", "[[37.0, 47.0], [67.0, 77.0]]"),
         ("--x '0,1,2,3,4;5,6,7,8,9;10,11,12,13,14;15,16,17,18,19;20,21,22,23,24' "
@@ -344,7 +339,7 @@ def toeplitz(h, n, mode):
     for u, j in np.ndindex(rows, n):
         if 0 <= u + start - j < m:
             matrix[u, j] = h[u + start - j]
-    return array_result("conv-toeplitz", matrix, steps=[
+    return array_result(matrix, steps=[
         f"T[u, j] = h[u + {start} − j]: column j is h moved down j rows; {rows}×{n}, banded",
         "conv1d(x, h) = T·x for every x of length " + str(n)])
 
@@ -358,7 +353,6 @@ formula(
     formula="(x∗h) = T x,  T[u, j] = h[u − j]",
     latex=r"f * h = T f,\quad T_{uj} = h[u-j]",
     compute=toeplitz,
-    batch_rows=False,
     examples=(
         ("--h 1,2 --n 3", "[[1.0, 0.0, 0.0], [2.0, 1.0, 0.0], [0.0, 2.0, 1.0], [0.0, 0.0, 2.0]]"),
         ("--h 1,0,-1 --n 4 --mode valid", "[[-1.0, 0.0, 1.0, 0.0], [0.0, -1.0, 0.0, 1.0]]"),
@@ -392,7 +386,7 @@ def rf_set(W):
     sets = [[int(j) for j in np.flatnonzero(row)] for row in reach]
     plain = " ".join("{" + ",".join(map(str, s)) + "}" for s in sets)
     table = Table(columns=["output i", "receptive field 𝓘_i"], rows=[[i, plain.split(" ")[i]] for i in range(len(sets))])
-    return Result(name="rf-set", inputs={}, value=sets, plain=plain, table=table,
+    return Result(value=sets, plain=plain, table=table,
                   steps=["𝓘_i = {j : W_ij ≠ 0}; through layers, j reaches i along a path of nonzero weights",
                          "∂x_i/∂x_j = 0 for every j ∉ 𝓘_i"])
 
@@ -407,7 +401,6 @@ formula(
     formula="𝓘_i = {j : W_ij ≠ 0};  ∂x_i/∂x_j = 0 for j ∉ 𝓘_i",
     latex=r"\mathcal{I}_l^i = \{ j : W^l_{ij} \neq 0 \},\quad \frac{\partial x^l_i}{\partial x^{l-1}_j} = 0 \;\forall j \notin \mathcal{I}_l^i",
     compute=rf_set,
-    batch_rows=False,
     errata=(_E47,),
     examples=(
         ("--W '1,0,0;2,1,0;0,2,1;0,0,2'", "{0} {0,1} {1,2} {2}", "the full conv with h = 1,2"),
@@ -456,14 +449,14 @@ def shift_check(x, h, delta, circular):
     equivariant, invariant = agree(shifted_input, shifted_output), agree(shifted_input, unshifted)
     where = f"u = {span[0]}…{span[-1]}" + (f" (mod {period})" if circular else "")
     return Result(
-        name="conv-shift-check", inputs={}, value={"equivariant": equivariant, "invariant": invariant},
+        value={"equivariant": equivariant, "invariant": invariant},
         steps=[f"f_Δ(t) = f(t + Δ), Δ = {delta}; {where}",
                f"(f_Δ∗h)[u] = {vector_text(shifted_input)}",
                f"(f∗h)_Δ[u] = {vector_text(shifted_output)}  → equivariant: {str(equivariant).lower()}",
                f"(f∗h)[u]   = {vector_text(unshifted)}  → invariant: {str(invariant).lower()}"],
         extra={"shifted_input": rounded(shifted_input), "shifted_output": rounded(shifted_output),
                "unshifted": rounded(unshifted)},
-        exit_code=claim_exit(equivariant),
+        holds=equivariant,
     )
 
 
@@ -478,7 +471,6 @@ formula(
     latex=r"(f_\Delta * h)(u) = (f * h)_\Delta(u),\quad f_\Delta(t) = f(t+\Delta)",
     compute=shift_check,
     kind="claim",
-    batch_rows=False,
     errata=(_E43,),
     examples=(
         ("--x 1,2,3 --h 1,1 --delta 1", "equivariant=true invariant=false"),
@@ -506,7 +498,7 @@ def circular_conv(x, h, n):
     via_fft = np.real(np.fft.ifft(np.fft.fft(x, size) * np.fft.fft(h, size)))
     linear = size >= len(x) + len(h) - 1
     return array_result(
-        "circular-conv", direct,
+        direct,
         steps=["(x⊛h)[u] = Σ_t x[t]·h[(u − t) mod N], N = " + str(size),
                f"DFT(x⊛h) = DFT(x)·DFT(h): ifft(fft(x)·fft(h)) agrees to {max_difference(direct, via_fft):.2g}",
                "N ≥ len(x) + len(h) − 1: equals the linear convolution (conv1d --mode full)" if linear
@@ -536,7 +528,6 @@ formula(
     formula="DFT(x⊛h) = DFT(x)·DFT(h),  (x⊛h)[u] = Σ_t x[t]·h[(u − t) mod N]",
     latex=r"\mathcal{F}(f \circledast h) = \mathcal{F}f \cdot \mathcal{F}h",
     compute=circular_conv,
-    batch_rows=False,
     errata=(_E42,),
     examples=(
         ("--x 1,2,3 --h 1,1", "4.0,3.0,5.0", "the 3 wraps round to u = 0"),
@@ -565,11 +556,11 @@ def lti_check(T):
     if convolution:
         value["kernel"] = rounded(kernel)
     return Result(
-        name="lti-check", inputs={}, value=value,
+        value=value,
         steps=["T is linear (a matrix); shift-equivariant ⟺ T·S = S·T for the cyclic shift S",
                "then T x = h ⊛ x with h = T e₀ (the impulse response), so T is a (circular) convolution",
                f"here: equivariant {str(equivariant).lower()}, T = circulant(T e₀) {str(convolution).lower()}"],
-        exit_code=claim_exit(convolution == equivariant),
+        holds=convolution == equivariant,
     )
 
 
@@ -584,7 +575,6 @@ formula(
     latex=r"T S_\Delta = S_\Delta T \iff T f = h \circledast f,\; h = T\delta",
     compute=lti_check,
     kind="claim",
-    batch_rows=False,
     errata=(_E42,),
     examples=(
         ("--T '1,0,2;2,1,0;0,2,1'", "shift-equivariant=true convolution=true kernel=1.0,2.0,0.0"),
@@ -656,7 +646,7 @@ def _unit(size, i):
     return e
 
 
-def _gradient_result(name, grad, check, formula_line, **fields):
+def _gradient_result(grad, check, formula_line, **fields):
     steps = fields.setdefault("steps", [])
     steps.insert(0, formula_line)
     if check is None:
@@ -666,7 +656,7 @@ def _gradient_result(name, grad, check, formula_line, **fields):
         error = max_difference(grad[indices], values)
         steps.append(f"finite differences of 𝓡 = Σ_k δ_k y_k at {len(indices)} coordinates agree to {error:.2g}")
         fields.setdefault("extra", {})["finite_difference_max_error"] = error
-    return array_result(name, grad, **fields)
+    return array_result(grad, **fields)
 
 
 def _kernel_problem(x, delta, mode):
@@ -691,7 +681,7 @@ def conv_weight_grad(x, delta, mode):
     check = _finite_difference(lambda w: float(np.dot(delta, _forward(x, w, mode))), m, len(x) * m)
     sheet = rounded(_sheet_middle_step(x, delta, origin, m))
     return _gradient_result(
-        "conv-weight-grad", grad, check, f"∂𝓡/∂w_i = Σ_k δ_k x_(k−i) = (δ ∗ rot180(x))_i, i = 0…{m - 1}",
+        grad, check, f"∂𝓡/∂w_i = Σ_k δ_k x_(k−i) = (δ ∗ rot180(x))_i, i = 0…{m - 1}",
         steps=[f"the sheet's middle step Σ_k δ_k rot180(x)_(k−i) would give {vector_text(sheet)} (E48)"],
         extra={"sheet_middle_step": sheet})
 
@@ -705,7 +695,6 @@ formula(
     formula="∂𝓡/∂w_i = Σ_k δ_k x_{k−i} = (δ ∗ rot180(x))_i,  δ = ∂𝓡/∂y",
     latex=r"\frac{\partial \mathcal{R}}{\partial w_i} = \sum_k \delta_k x_{k-i} = (\delta * \mathrm{rot180}(x))_i",
     compute=conv_weight_grad,
-    batch_rows=False,
     errata=(_E48,),
     examples=(
         ("--x 1,2,3 --delta 1,2", "8.0,5.0", "w has 2 taps: y₁ = 2w₀ + w₁, y₂ = 3w₀ + 2w₁"),
@@ -724,7 +713,7 @@ def conv_input_grad(w, delta, mode):
     origin = 0 if mode == "full" else len(w) - 1
     grad = conv_gradient(w, delta, origin, n)
     check = _finite_difference(lambda x: float(np.dot(delta, _forward(x, w, mode))), n, n * len(w))
-    return _gradient_result("conv-input-grad", grad, check,
+    return _gradient_result(grad, check,
                             f"∂𝓡/∂x_j = Σ_k δ_k w_(k−j) = (δ ∗ rot180(w))_j, j = 0…{n - 1}"
                             + ("  (the full convolution)" if mode == "valid" else ""))
 
@@ -738,7 +727,6 @@ formula(
     formula="∂𝓡/∂x_j = Σ_k δ_k w_{k−j} = (δ ∗ rot180(w))_j",
     latex=r"\frac{\partial \mathcal{R}}{\partial x_j} = \sum_k \delta_k w_{k-j} = (\delta * \mathrm{rot180}(w))_j",
     compute=conv_input_grad,
-    batch_rows=False,
     errata=(_E48,),
     examples=(
         ("--w 1,-1 --delta 1,2", "-1.0,-1.0,2.0", "x has 3 entries"),
@@ -759,7 +747,7 @@ def weight_sharing_grad(x, delta, mode):
     table = Table(columns=["output k", *(f"w{i}" for i in range(m))],
                   rows=[[origin + k, *rounded(row.tolist())] for k, row in enumerate(uses)] + [["Σ", *rounded(grad.tolist())]],
                   title="δ_k·∂y_k/∂w_i per use")
-    return array_result("weight-sharing-grad", grad, table=table,
+    return array_result(grad, table=table,
                         steps=["∂𝓡/∂w_i = Σ_k ∂𝓡/∂y_k·∂y_k/∂w_i: one term per use of the shared weight w_i"],
                         extra={"uses": rounded(uses.tolist())})
 
@@ -773,7 +761,6 @@ formula(
     formula="∂𝓡/∂w_i = Σ_k ∂𝓡/∂y_k · ∂y_k/∂w_i",
     latex=r"\frac{\partial \mathcal{R}}{\partial h_j} = \sum_{i} \frac{\partial \mathcal{R}}{\partial x_i}\frac{\partial x_i}{\partial h_j}",
     compute=weight_sharing_grad,
-    batch_rows=False,
     examples=(("--x 1,2,3 --delta 1,2", "8.0,5.0", "the same as conv-weight-grad, summed use by use"),),
 )
 
@@ -787,7 +774,7 @@ def rot180(x):
     a = _matrix(x, "x")
     vector = a.shape[0] == 1
     out = a[0, ::-1] if vector else np.flip(a)
-    return array_result("rot180", out, steps=[
+    return array_result(out, steps=[
         "rot180(x)_i = x_(−i): " + ("a vector on 0…n−1 becomes one on −(n−1)…0, read left to right" if vector
                                    else "both axes reversed (a 180° rotation of the matrix)")])
 
@@ -801,7 +788,6 @@ formula(
     formula="rot180(x)_i = x_{−i}",
     latex=r"\mathrm{rot180}(\mathbf{x})_i = \mathbf{x}_{-i}",
     compute=rot180,
-    batch_rows=False,
     examples=(("--x 1,2,3", "3.0,2.0,1.0"), ("--x '1,2;3,4'", "[[4.0, 3.0], [2.0, 1.0]]")),
 )
 
@@ -837,11 +823,11 @@ def pool(x, r, stride, mode, grad):
             routed[window] += _route(part, mode) * upstream[index]
     steps = [f"{mode} over windows x[s·i + k], 0 ≤ k < {r}, s = {stride}: output {shape_text(sizes)}"]
     if upstream is None:
-        return array_result("pool", pooled, steps=steps)
+        return array_result(pooled, steps=steps)
     steps.append("the gradient goes to the (first) argmax of each window" if mode == "max"
                  else f"the gradient is shared equally, 1/{part.size} to each entry of the window")
-    forward, backward = array_result("pool", pooled), array_result("pool", routed)
-    return Result(name="pool", inputs={}, value={"pooled": forward.value, "grad": backward.value},
+    forward, backward = array_result(pooled), array_result(routed)
+    return Result(value={"pooled": forward.value, "grad": backward.value},
                   plain=f"pooled={forward.plain} grad={backward.plain}", steps=steps)
 
 
@@ -881,7 +867,6 @@ formula(
     formula="x^max_i = max{x_{s·i+k} : 0 ≤ k < r};  ∂x^max_i/∂x_j = 1 at the argmax j, else 0",
     latex=r"x^{\max}_i = \max\{ x_{s i + k} : 0 \le k < r \}",
     compute=pool,
-    batch_rows=False,
     errata=("E49",),  # registered by the cnn module (pool-out)
     examples=(
         ("--x 1,3,2,5,4,4 --r 2", "3.0,5.0,4.0"),
@@ -916,7 +901,7 @@ def conv1d_layout(shape, layout):
     *batch, a, b = shape
     target = "channels-first" if layout == "channels-last" else "channels-last"
     permutation = (*range(len(batch)), len(shape) - 1, len(shape) - 2)
-    return Result(name="conv1d-layout", inputs={}, value=[*batch, b, a],
+    return Result(value=[*batch, b, a],
                   steps=[f"{layout} {_LAYOUT_NAMES[layout]} → {target} {_LAYOUT_NAMES[target]}",
                          f"x.permute{permutation} (PyTorch) / tf.transpose(x, {list(permutation)})"],
                   extra={"layout": target, "permutation": list(permutation)})
@@ -933,7 +918,6 @@ formula(
     formula="(B, L, C) channels-last (TF/Keras)  ⟷  (B, C, L) channels-first (PyTorch)",
     latex=r"(B, L, C) \leftrightarrow (B, C, L)",
     compute=conv1d_layout,
-    batch_rows=False,
     errata=(_E52,),
     examples=(
         ("--shape 32,100,300", "32,300,100", "sentences of 100 tokens, 300-d embeddings, for PyTorch"),

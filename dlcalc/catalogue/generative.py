@@ -24,7 +24,7 @@ def vae_kl(mu, sigma, logvar):
         raise DlcalcError("the standard deviations must be positive")
     terms = [0.5 * (v + m * m - 1 - math.log(v)) for m, v in zip(mu, variances)]
     total = sum(terms)
-    return Result(name="vae-kl", inputs={}, value=rounded(total),
+    return Result(value=rounded(total),
                   steps=["KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ (σ² + μ² − 1 − ln σ²)",
                          "per dimension: " + ", ".join(str(rounded(t)) for t in terms)],
                   extra={"per_dimension": rounded(terms)})
@@ -44,7 +44,6 @@ formula(
     formula="½ Σ_i (σ_i² + μ_i² − 1 − ln σ_i²)",
     latex=r"\tfrac12 \sum_i \left(\sigma_i^2 + \mu_i^2 - 1 - \ln \sigma_i^2\right)",
     compute=vae_kl,
-    batch_rows=False,
     examples=(
         ("--mu 0,0 --sigma 1,1", "0.0", "q = p"),
         ("--mu 1 --sigma 1", "0.5"),
@@ -111,7 +110,7 @@ def reparameterise(mu, eps, sigma, cov):
         except np.linalg.LinAlgError:
             raise DlcalcError("--cov must be positive definite (Cholesky failed)") from None
         z, how = m + factor @ e, "z = μ + Lε with LLᵀ = Σ (Cholesky; a matrix-vector product)"
-    return vector_result("reparam", z, steps=[how], extra={"L": rounded(factor)})
+    return vector_result(z, steps=[how], extra={"L": rounded(factor)})
 
 
 _E79 = erratum(
@@ -137,7 +136,6 @@ formula(
     formula="z = μ + σ ⊙ ε;  z = μ + Lε, LLᵀ = Σ",
     latex=r"z = \mu + L\epsilon,\ LL^\top = \Sigma",
     compute=reparameterise,
-    batch_rows=False,
     errata=(_E79,),
     sheet_says="z = μ + Σ^{1/2} ⊙ ε",
     examples=(
@@ -171,7 +169,7 @@ def fa_marginal(W, psi, mu):
 
     loadings, noise, mean = _fa_inputs(W, psi, mu)
     covariance = loadings @ loadings.T + np.diag(noise)
-    return matrix_result("fa-marginal", covariance,
+    return matrix_result(covariance,
                          steps=["x = μ + Wz + η ⇒ x ~ N(μ, WWᵀ + Ψ)"], extra={"mean": rounded(mean)})
 
 
@@ -187,7 +185,6 @@ formula(
     formula="x = μ + Wz + η, z ~ N(0, I), η ~ N(0, Ψ) ⇒ x ~ N(μ, WWᵀ + Ψ)",
     latex=r"x \sim \mathcal N(\mu, WW^\top + \Psi)",
     compute=fa_marginal,
-    batch_rows=False,
     examples=(("--W '1;2' --psi 0.5,0.5", "[[1.5, 2.0], [2.0, 4.5]]"),),
 )
 
@@ -208,7 +205,7 @@ def fa_posterior(W, psi, mu, x):
         other_mean = small @ loadings.T @ np.diag(1 / noise) @ (point - mean)
         agreement = float(max(np.max(abs(other_mean - post_mean)), np.max(abs(small - post_cov))))
     plain = f"mean={vector_text(post_mean)} cov={matrix_text(post_cov)}"
-    return Result(name="fa-posterior", inputs={}, value={"mean": rounded(post_mean), "cov": rounded(post_cov)},
+    return Result(value={"mean": rounded(post_mean), "cov": rounded(post_cov)},
                   plain=plain,
                   steps=["μ_(z|x) = Wᵀ(WWᵀ + Ψ)⁻¹(x − μ),  Σ_(z|x) = I − Wᵀ(WWᵀ + Ψ)⁻¹W"]
                   + ([f"the m×m form (I + WᵀΨ⁻¹W)⁻¹ agrees to {agreement:.1g}"] if agreement is not None else []),
@@ -224,7 +221,6 @@ formula(
     formula="μ_{z|x} = Wᵀ(WWᵀ + Ψ)⁻¹(x − μ), Σ_{z|x} = I − Wᵀ(WWᵀ + Ψ)⁻¹W",
     latex=r"\mu_{z\mid x} = W^\top(WW^\top+\Psi)^{-1}(x-\mu)",
     compute=fa_posterior,
-    batch_rows=False,
     examples=(("--W '1;1' --psi 1,1 --x 3,3", "mean=2.0 cov=[[0.333333333333]]", "(1 + 2)⁻¹·(3 + 3) and (1 + 2)⁻¹"),),
 )
 
@@ -255,7 +251,7 @@ def ppca_fit(X, m, sigma2):
     noise = float(eigenvalues[m:].mean()) if sigma2 < 0 else sigma2
     rho = np.sqrt(np.maximum(0.0, eigenvalues[:m] - noise))
     W = fixed_signs(vectors[:, :m] * rho)
-    return Result(name="ppca-fit", inputs={}, value={"sigma2": rounded(noise), "W": rounded(W)},
+    return Result(value={"sigma2": rounded(noise), "W": rounded(W)},
                   plain=f"sigma2={rounded(noise)!r} W={matrix_text(W)}",
                   steps=["σ² = mean of the discarded eigenvalues of the sample covariance (1/s)",
                          "w_i = ρ_i u_i with ρ_i = √max(0, λ_i − σ²), unique up to a rotation R"],
@@ -293,7 +289,6 @@ formula(
     formula="σ² = (1/(n−m)) Σ_{i>m} λ_i;  w_i = u_i √max(0, λ_i − σ²)",
     latex=r"w_i = u_i\sqrt{\max(0, \lambda_i - \sigma^2)}",
     compute=ppca_fit,
-    batch_rows=False,
     errata=(_E82, _E80),
     sheet_says="ρ_i = max{0, √(λ_i − σ²)}",
     examples=(
@@ -347,7 +342,7 @@ def fa_fit(X, m, isotropic, iters, tol):
         if change <= tol * scale:
             break
     W, converged = fixed_signs(W), change <= tol * scale
-    return Result(name="fa-fit", inputs={}, value={"psi": rounded(psi), "W": rounded(W)},
+    return Result(value={"psi": rounded(psi), "W": rounded(W)},
                   warnings=[] if converged else [f"EM did not converge in {iters} iterations (raise --iters)"],
                   plain=f"psi={vector_text(psi)} W={matrix_text(W)}",
                   steps=["EM on the sample covariance S (1/s); μ̂ = x̄ is the MLE of μ",
@@ -374,7 +369,6 @@ formula(
     "W ← Sβᵀ(I − βW + βSβᵀ)⁻¹, Ψ ← diag(S − WβS)",
     latex=r"\hat W, \hat\Psi = \arg\max \sum_i \ln \mathcal N(x_i;\bar x, WW^\top + \Psi)",
     compute=fa_fit,
-    batch_rows=False,
     errata=(_E80,),
     sheet_says="MLE: μ, W ← log p(μ, W∣S)",
     examples=(
@@ -398,7 +392,7 @@ def pinv_check(W):
     orthonormal = bool(np.allclose(gram, np.eye(gram.shape[0])))
     equal = bool(np.allclose(pinv, loadings.T))
     verdict = "W+ = W^T" if equal else "W+ != W^T"
-    return Result(name="ppca-limit", inputs={}, value=verdict,
+    return Result(value=verdict,
                   steps=[f"columns orthogonal: {orthogonal}; orthonormal (WᵀW = I): {orthonormal}",
                          "σ² → 0: Wᵀ(WWᵀ + σ²I)⁻¹ → W⁺, so μ_(z|x) → W⁺(x − μ) and Σ_(z|x) → 0"],
                   extra={"pinv": rounded(pinv), "orthogonal_columns": orthogonal,
@@ -422,7 +416,6 @@ formula(
     formula="Wᵀ(WWᵀ + σ²I)⁻¹ → W⁺ as σ² → 0; W⁺ = Wᵀ ⟺ WᵀW = I",
     latex=r"W^\top(WW^\top + \sigma^2 I)^{-1} \to W^+",
     compute=pinv_check,
-    batch_rows=False,
     errata=(_E81,),
     sheet_says="orthogonal columns ⇒ W⁺ = Wᵀ",
     examples=(
@@ -452,7 +445,7 @@ def flow_logpdf(A, b, x):
         raise DlcalcError("A is singular: x = Az + b is not invertible")
     z = np.linalg.solve(matrix, point - shift)
     value = standard_normal_logpdf(z) - log_det
-    return Result(name="flow-logpdf", inputs={}, value=rounded(value),
+    return Result(value=rounded(value),
                   steps=["x = f(z) = Az + b, z ~ N(0, I):  ln p_x(x) = ln p_z(f⁻¹(x)) − ln|det ∂f/∂z|",
                          f"z = {vector_text(z)}, ln|det A| = {rounded(log_det)}"],
                   extra={"z": rounded(z), "log_abs_det": rounded(log_det)})
@@ -471,7 +464,6 @@ formula(
     formula="ln p_x(x) = ln p_z(f⁻¹(x)) − ln|det ∂f/∂z|",
     latex=r"\ln p_x(x) = \ln p_z(f^{-1}(x)) - \ln\left|\det \frac{\partial f}{\partial z}\right|",
     compute=flow_logpdf,
-    batch_rows=False,
     examples=(
         ("--A '2' --x 0", "-1.61208571376", "ln N(0; 0, 4) = −½ln(2π) − ln 2"),
         ("--A '1,0;0,1' --x 0,0", "-1.83787706641", "−ln(2π)"),
@@ -492,7 +484,7 @@ def coupling(x, d, s_weights, t_weights):
     y = coupling_forward(point, d, S, T)
     log_det = float(np.sum(S @ point[:d]))
     back = coupling_inverse(y, d, S, T)
-    return Result(name="coupling", inputs={}, value={"y": rounded(y), "logdet": rounded(log_det)},
+    return Result(value={"y": rounded(y), "logdet": rounded(log_det)},
                   plain=f"y={vector_text(y)} logdet={rounded(log_det)!r}",
                   steps=["y_(1:d) = x_(1:d);  y_(d+1:D) = x_(d+1:D) ⊙ exp(s(x_(1:d))) + t(x_(1:d))",
                          "the Jacobian is triangular: ln|det J| = Σ_j s_j(x_(1:d))",
@@ -528,7 +520,6 @@ formula(
     formula="y_{d+1:D} = x_{d+1:D} ⊙ exp(s(x_{1:d})) + t(x_{1:d}); ln|det J| = Σ_j s_j(x_{1:d})",
     latex=r"\ln\lvert\det J\rvert = \sum_j s_j(x_{1:d})",
     compute=coupling,
-    batch_rows=False,
     examples=(("--x 1,2 --d 1 --s-weights '0.5' --t-weights '1'", "y=1.0,4.2974425414 logdet=0.5",
                "2·e^0.5 + 1"),),
 )
@@ -553,7 +544,7 @@ def gan_dstar(pdata, pg):
             jsd = float(0.5 * np.nansum(p * np.log(p / m)) + 0.5 * np.nansum(q * np.log(q / m)))
         extra = {"value_at_optimum": rounded(value), "jsd": rounded(jsd)}
         steps.append(f"C(G) = V(D*, G) = {rounded(value)} = −log 4 + 2·JSD = {rounded(-math.log(4) + 2 * jsd)}")
-    return vector_result("gan-dstar", d_star, steps=steps, extra=extra)
+    return vector_result(d_star, steps=steps, extra=extra)
 
 
 _E83 = erratum(
@@ -575,7 +566,6 @@ formula(
     formula="D*(x) = p_data(x) / (p_data(x) + p_g(x))",
     latex=r"D^*(x) = \frac{p_{\mathrm{data}}(x)}{p_{\mathrm{data}}(x) + p_g(x)}",
     compute=gan_dstar,
-    batch_rows=False,
     errata=(_E83,),
     sheet_says="(exp(𝓛_data/p_data) + p_p)/(p_data + p_p)",
     examples=(
@@ -740,7 +730,7 @@ def ddpm_schedule(schedule, T, t, beta_start, beta_end, s):
              "snr": rounded(alpha_bar / (1 - alpha_bar))}
     posterior = dict(zip(("coef_x0", "coef_xt", "variance"), rounded(posterior_terms(beta, alpha_bar, previous))))
     return Result(
-        name="ddpm-schedule", inputs={}, value=value,
+        value=value,
         steps=[f"α_t = 1 − β_t; ᾱ_t = Π_(i=1..{t}) α_i = {rounded(alpha_bar)}",
                f"x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε = {rounded(math.sqrt(alpha_bar))}·x₀ + "
                f"{rounded(math.sqrt(1 - alpha_bar))}·ε",
@@ -782,7 +772,6 @@ formula(
     formula="α_t = 1 − β_t, ᾱ_t = Π_{i=1}^{t} α_i, x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, SNR = ᾱ_t/(1 − ᾱ_t)",
     latex=r"\bar\alpha_t = \prod_{i=1}^{t}\alpha_i,\ x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon",
     compute=ddpm_schedule,
-    batch_rows=False,
     rules=_SCHEDULE_RULES,
     errata=(_E84,),
     examples=(
@@ -853,7 +842,7 @@ def ddpm_posterior(schedule, T, t, beta_start, beta_end, s, x0, xt):
     start, current = _paired_vectors(x0, xt, "--x0 and --xt")
     coef_x0, coef_xt, variance = posterior_terms(*schedule_at(schedule, T, t, beta_start, beta_end, s))
     mean = coef_x0 * start + coef_xt * current
-    return Result(name="ddpm-posterior", inputs={}, value={"mean": rounded(mean), "variance": rounded(variance)},
+    return Result(value={"mean": rounded(mean), "variance": rounded(variance)},
                   plain=_gaussian_text(mean, variance),
                   steps=["μ̃ = √ᾱ_(t−1)·β_t/(1 − ᾱ_t)·x₀ + √α_t·(1 − ᾱ_(t−1))/(1 − ᾱ_t)·x_t, "
                          "β̃ = (1 − ᾱ_(t−1))·β_t/(1 − ᾱ_t)",
@@ -872,7 +861,6 @@ formula(
     r"\frac{\sqrt{\alpha_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,\ "
     r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t",
     compute=ddpm_posterior,
-    batch_rows=False,
     rules=_SCHEDULE_RULES,
     examples=(
         ("--T 2 --t 2 --beta-start 0.1 --beta-end 0.5 --x0 1 --xt 0", "mean=0.862439361864 variance=0.0909090909091",
@@ -894,7 +882,7 @@ def ddpm_forward(schedule, T, t, beta_start, beta_end, s, x_prev, xt):
         log_density = float(-0.5 * ((current - mean) ** 2).sum() / beta - 0.5 * current.size * math.log(2 * math.pi * beta))
         value["logpdf"], plain = rounded(log_density), plain + f" logpdf={rounded(log_density)!r}"
         steps.append(f"ln q(x_t∣x_(t−1)) = −‖x_t − √(1 − β_t)x_(t−1)‖²/(2β_t) − (d/2)·ln(2πβ_t) = {rounded(log_density)}")
-    return Result(name="ddpm-forward", inputs={}, value=value, plain=plain, steps=steps)
+    return Result(value=value, plain=plain, steps=steps)
 
 
 formula(
@@ -907,7 +895,6 @@ formula(
     formula="q(x_t∣x_{t−1}) = N(√(1 − β_t)·x_{t−1}, β_t I)",
     latex=r"q(x_t\mid x_{t-1}) = \mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)",
     compute=ddpm_forward,
-    batch_rows=False,
     rules=_SCHEDULE_RULES,
     examples=(
         ("--T 2 --t 2 --beta-start 0.1 --beta-end 0.5 --x-prev 2", "mean=1.41421356237 variance=0.5", "√0.5·2"),
@@ -928,7 +915,7 @@ def ddpm_reverse(schedule, T, t, beta_start, beta_end, s, xt, eps_pred, z, sigma
         noise, _ = _paired_vectors(z, xt, "--z and --xt")
         sample = mean + math.sqrt(variance) * noise
         value["sample"], plain = rounded(sample), plain + f" sample={vector_text(sample)}"
-    return Result(name="ddpm-reverse", inputs={}, value=value, plain=plain,
+    return Result(value=value, plain=plain,
                   steps=["μ_θ(x_t, t) = (x_t − β_t/√(1 − ᾱ_t)·ε_θ)/√α_t;  x_(t−1) = μ_θ + σ_t z",
                          f"σ_t² = {'β_t' if sigma == 'beta' else 'β̃_t'} = {rounded(variance)}",
                          f"the implied x̂₀ = (x_t − √(1 − ᾱ_t)ε_θ)/√ᾱ_t = {vector_text(x0_hat)}"],
@@ -950,7 +937,6 @@ formula(
     latex=r"\mu_\theta = \frac{1}{\sqrt{\alpha_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}"
     r"\epsilon_\theta\Big),\ x_{t-1} = \mu_\theta + \sigma_t z",
     compute=ddpm_reverse,
-    batch_rows=False,
     rules=_SCHEDULE_RULES,
     examples=(
         ("--T 2 --t 2 --beta-start 0.1 --beta-end 0.5 --xt 1 --eps-pred 0", "mean=1.41421356237 variance=0.5",
@@ -970,7 +956,7 @@ def ddpm_loss(eps, eps_pred):
     if noise.shape != predicted.shape:
         raise DlcalcError(f"--eps and --eps-pred must have the same shape, got {noise.shape} and {predicted.shape}")
     per_sample = np.sum((noise - predicted) ** 2, axis=1)
-    return Result(name="ddpm-loss", inputs={}, value=rounded(float(per_sample.mean())),
+    return Result(value=rounded(float(per_sample.mean())),
                   steps=["L_simple = (1/N) Σ_n ‖ε_n − ε_θ(√ᾱ_t x₀ + √(1 − ᾱ_t) ε_n, t_n)‖² (one row per draw)",
                          f"per draw: {vector_text(per_sample)}"],
                   extra={"per_sample": rounded(per_sample),
@@ -990,7 +976,6 @@ formula(
     latex=r"L_{\mathrm{simple}} = \mathbb E_{t,x_0,\epsilon}\big\|\epsilon - "
     r"\epsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon, t)\big\|^2",
     compute=ddpm_loss,
-    batch_rows=False,
     examples=(
         ("--eps '1,0;0,1' --eps-pred '0.5,0;0,0'", "0.625", "(0.25 + 1)/2"),
     ),
@@ -1020,7 +1005,6 @@ formula(
     latex=r"\mathrm{bpd} = \frac{\mathrm{NLL}}{D\ln 2}",
     compute=lambda nll, dims, base: bits_per_dim(nll, dims, base),
     present=rounded,
-    batch_rows=False,
     examples=(
         ("--nll 6144 --dims 3072 --base 2", "2.0"),
         ("--nll 2129.3 --dims 3072", "0.999977392762", "≈ 1 bit per dimension"),
@@ -1067,7 +1051,7 @@ def made(order, hidden):
     connected = (mask_connectivity(masks) > 0).astype(int)
     allowed = (np.array(degrees)[:, None] > np.array(degrees)[None, :]).astype(int)
     autoregressive = bool(np.all(connected <= allowed))
-    return Result(name="made", inputs={}, value=rounded(connected), plain=matrix_text(connected),
+    return Result(value=rounded(connected), plain=matrix_text(connected),
                   steps=["hidden: M[k, j] = 1 iff m(k) ≥ m(j);  output: M[d, k] = 1 iff m_d > m(k)",
                          "row i, column j: does output i depend on input j? (it may only if m_j < m_i)",
                          f"autoregressive: {autoregressive}; {int(connected.sum())} of {int(allowed.sum())} allowed "
@@ -1089,7 +1073,6 @@ formula(
     formula="M^{hidden}_{kj} = [m(k) ≥ m(j)],  M^{out}_{dk} = [m_d > m(k)]  ⇒  ∂ŷ_i/∂x_j = 0 unless m_j < m_i",
     latex=r"M^{\mathrm{out}}_{dk} = [m_d > m(k)],\ M_{kj} = [m(k) \ge m(j)]",
     compute=made,
-    batch_rows=False,
     examples=(
         ("--order 1,2,3 --hidden 1,2,1,2", "[[0, 0, 0], [1, 0, 0], [1, 1, 0]]", "strictly lower triangular"),
         ("--order 3,1,2 --hidden 1,2", "[[0, 1, 1], [0, 0, 0], [0, 1, 0]]", "x₂ first, then x₃, then x₁"),
@@ -1124,7 +1107,7 @@ def masked_receptive_field(layers, first):
     row = receptive_field_axis(causal)[-1]
     newest = -_MASK_TAPS[first][1] * parsed[0]["d"][0]
     oldest = newest - (row["r"] - 1)
-    return Result(name="masked-receptive-field", inputs={}, value={"size": row["r"], "from": oldest, "to": newest},
+    return Result(value={"size": row["r"], "from": oldest, "to": newest},
                   plain=f"size={row['r']} from={oldest} to={newest}",
                   steps=[f"each masked layer is a causal conv: {', '.join(str(c['k']) for c in causal)} taps "
                          "(mask B: (k+1)/2, mask A: (k−1)/2 and one step back, causal: k)",
@@ -1147,7 +1130,6 @@ formula(
     formula="mask B keeps (k+1)/2 taps, A keeps (k−1)/2 and shifts by one step; then r_l = r_{l−1} + (k_l − 1)·d_l",
     latex=r"r_l = r_{l-1} + (k_l^{\mathrm{causal}} - 1)\,d_l",
     compute=masked_receptive_field,
-    batch_rows=False,
     examples=(
         ("--layers 'k=2,d=1; k=2,d=2; k=2,d=4; k=2,d=8'", "size=16 from=-15 to=0", "WaveNet: 2^L past positions"),
         ("--layers 'k=3; k=3; k=3' --first a", "size=3 from=-3 to=-1",
@@ -1178,7 +1160,7 @@ def elbo_toy(x, q_mean, q_std):
     elbo = reconstruction - _gauss_kl(q_mean, v, 0.0, 1.0)
     evidence = _normal_logpdf(x, 0.0, 2.0)
     gap = _gauss_kl(q_mean, v, x / 2, 0.5)
-    return Result(name="elbo", inputs={}, value=rounded(elbo),
+    return Result(value=rounded(elbo),
                   steps=["ELBO = E_q[ln p(x∣z)] − KL(q(z∣x) ‖ p(z)) ≤ ln p(x)",
                          f"ln p(x) = {rounded(evidence)}; gap ln p(x) − ELBO = {rounded(evidence - elbo)} = "
                          f"KL(q ‖ p(z∣x)) = {rounded(gap)}"],
@@ -1200,7 +1182,6 @@ formula(
     formula="ln p(x) ≥ E_q[ln p(x∣z)] − KL(q(z∣x) ‖ p(z)); the gap is KL(q(z∣x) ‖ p(z∣x))",
     latex=r"\ln p(x) - \mathrm{ELBO} = \mathrm{KL}(q(z\mid x)\,\|\,p(z\mid x))",
     compute=elbo_toy,
-    batch_rows=False,
     examples=(
         ("--x 2 --q-mean 1 --q-std 0.707106781186548", "-2.26551212348", "q = p(z∣x): the ELBO is ln p(x)"),
     ),
@@ -1256,7 +1237,7 @@ def gan_value(pdata, pg, D):
         raise DlcalcError("--pdata, --pg and --D need one value per point, with 0 < D < 1")
     value = float(p @ np.log(d) + q @ np.log(1 - d))
     non_saturating = float(-(q @ np.log(d)))
-    return Result(name="gan-value", inputs={}, value=rounded(value),
+    return Result(value=rounded(value),
                   steps=["V(D, G) = E_{p_data}[log D] + E_{p_g}[log(1 − D)]",
                          f"generator losses: saturating E_{{p_g}}[log(1 − D)] = {rounded(float(q @ np.log(1 - d)))}, "
                          f"non-saturating −E_{{p_g}}[log D] = {rounded(non_saturating)}"],
@@ -1276,7 +1257,6 @@ formula(
     formula="V(D, G) = Σ_x p_data(x) log D(x) + Σ_x p_g(x) log(1 − D(x))",
     latex=r"V(D,G) = \mathbb E_{p_{\mathrm{data}}}[\log D] + \mathbb E_{p_g}[\log(1-D)]",
     compute=gan_value,
-    batch_rows=False,
     examples=(("--pdata 0.5,0.5 --pg 0.5,0.5 --D 0.5,0.5", "-1.38629436112", "−log 4"),),
 )
 
@@ -1291,7 +1271,7 @@ def gan_generator_loss(D, form):
         loss, logit_gradient, text = float(-np.mean(np.log(d))), -(1 - d), "−(1/N) Σ ln D(G(z_i)); ∂/∂a_i = −(1 − D_i)"
     else:
         loss, logit_gradient, text = float(np.mean(np.log(1 - d))), -d, "(1/N) Σ ln(1 − D(G(z_i))); ∂/∂a_i = −D_i"
-    return Result(name="gan-generator-loss", inputs={}, value=rounded(loss),
+    return Result(value=rounded(loss),
                   steps=[f"{form} generator loss {text} (a_i = the discriminator's logit, D_i = σ(a_i))",
                          "early in training D(G(z)) ≈ 0: the saturating gradient −D_i vanishes, the "
                          "non-saturating −(1 − D_i) does not"],
@@ -1311,7 +1291,6 @@ formula(
     formula="non-saturating: −E_z[log D(G(z))];  saturating (minimax): E_z[log(1 − D(G(z)))]",
     latex=r"\mathcal L_G^{\mathrm{NS}} = -\mathbb E_z[\log D(G(z))]",
     compute=gan_generator_loss,
-    batch_rows=False,
     examples=(
         ("--D 0.5,0.5", "0.69314718056", "ln 2"),
         ("--D 0.1 --form saturating", "-0.105360515658", "ln 0.9"),
@@ -1332,7 +1311,7 @@ def latent_marginal(prior, means, stds, x):
     evidence = float(joint.sum())
     if evidence == 0:
         raise DlcalcError("p(x) underflows to 0: x is too far from every component")
-    return Result(name="latent-marginal", inputs={}, value=rounded(evidence),
+    return Result(value=rounded(evidence),
                   steps=["p(x) = Σ_z p(x∣z) p(z) with p(x∣z) = N(x; μ_z, σ_z²) (the integral over a discrete z)",
                          f"p(z∣x) = {vector_text(joint / evidence)}"],
                   extra={"log_px": rounded(math.log(evidence)), "posterior": rounded(joint / evidence),
@@ -1353,7 +1332,6 @@ formula(
     formula="p(x) = ∫ p(x∣z) p(z) dz = Σ_z p(z) N(x; μ_z, σ_z²)",
     latex=r"p(x) = \int p(x\mid z)\,p(z)\,dz",
     compute=latent_marginal,
-    batch_rows=False,
     examples=(
         ("--prior 0.5,0.5 --means 0,0 --stds 1,1 --x 0", "0.398942280401", "1/√(2π)"),
         ("--prior 0.25,0.75 --means -1,1 --stds 1,1 --x 1", "0.312704451929",

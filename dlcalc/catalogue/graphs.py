@@ -163,8 +163,8 @@ def _matrix_and_spectrum(name, matrix, show_spectrum, steps, extra=None):
     shown = [complex_text(v) for v in eigenvalues] if np.iscomplexobj(eigenvalues) else rounded(eigenvalues)
     fields = dict(steps=steps + [f"spectrum: {', '.join(str(v) for v in shown)}"], extra={"spectrum": shown, **(extra or {})})
     if show_spectrum:
-        return Result(name=name, inputs={}, value=shown, plain=vector_text(eigenvalues), **fields)
-    return matrix_result(name, matrix, **fields)
+        return Result(value=shown, plain=vector_text(eigenvalues), **fields)
+    return matrix_result(matrix, **fields)
 
 
 def graph_matrix(edges, which):
@@ -181,7 +181,7 @@ def graph_matrix(edges, which):
     identity_holds = bool(np.array_equal(B.T @ B, matrices["degree"] - A))
     steps = [f"{edges.nodes} nodes, {len(edges.edges)} edges; BᵀB = D − A: {'yes' if identity_holds else 'no'}"]
     if which == "incidence":  # not square: no spectrum
-        return matrix_result("graph-matrix", matrix, steps=steps, extra={"BtB_equals_D_minus_A": identity_holds})
+        return matrix_result(matrix, steps=steps, extra={"BtB_equals_D_minus_A": identity_holds})
     return _matrix_and_spectrum("graph-matrix", matrix, False, steps, {"BtB_equals_D_minus_A": identity_holds})
 
 
@@ -194,7 +194,6 @@ formula(
     formula="A_nm = 1 iff {n,m} ∈ E; D = diag(Σ_n A_nm); B_ek = −1 (source), +1 (target); BᵀB = D − A",
     latex=r"A_{nm} = [\{n,m\}\in\mathcal E],\ D = \mathrm{diag}(A\mathbf 1),\ B^\top B = D - A",
     compute=graph_matrix,
-    batch_rows=False,
     examples=(
         ("--edges 0-1,1-2,2-0", "[[0, 1, 1], [1, 0, 1], [1, 1, 0]]"),
         ("--edges 0-1,1-2 --which degree", "[[1, 0, 0], [0, 2, 0], [0, 0, 1]]"),
@@ -236,7 +235,6 @@ formula(
     formula="Â = D̃^{−½}(A + I)D̃^{−½}, D̃ = D + I",
     latex=r"\hat A = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}",
     compute=gcn_norm,
-    batch_rows=False,
     errata=(_E69,),
     sheet_says="Ã = D̃^{−½} Ã D̃^{−½} (the same symbol for two matrices)",
     examples=(
@@ -307,7 +305,6 @@ formula(
     formula="L = D − A; L_sym = I − D^{−½}AD^{−½}; L_rw = I − D⁻¹A; I − Â",
     latex=r"L = D - A,\quad L_{\mathrm{sym}} = I - D^{-1/2} A D^{-1/2}",
     compute=laplacian,
-    batch_rows=False,
     errata=(_E70,),
     sheet_says="L̃ = I − D̃^{−½} A D̃^{−½}",
     examples=(
@@ -353,7 +350,7 @@ def spectral_conv(edges, x, y, norm):
     if np.any(np.diff(eigenvalues) < 1e-9):
         warnings.append("L has a repeated eigenvalue: the graph Fourier basis, and so x ∗ y, depends on the "
                         "choice of eigenvectors inside that eigenspace")
-    return vector_result("spectral-conv", out,
+    return vector_result(out,
                          steps=["x ∗_G y = U((Uᵀx) ⊙ (Uᵀy)), U the eigenvectors of L"], warnings=warnings,
                          extra={"eigenvalues": rounded(eigenvalues)})
 
@@ -372,7 +369,6 @@ formula(
     formula="x ∗_G y = U((Uᵀx) ⊙ (Uᵀy))",
     latex=r"x *_G y = U\big((U^\top x) \odot (U^\top y)\big)",
     compute=spectral_conv,
-    batch_rows=False,
     examples=(
         ("--edges 0-1 --x 1,0 --y 1,1", "0.707106781187,0.707106781187", "y = √2·u₀: only the constant mode u₀ passes"),
     ),
@@ -398,7 +394,7 @@ def chebyshev_filter(edges, x, theta, norm, lambda_max):
     hops = hop_distances(edges)
     K = len(theta) - 1
     leaks = float(np.max(abs(G[hops > K]), initial=0.0))
-    return vector_result("cheb-filter", out,
+    return vector_result(out,
                          steps=[f"L̂ = 2L/λ_max − I with λ_max = {rounded(top)}: spectrum of L̂ in [−1, 1]",
                                 f"g_θ(L) x = Σ_k θ_k T_k(L̂) x with K = {K}: the filter is {K}-hop localised "
                                 f"(largest entry beyond {K} hops: {leaks:.1g})"],
@@ -452,7 +448,6 @@ formula(
     formula="g_θ(L)x ≈ Σ_{k=0}^{K} θ_k T_k(L̂)x, L̂ = 2L/λ_max − I, T_k = 2L̂T_{k−1} − T_{k−2}",
     latex=r"g_\theta(L)x \approx \sum_{k=0}^{K} \theta_k T_k(\hat L)x,\ \hat L = \tfrac{2L}{\lambda_{\max}} - I",
     compute=chebyshev_filter,
-    batch_rows=False,
     errata=(_E71,),
     sheet_says="Σ θ_k T_k(L̃) with the unscaled normalised Laplacian",
     examples=(
@@ -515,7 +510,7 @@ def gat_attention(edges, scores, X, W, a, slope, no_self_loops):
         raise DlcalcError("an isolated node has no neighbour to attend to (keep the self-loops)")
     alpha = softmax_rows(np.where(allowed, activated, -np.inf))
     extra = {} if hidden is None else {"scores": rounded(raw), "output": rounded(alpha @ hidden)}
-    return matrix_result("gat-attention", alpha,
+    return matrix_result(alpha,
                          steps=([] if hidden is None else ["s_ij = aᵀ[Wx_i ‖ Wx_j] = a₁ᵀWx_i + a₂ᵀWx_j"])
                          + [f"e_ij = LeakyReLU_{slope:g}(s_ij); α_ij = softmax over j ∈ N(i)"
                             + ("" if no_self_loops else " ∪ {i}")]
@@ -540,7 +535,6 @@ formula(
     formula="e_ij = LeakyReLU(aᵀ[Wx_i‖Wx_j]); α_ij = exp(e_ij)/Σ_{k∈N(i)∪{i}} exp(e_ik)",
     latex=r"\alpha_{ij} = \frac{\exp(e_{ij})}{\sum_{k\in\mathcal N(i)\cup\{i\}} \exp(e_{ik})}",
     compute=gat_attention,
-    batch_rows=False,
     examples=(
         ("--edges 0-1 --scores '0,0;0,0'", "[[0.5, 0.5], [0.5, 0.5]]"),
         ("--edges 0-1,1-2 --scores '0,1,9;0,0,-5;0,0,0' --no-self-loops",
@@ -587,11 +581,11 @@ def wl_test(g1, g2, iterations):
                   rows=[[k, _histogram_text(h[0]), _histogram_text(h[1])] for k, h in history[:iteration + 1]],
                   title="colour histograms (colour:count)")
     if differing:
-        return Result(name="wl-test", inputs={}, value=f"distinguished at iteration {iteration}",
-                      table=table, exit_code=ExitCode.REFUTED,
+        return Result(value=f"distinguished at iteration {iteration}",
+                      table=table, holds=False,
                       extra={"distinguished": True, "iteration": iteration, "histograms": shown},
                       steps=["the colour histograms differ: the graphs are certainly not isomorphic"])
-    return Result(name="wl-test", inputs={}, value="not distinguished", table=table,
+    return Result(value="not distinguished", table=table,
                   extra={"distinguished": False, "iteration": None, "iterations_run": history[-1][0],
                          "histograms": shown},
                   steps=[f"stable after {history[-1][0]} iterations with equal histograms: 1-WL cannot tell "
@@ -615,7 +609,6 @@ formula(
     formula="c'(v) = hash(c(v), {{c(u) : u ∈ N(v)}}); distinguished when the colour histograms differ",
     latex=r"c^{(k+1)}(v) = \mathrm{hash}\big(c^{(k)}(v), \{\!\{c^{(k)}(u) : u \in \mathcal N(v)\}\!\}\big)",
     compute=wl_test,
-    batch_rows=False,
     examples=(
         ("--g1 0-1,1-2,2-0,3-4,4-5,5-3 --g2 0-1,1-2,2-3,3-4,4-5,5-0", "not distinguished", "2×C3 vs C6"),
         ("--g1 0-1,1-2,2-3 --g2 0-1,0-2,0-3", "distinguished at iteration 1", "path vs star"),
@@ -683,10 +676,10 @@ def permutation_check(function, X):
     verdict = "invariant" if invariant else "equivariant" if equivariant else "neither"
     if invariant and equivariant:
         verdict = "invariant and equivariant"
-    return Result(name="perm-check", inputs={}, value=verdict,
+    return Result(value=verdict,
                   steps=["invariant: f(PX) = f(X); equivariant: f(PX) = P f(X), for the permutations tried"],
                   extra={"invariant": invariant, "equivariant": equivariant, "counterexample": witness},
-                  exit_code=ExitCode.OK if invariant or equivariant else ExitCode.REFUTED)
+                  holds=invariant or equivariant)
 
 
 _E67 = erratum(
@@ -720,7 +713,6 @@ formula(
     formula="invariant: f(PX) = f(X); equivariant: f(PX) = P f(X)",
     latex=r"f(PX) = f(X) \quad\text{or}\quad f(PX) = P f(X)",
     compute=permutation_check,
-    batch_rows=False,
     errata=(_E67, _E68),
     examples=(
         ("--function sum --X '1;2;3'", "invariant"),
@@ -767,7 +759,7 @@ def deepsets(X, phi, rho, act, pool):
     worst = max(float(np.max(abs(set_network(data[perm], phi, rho, act, pool)[0] - value), initial=0.0))
                 for perm in _permutations(len(data), 5040, np.random.default_rng(0)))
     name = "PointNet" if pool == "max" else "Deep Sets"
-    return vector_result("deepsets", value,
+    return vector_result(value,
                          steps=[f"{name}: f(X) = ρ({_POOLS[pool]}_m φ(x_m)), φ(x) = {act}(x W_φ), ρ(s) = {act}(s W_ρ)",
                                 f"pooled {_POOLS[pool]}_m φ(x_m) = {vector_text(pooled)}",
                                 f"largest change of f(PX) over the permutations tried: {worst:.1g}"],
@@ -789,7 +781,6 @@ formula(
     formula="f(X) = ρ(Σ_m φ(x_m)) (Deep Sets); PointNet: ρ(max_m φ(x_m)); both permutation invariant",
     latex=r"f(X) = \rho\Big(\sum_m \varphi(x_m)\Big)",
     compute=deepsets,
-    batch_rows=False,
     errata=(_E67, _E68),
     sheet_says="an element-wise encoder φ and an invariant aggregator ρ (e.g., sum, max)",
     examples=(
@@ -829,7 +820,7 @@ def permutation_matrix(pi, X):
     orthogonal = bool(np.array_equal(P @ P.T, np.eye(n, dtype=int)))
     inverse_is_transpose = bool(np.allclose(np.linalg.inv(P), P.T))
     two_line = f"(0 1 … {n - 1} ; {' '.join(map(str, pi))})"
-    return matrix_result("perm-matrix", P,
+    return matrix_result(P,
                          steps=[f"two-line notation: top row 0..{n - 1}, bottom row π(0)..π({n - 1}): {two_line}",
                                 f"PPᵀ = I: {orthogonal}; P⁻¹ = Pᵀ: {inverse_is_transpose}; PX permutes rows, XPᵀ "
                                 "permutes columns"],
@@ -851,7 +842,7 @@ def _permuted_rows(P, pi, X):
         cols_ok = all(np.array_equal((X @ P.T)[:, j], X[:, pi[j]]) for j in range(len(pi)))
         extra["columns_of_XPt_are_X_pi"] = cols_ok
         steps.append(f"column j of XPᵀ is column π(j) of X: {cols_ok}")
-    return matrix_result("perm-matrix", P @ X, steps=steps, extra=extra)
+    return matrix_result(P @ X, steps=steps, extra=extra)
 
 
 _E66 = erratum(
@@ -872,7 +863,6 @@ formula(
     formula="P_{j,π(j)} = 1, so (PX)_j = X_{π(j)}; XPᵀ permutes columns; PPᵀ = I, P⁻¹ = Pᵀ",
     latex=r"P_{j,\pi(j)} = 1,\ PP^\top = I",
     compute=permutation_matrix,
-    batch_rows=False,
     errata=(_E66,),
     examples=(("--pi 2,0,1", "[[0, 0, 1], [1, 0, 0], [0, 1, 0]]"), ("--pi 0,1", "[[1, 0], [0, 1]]"),
               ("--pi 2,0,1 --X '10,11;20,21;30,31'", "[[30.0, 31.0], [10.0, 11.0], [20.0, 21.0]]",
@@ -902,7 +892,7 @@ def gcn_propagate(edges, X, W, layers, act):
     direction = np.sqrt(adjacency(edges).sum(axis=0) + 1.0)
     scaled = H / direction[:, None]
     spread = float(np.max(np.ptp(scaled, axis=0)) / max(float(np.max(abs(scaled))), 1e-300))
-    return matrix_result("gcn-layer", H,
+    return matrix_result(H,
                          steps=[f"X' = {'relu' if act == 'relu' else 'id'}(ÂXW), applied {layers} time(s); "
                                 "Â = D̃^(−½)(A + I)D̃^(−½)",
                                 f"rows divided by √(d_m + 1) differ by {spread:.2g} (relative): → 0 means oversmoothed"],
@@ -924,7 +914,6 @@ formula(
     formula="X' = σ(ÂXW), Â = D̃^{−½}(A + I)D̃^{−½}; Â^k X → rows ∝ √(d_m + 1)",
     latex=r"X' = \sigma(\hat A X W)",
     compute=gcn_propagate,
-    batch_rows=False,
     errata=(_E69,),
     examples=(
         ("--edges 0-1 --X '1;3'", "[[2.0], [2.0]]", "one edge: Â averages the two nodes"),
@@ -941,7 +930,7 @@ def gin_layer(edges, X, eps, W):
     aggregated = (1 + eps) * features + adjacency(edges) @ features  # (1 + ε)h_v + Σ_{u∈N(v)} h_u
     if W != ():
         aggregated = np.maximum(aggregated @ _layer_weights(W, features.shape[1], "--W"), 0.0)  # a one-layer MLP: ReLU(h W)
-    return matrix_result("gin-layer", aggregated,
+    return matrix_result(aggregated,
                          steps=["h'_v = MLP((1 + ε)h_v + Σ_(u∈N(v)) h_u)" + (" with MLP = ReLU(·W)" if W != () else
                                                                               " (MLP = identity)"),
                                 "a sum aggregator with an injective MLP is as powerful as 1-WL (Xu et al. 2019)"])
@@ -961,6 +950,5 @@ formula(
     formula="h'_v = MLP((1 + ε)h_v + Σ_{u∈N(v)} h_u)",
     latex=r"h'_v = \mathrm{MLP}\Big((1+\epsilon)h_v + \sum_{u\in\mathcal N(v)} h_u\Big)",
     compute=gin_layer,
-    batch_rows=False,
     examples=(("--edges 0-1,1-2 --X '1;10;100' --eps 0.5", "[[11.5], [116.0], [160.0]]", "1.5·h_v + neighbours"),),
 )

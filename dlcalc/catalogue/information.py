@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, given, probability_vector,
+from dlcalc.catalogue._common import (ABSENT, declare_identity, given, probability_vector,
                                      same_length)
 from dlcalc.core.registry import FLOAT, VECTOR, Param, choice, erratum, formula
 from dlcalc.core.result import Result
@@ -56,8 +56,6 @@ def jsd_nats(p, q) -> float:
 def _in_base(name: str, nats: float, base: str, steps: list[str], extra: dict | None = None) -> Result:
     value = nats / log_base(base) + 0.0  # + 0.0 turns −0.0 (from −Σ over zeros) into 0.0
     return Result(
-        name=name,
-        inputs={},
         value=value,
         plain=repr(value) if math.isfinite(value) else str(value),
         steps=steps + [f"= {value!r} {UNITS[base]} (log base {base})"],
@@ -96,7 +94,6 @@ formula(
     formula="H(p) = −Σ p(x) log p(x)",
     latex=r"H(p) = -\sum_x p(x) \log p(x)",
     compute=entropy,
-    batch_rows=False,
     errata=(_E30,),
     examples=(
         ("--p 0.5,0.5", "0.6931471805599453", "ln 2 nats"),
@@ -131,7 +128,6 @@ formula(
     formula="H(p,q) = −Σ p(x) log q(x) = H(p) + KL(p‖q)",
     latex=r"H(p,q) = -\sum_x p(x)\log q(x) = H(p) + D_{\mathrm{KL}}(p\,\|\,q)",
     compute=cross_entropy,
-    batch_rows=False,
     examples=(
         ("--p 1,0 --q 0.5,0.5 --base 2", "1.0", "one bit: the loss of a 50/50 guess"),
         ("--p 0.5,0.5 --q 0.5,0.5", "0.6931471805599453", "H(p,p) = H(p)"),
@@ -184,7 +180,6 @@ formula(
     formula="KL(p‖q) = Σ p(x) log(p(x)/q(x))",
     latex=r"D_{\mathrm{KL}}(p\,\|\,q) = \sum_x p(x) \log \frac{p(x)}{q(x)}",
     compute=kl,
-    batch_rows=False,
     errata=(_E29,),
     examples=(
         ("--p 0.5,0.5 --q 0.5,0.5", "0.0", "KL(p‖p) = 0"),
@@ -222,7 +217,6 @@ formula(
     formula="JSD(p,q) = ½ KL(p‖m) + ½ KL(q‖m),  m = ½(p + q);  0 ≤ JSD ≤ ln 2",
     latex=r"\mathrm{JSD}(p,q) = \tfrac12 D_{\mathrm{KL}}(p\,\|\,m) + \tfrac12 D_{\mathrm{KL}}(q\,\|\,m),\ m = \tfrac12(p+q)",
     compute=jsd,
-    batch_rows=False,
     errata=(_E28,),
     examples=(
         ("--p 1,0 --q 0,1 --base 2", "1.0", "disjoint supports: the maximum, 1 bit"),
@@ -268,8 +262,8 @@ def kl_zero(p, q):
              f"Pinsker: KL(p‖q) ≥ ½‖p − q‖₁² = {pinsker!r} > 0 whenever p ≠ q (Gibbs: KL ≥ 0, = 0 only at p = q)"]
     if not holds:
         steps.append("the two sides disagree only through floating-point rounding (p and q differ in the last digits)")
-    return Result(name="kl-zero", inputs={}, value={"kl": _shown(divergence), "equal": equal}, steps=steps,
-                  extra={"pinsker_bound": pinsker}, exit_code=claim_exit(holds))
+    return Result(value={"kl": _shown(divergence), "equal": equal}, steps=steps,
+                  extra={"pinsker_bound": pinsker}, holds=holds)
 
 
 formula(
@@ -282,7 +276,6 @@ formula(
     latex=r"D_{\mathrm{KL}}(p\,\|\,q) = 0 \iff p = q",
     compute=kl_zero,
     kind="claim",
-    batch_rows=False,
     errata=(_E29,),
     examples=(
         ("--p 0.5,0.5 --q 0.5,0.5", "kl=0.0 equal=true"),
@@ -299,9 +292,9 @@ def kl_asymmetry(p, q, base):
     steps = [f"KL(p‖q) = {forward!r},  KL(q‖p) = {reverse!r} {UNITS[base]}",
              "a witness that KL is not symmetric (JSD is)" if differ else
              "equal for this pair (e.g. p = q, or q a permutation-mirror of p): no witness"]
-    return Result(name="kl-asymmetry", inputs={}, value={"forward": _shown(forward), "reverse": _shown(reverse)},
+    return Result(value={"forward": _shown(forward), "reverse": _shown(reverse)},
                   steps=steps, extra={"base": base, "unit": UNITS[base], "asymmetric": differ},
-                  exit_code=claim_exit(differ))
+                  holds=differ)
 
 
 formula(
@@ -314,7 +307,6 @@ formula(
     latex=r"D_{\mathrm{KL}}(p\,\|\,q) \ne D_{\mathrm{KL}}(q\,\|\,p)",
     compute=kl_asymmetry,
     kind="claim",
-    batch_rows=False,
     examples=(
         ("--p 1,0 --q 0.5,0.5 --base 2", "forward=1.0 reverse=inf", "q puts mass where p has none"),
         ("--p 0.5,0.5 --q 0.25,0.75 --base 2", "forward=0.20751874963942185 reverse=0.18872187554086714",
@@ -365,7 +357,6 @@ formula(
     formula="h(X) = −∫ f log f:  N ½ ln(2πeσ²);  U[a,b] ln(b − a);  Exp(λ) 1 − ln λ;  Laplace(b) 1 + ln(2b)",
     latex=r"h(X) = -\int f(x)\log f(x)\,dx,\quad h(\mathcal{N}(\mu,\sigma^2)) = \tfrac12\ln(2\pi e\sigma^2)",
     compute=differential_entropy,
-    batch_rows=False,
     errata=(_E30,),
     examples=(
         ("--dist normal --std 0.1", "-0.8836465597893729", "½ ln(2πe·0.01): negative (E30)"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from itertools import combinations
 
-from dlcalc.catalogue._common import (claim_exit, declare_identity, finite_array, matrix_result, rounded, square,
+from dlcalc.catalogue._common import (declare_identity, finite_array, matrix_result, rounded, square,
                                      symbol_matrix)
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import FLOAT, MATRIX, Param, choice, erratum, formula
@@ -114,7 +114,7 @@ def psd(matrix):
     if by_sylvester is not None and by_sylvester != by_eigenvalues:
         warnings.append(f"eigenvalues say {by_eigenvalues} but the minors say {by_sylvester}: "
                         "the matrix is numerically borderline")
-    return Result(name="psd", inputs={}, value=by_eigenvalues, steps=steps, warnings=warnings,
+    return Result(value=by_eigenvalues, steps=steps, warnings=warnings,
                   extra={"eigenvalues": rounded(eigenvalues), "leading_minors": rounded(leading),
                          "trace": rounded(tr), "det": rounded(det),
                          "sylvester": by_sylvester})
@@ -147,7 +147,6 @@ formula(
     formula="PD ⟺ λ_i > 0 ⟺ all leading minors > 0;  PSD ⟺ λ_i ≥ 0 ⟺ all principal minors ≥ 0",
     latex=r"A \succ 0 \iff \lambda_{\min}(A) > 0 \iff D_k > 0\ \forall k",
     compute=psd,
-    batch_rows=False,
     errata=(_E20, _E02),
     examples=(
         ("--matrix '[[2,-1],[-1,2]]'", "positive definite"),
@@ -178,7 +177,7 @@ def cholesky(matrix):
             if kind == "positive semidefinite" else ""
         raise DlcalcError(f"no Cholesky factor with a positive diagonal: the matrix is {kind}{hint}") from None
     residual = float(np.abs(lower @ lower.T - a).max())
-    return matrix_result("cholesky", lower,
+    return matrix_result(lower,
                   steps=[f"A = LLᵀ with L lower-triangular, positive diagonal; max |LLᵀ − A| = {residual:.2g}"])
 
 
@@ -200,7 +199,6 @@ formula(
     formula="A = LLᵀ, L lower-triangular with positive diagonal ⟺ A positive definite",
     latex=r"A = LL^\top",
     compute=cholesky,
-    batch_rows=False,
     errata=(_E19,),
     examples=(("--matrix '[[4,2],[2,2]]'", "[[2.0, 0.0], [1.0, 1.0]]"),),
 )
@@ -220,7 +218,7 @@ def condition_number(matrix):
         eigenvalues = np.linalg.eigvalsh(a)
         steps.append(f"symmetric: eigenvalues {', '.join(f'{v:.6g}' for v in eigenvalues)}; "
                      "κ₂ = max|λ|/min|λ| (not the signed |λ_max|/|λ_min|, E14)")
-    return Result(name="cond", inputs={}, value=kappa if math.isfinite(kappa) else "inf",
+    return Result(value=kappa if math.isfinite(kappa) else "inf",
                   plain=repr(kappa) if math.isfinite(kappa) else "inf", steps=steps)
 
 
@@ -242,7 +240,6 @@ formula(
     formula="κ₂(A) = σ_max/σ_min;  for SPD H: λ_max/λ_min = L/μ",
     latex=r"\kappa_2(A) = \frac{\sigma_{\max}(A)}{\sigma_{\min}(A)}",
     compute=condition_number,
-    batch_rows=False,
     errata=(_E14,),
     examples=(
         ("--matrix '[[50,0],[0,1]]'", "50.0"),
@@ -261,7 +258,7 @@ def trace(matrix):
     a = as_array(matrix)
     diagonal = float(np.trace(a))
     eigen_sum = complex(np.linalg.eigvals(a).sum())
-    return Result(name="trace", inputs={}, value=diagonal,
+    return Result(value=diagonal,
                   steps=[f"Σ a_ii = {diagonal!r};  Σ λ_i = {eigen_sum.real:.12g}"])
 
 
@@ -274,7 +271,6 @@ formula(
     formula="Tr(A) = Σ a_ii = Σ λ_i",
     latex=r"\mathrm{Tr}(A) = \sum_i a_{ii} = \sum_i \lambda_i",
     compute=trace,
-    batch_rows=False,
     examples=(("--matrix '[[1,2],[3,4]]'", "5.0"),),
 )
 
@@ -286,7 +282,7 @@ def frobenius(matrix):
     entries = math.hypot(*a.ravel().tolist())  # scaled: no overflow or underflow
     by_trace = math.sqrt(float(np.trace(a.T @ a)))
     by_singular = math.sqrt(float((np.linalg.svd(a, compute_uv=False) ** 2).sum()))
-    return Result(name="frobenius", inputs={}, value=entries,
+    return Result(value=entries,
                   steps=[f"sqrt(Σ a_ij²) = {entries!r}", f"sqrt(Tr(AᵀA)) = {by_trace!r}", f"sqrt(Σ σ_i²) = {by_singular!r}"])
 
 
@@ -299,7 +295,6 @@ formula(
     formula="‖A‖_F = sqrt(Σ a_ij²) = sqrt(Tr(AᵀA)) = sqrt(Σ σ_i²)",
     latex=r"\|A\|_F = \sqrt{\sum_{ij} a_{ij}^2} = \sqrt{\mathrm{Tr}(A^\top A)}",
     compute=frobenius,
-    batch_rows=False,
     examples=(("--matrix '[[3,0],[0,4]]'", "5.0"), ("--matrix '[[1,1,1,1]]'", "2.0")),
 )
 
@@ -327,7 +322,7 @@ def gram(points, kernel, gamma, degree, coef0):
     eigenvalues = np.linalg.eigvalsh(k)
     verdict = definiteness(eigenvalues)
     psd_ok = verdict.startswith("positive")
-    return matrix_result("gram", k,
+    return matrix_result(k,
                   steps=[f"eigenvalues: {', '.join(f'{v:.6g}' for v in eigenvalues)}",
                          f"the Gram matrix is {verdict}" + ("" if psd_ok else ": this k is not a Mercer kernel")],
                   extra={"class": verdict})
@@ -357,7 +352,6 @@ formula(
     formula="K_ij = k(x_i, x_j);  k is a Mercer kernel ⟺ every Gram matrix is PSD",
     latex=r"K_{ij} = k(x_i, x_j) \succeq 0",
     compute=gram,
-    batch_rows=False,
     errata=(_E18,),
     examples=(("--points '[[1,0],[0,1]]' --kernel linear", "[[1.0, 0.0], [0.0, 1.0]]"),
               ("--points '[[0],[1]]' --kernel poly --gamma 1 --degree 2 --coef0 1", "[[1.0, 1.0], [1.0, 4.0]]")),
@@ -447,8 +441,8 @@ def group_check(table):
             if lonely is not None:
                 failures.append(f"inverses: {lonely} has no inverse")
     holds = not failures
-    return Result(name="is-group", inputs={}, value=holds, plain="group" if holds else "not a group: " + failures[0],
-                  steps=failures or ["closure, associativity, identity and inverses all hold"], exit_code=claim_exit(holds))
+    return Result(value=holds, plain="group" if holds else "not a group: " + failures[0],
+                  steps=failures or ["closure, associativity, identity and inverses all hold"], holds=holds)
 
 
 formula(
@@ -461,7 +455,6 @@ formula(
     latex=r"(G, \circ)\ \text{closed, associative, with identity and inverses}",
     compute=group_check,
     kind="claim",
-    batch_rows=False,
     examples=(("--table '[[0,1,2],[1,2,0],[2,0,1]]'", "group", "ℤ/3 under addition"),
               ("--table '[[0,0],[0,1]]'", "not a group: inverses: 0 has no inverse", "({0,1}, ·): 0 has no inverse")),
     notes="Exit 0 for a group, 1 otherwise (the first failing axiom is named).",
@@ -474,7 +467,7 @@ def svd(matrix):
     a = np.array(matrix, dtype=float)
     u, singular, vt = np.linalg.svd(a, full_matrices=False)
     residual = float(np.abs(u @ np.diag(singular) @ vt - a).max())
-    return Result(name="svd", inputs={}, value=rounded(singular),
+    return Result(value=rounded(singular),
                   steps=[f"thin SVD: U {u.shape[0]}×{u.shape[1]}, Σ {len(singular)}×{len(singular)}, V {vt.shape[1]}×{vt.shape[0]}; "
                          f"max |UΣVᵀ − A| = {residual:.2g}", "the full SVD has U m×m, V n×n and Σ m×n"],
                   extra={"U": rounded(u), "V": rounded(vt.T)})
@@ -489,6 +482,5 @@ formula(
     formula="A = UΣVᵀ, U ∈ O(m), V ∈ O(n), Σ ∈ ℝ^{m×n} (thin: U m×r, V n×r)",
     latex=r"A = U\Sigma V^\top",
     compute=svd,
-    batch_rows=False,
     examples=(("--matrix '[[3,0],[0,-4]]'", "4.0,3.0"), ("--matrix '[[1,1],[1,1],[0,0]]'", "2.0,0.0")),
 )

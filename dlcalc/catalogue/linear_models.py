@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 
-from dlcalc.catalogue._common import ABSENT, claim_exit, finite_array, given, rounded, shape_text, vector_text
+from dlcalc.catalogue._common import ABSENT, finite_array, given, rounded, shape_text, vector_text
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, choice, formula
 from dlcalc.core.result import Result, Table
@@ -32,7 +32,7 @@ def least_squares(X, y, ridge):
     warnings = [] if gap <= 1e-8 * max(1.0, float(np.abs(w).max())) else [
         f"normal equations and lstsq differ by {gap:.3g}: XᵀX is ill-conditioned"]
     value = rounded(w)
-    return Result(name="least-squares", inputs={}, value=value, warnings=warnings,
+    return Result(value=value, warnings=warnings,
                   steps=[f"w = (XᵀX + λI)⁻¹Xᵀy with λ = {ridge!r}", f"‖Xw − y‖² = {residual:.6g}",
                          f"cross-check by lstsq on the augmented system: max difference {gap:.2g}"],
                   extra={"residual": residual})
@@ -48,7 +48,6 @@ formula(
     formula="w = (XᵀX + λI)⁻¹ Xᵀy",
     latex=r"w = (X^\top X + \lambda I)^{-1} X^\top y",
     compute=least_squares,
-    batch_rows=False,
     examples=(("--X '[[1,0],[1,1],[1,2]]' --y 1,3,5", "1.0,2.0", "y = 1 + 2x exactly"),
               ("--X '[[1]]' --y 2 --ridge 1", "1.0", "2/(1 + 1)")),
 )
@@ -81,9 +80,9 @@ def perceptron(X, y, epochs, eta):
         steps.append(f"margin of the found w: γ_w = {margin:.6g}; Novikoff: mistakes ≤ (R/γ*)² ≤ (R/γ_w)² = "
                      f"{extra['novikoff_bound']:.6g}")
     value = rounded(w)
-    return Result(name="perceptron", inputs={}, value=value, steps=steps,
+    return Result(value=value, steps=steps,
                   table=Table(columns=["epoch", "mistakes", "w"], rows=rows, title="perceptron rule w ← w + η y x"),
-                  extra=extra, exit_code=claim_exit(separated))
+                  extra=extra, holds=separated)
 
 
 formula(
@@ -98,7 +97,6 @@ formula(
     latex=r"w \leftarrow w + \eta\, y\, x,\quad \#\text{mistakes} \le (R/\gamma)^2",
     compute=perceptron,
     kind="claim",
-    batch_rows=False,
     examples=(("--X '[[1,1],[1,-1],[-1,1],[-1,-1]]' --y 1,1,-1,-1", "2.0,0.0",
                "mistakes on the first two points: w = (1,1), then (2,0)"),),
     notes="Exit 1 if the data were not separated within --epochs.",
@@ -111,6 +109,7 @@ def novikoff_bound(R, gamma):
 
 formula(
     name="perceptron-bound",
+    vectorised=True,
     section="7",
     catalogue_id="LIN-NOVIKOFF",
     summary="Novikoff's bound on the perceptron's mistakes, (R/γ)²",
@@ -126,7 +125,7 @@ def mlp_params(sizes, no_bias):
     if len(sizes) < 2:
         raise DlcalcError("--sizes needs at least an input and an output size")
     per_layer = [(n_in + (0 if no_bias else 1)) * n_out for n_in, n_out in zip(sizes, sizes[1:])]
-    return Result(name="mlp-params", inputs={}, value=sum(per_layer),
+    return Result(value=sum(per_layer),
                   steps=[" + ".join(f"({a}{'' if no_bias else ' + 1'})·{b}" for a, b in zip(sizes, sizes[1:]))
                          + f" = {sum(per_layer)}"],
                   extra={"per_layer": per_layer})
@@ -142,7 +141,6 @@ formula(
     formula="Σ_l (n_{l−1} + 1)·n_l",
     latex=r"\sum_l (n_{l-1} + 1)\, n_l",
     compute=mlp_params,
-    batch_rows=False,
     examples=(("--sizes 784,256,10", "203530"), ("--sizes 2,3,1 --no-bias", "9")),
 )
 
@@ -213,7 +211,7 @@ def backprop(W, b, x, y, act, output):
     shown = [rounded(g) for g in grads]  # each layer on its own: a vanishing layer is not noise beside a large one
     rows = [[l, shape_text(g.shape), vector_text(d), json.dumps(s)] for l, (d, g, s) in
             enumerate(zip(deltas, grads, shown), start=1)]
-    return Result(name="backprop", inputs={}, value=shown, plain=json.dumps(shown),
+    return Result(value=shown, plain=json.dumps(shown),
                   steps=[f"forward: ŷ = {vector_text(post[-1])},  L = ½‖ŷ − y‖² = {loss!r}",
                          "δ^L = (ŷ − y) ⊙ ψ'(a^L);  δ^l = (W^{l+1})ᵀδ^{l+1} ⊙ φ'(a^l);  ∂L/∂W^l = δ^l (h^{l−1})ᵀ;  ∂L/∂b^l = δ^l"],
                   table=Table(columns=["layer", "W shape", "δ^l = ∂L/∂b^l", "∂L/∂W^l"], rows=rows, title="backpropagation"),
@@ -238,7 +236,6 @@ formula(
     "∂L/∂W^l = δ^l (h^{l−1})ᵀ",
     latex=r"\delta^l = (W^{l+1})^\top \delta^{l+1} \odot \varphi'(a^l),\quad \frac{\partial L}{\partial W^l} = \delta^l (h^{l-1})^\top",
     compute=backprop,
-    batch_rows=False,
     examples=(
         ("--W '[[1,-2],[0.5,2]]' --W '[[1,1]]' --x 1,1 --y 0", "[[[0.0, 0.0], [2.5, 2.5]], [[0.0, 6.25]]]",
          "a¹ = (−1, 2.5), h¹ = (0, 2.5), ŷ = 2.5: δ² = 2.5, δ¹ = (0, 2.5)"),

@@ -35,7 +35,7 @@ def softmax(z, temperature: float = 1.0) -> list[float]:
 def _softmax_command(z, temperature):
     if temperature <= 0:
         raise DlcalcError("--temperature must be positive")
-    return Result(name="softmax", inputs={}, value=softmax(z, temperature),
+    return Result(value=softmax(z, temperature),
                   steps=[f"softmax(z/T)_i = exp(z_i/T − m)/Σ_j exp(z_j/T − m), m = max z/T = {max(z) / temperature!r}"])
 
 
@@ -48,7 +48,6 @@ formula(
     formula="softmax(z)_i = e^{z_i/T} / Σ_j e^{z_j/T}  (= the same with z − max z)",
     latex=r"\mathrm{softmax}(z)_i = \frac{e^{z_i/T}}{\sum_j e^{z_j/T}}",
     compute=_softmax_command,
-    batch_rows=False,
     examples=(
         ("--z 0,0", "0.5,0.5"),
         ("--z 0,0,0,0", "0.25,0.25,0.25,0.25"),
@@ -66,7 +65,6 @@ formula(
     formula="logsumexp(z) = m + log Σ_i e^{z_i − m},  m = max_i z_i",
     latex=r"\log\sum_i e^{z_i} = m + \log\sum_i e^{z_i - m}",
     compute=logsumexp,
-    batch_rows=False,
     examples=(("--z 0,0", "0.6931471805599453"), ("--z 1000,1000", "1000.6931471805599", "no overflow")),
 )
 
@@ -88,7 +86,7 @@ def softmax_cross_entropy(z, y):
     loss = math.fsum(t * (lse - v) for t, v in zip(target, z))
     probs = softmax(z)
     gradient = [p - t for p, t in zip(probs, target)]
-    return Result(name="softmax-ce", inputs={}, value=loss,
+    return Result(value=loss,
                   steps=["CE = −Σ y_i log softmax(z)_i = logsumexp(z) − yᵀz  (for Σy = 1)",
                          f"∂CE/∂z = softmax(z) − y = {vector_text(gradient)}"],
                   extra={"gradient": rounded(gradient), "softmax": rounded(probs)})
@@ -103,7 +101,6 @@ formula(
     formula="CE(z, y) = −Σ y_i log softmax(z)_i = logsumexp(z) − yᵀz;  ∂CE/∂z = softmax(z) − y",
     latex=r"\mathcal{L} = \log\sum_j e^{z_j} - y^\top z,\quad \nabla_z\mathcal{L} = \mathrm{softmax}(z) - y",
     compute=softmax_cross_entropy,
-    batch_rows=False,
     examples=(
         ("--z 0,0 --y 0", "0.6931471805599453", "a 50/50 guess costs ln 2"),
         ("--z 0,0,0,0 --y 2", "1.3862943611198906", "ln 4"),
@@ -117,7 +114,7 @@ def binary_cross_entropy(logit, y):
     # BCE(σ(z), y) = softplus(z) − yz, which never takes the log of 0.
     loss = max(logit, 0.0) + math.log1p(math.exp(-abs(logit))) - y * logit
     sig = 1 / (1 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1 + math.exp(logit))
-    return Result(name="bce", inputs={}, value=loss, extra={"gradient": sig - y},
+    return Result(value=loss, extra={"gradient": sig - y},
                   steps=["BCE = −y log σ(z) − (1−y) log(1 − σ(z)) = softplus(z) − yz",
                          f"∂BCE/∂z = σ(z) − y = {sig - y!r}"])
 
@@ -131,7 +128,6 @@ formula(
     formula="BCE(σ(z), y) = softplus(z) − yz;  ∂/∂z = σ(z) − y",
     latex=r"\mathrm{BCE}(\sigma(z), y) = \log(1+e^z) - yz,\quad \partial_z = \sigma(z) - y",
     compute=binary_cross_entropy,
-    batch_rows=False,
     examples=(("--logit 0 --y 1", "0.6931471805599453"), ("--logit 0 --y 0.5", "0.6931471805599453")),
 )
 
@@ -162,7 +158,6 @@ formula(
     formula="MSE = mean r²;  MAE = mean |r|;  Huber = mean(½r² if |r| ≤ δ else δ(|r| − ½δ)),  r = pred − target",
     latex=r"\frac1n\sum_i r_i^2,\quad \frac1n\sum_i \begin{cases}\tfrac12 r_i^2 & |r_i|\le\delta\\ \delta(|r_i| - \tfrac12\delta)\end{cases}",
     compute=regression_loss,
-    batch_rows=False,
     examples=(("--pred 1,2 --target 0,0", "2.5"), ("--pred 3 --target 0 --kind huber --delta 1", "2.5"),
               ("--pred 0.5 --target 0 --kind huber", "0.125")),
 )
@@ -186,7 +181,6 @@ formula(
     formula="y_i = (1 − ε)·[i = c] + ε/K",
     latex=r"y_i = (1-\varepsilon)\,\mathbb{1}[i = c] + \varepsilon/K",
     compute=label_smoothing,
-    batch_rows=False,
     examples=(("--classes 4 --index 0 --eps 0.2", "0.85,0.05,0.05,0.05"),),
 )
 

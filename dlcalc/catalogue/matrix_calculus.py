@@ -11,7 +11,7 @@ so a test can see the wrong version refuted.
 
 from __future__ import annotations
 
-from dlcalc.catalogue._common import claim_exit, declare_identity, symbol_matrix
+from dlcalc.catalogue._common import declare_identity, symbol_matrix
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import FLOAT, Param, choice, erratum, formula
 from dlcalc.core.result import Result
@@ -386,9 +386,9 @@ def subgradient(fn, x, g):
     low, high = _ONE_SIDED[fn](x)
     holds = low <= g <= high
     interval = f"[{low:g}, {high:g}]" if low != high else f"{{{low:g}}}"
-    return Result(name="subgradient", inputs={}, value=holds, plain="subgradient" if holds else "not a subgradient",
+    return Result(value=holds, plain="subgradient" if holds else "not a subgradient",
                   steps=[f"∂{fn}({x:g}) = {interval}: g is a subgradient iff f(y) ≥ f(x) + g(y − x) for all y"],
-                  extra={"subdifferential": [low, high]}, exit_code=claim_exit(holds))
+                  extra={"subdifferential": [low, high]}, holds=holds)
 
 
 formula(
@@ -401,7 +401,6 @@ formula(
     formula="∂f(x) = {g : f(y) ≥ f(x) + g(y − x) ∀y};  ∂|·|(0) = [−1, 1];  ∂ReLU(0) = [0, 1]",
     latex=r"\partial f(x) = \{g : f(y) \ge f(x) + g^\top (y - x)\ \forall y\}",
     compute=subgradient,
-    batch_rows=False,
     kind="claim",
     examples=(("--fn abs --x 0 --g 0.5", "subgradient"), ("--fn relu --x 0 --g 1.1", "not a subgradient"),
               ("--fn relu --x 2 --g 1", "subgradient")),

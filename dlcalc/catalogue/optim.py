@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (STEPS_BOUNDED, ABSENT, claim_exit, finite_array, given, matrix_result, rounded, square_array,
+from dlcalc.catalogue._common import (STEPS_BOUNDED, ABSENT, finite_array, given, matrix_result, rounded, square_array,
                                      vector_result, vector_text)
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, erratum, formula
@@ -52,7 +52,7 @@ def _replay(name, rows, theta, update, columns):
         theta, shown = update(t, theta, g)
         table_rows.append([t, *(vector_text(v) for v in shown), vector_text(theta)])
     final = rounded(theta)
-    return Result(name=name, inputs={}, value=final,
+    return Result(value=final,
                   table=Table(columns=["t", *columns, "θ_t"], rows=table_rows, title=f"{name}: one row per step"))
 
 
@@ -93,7 +93,6 @@ formula(
     formula="v ← βv − η g_t;  θ ← θ + v   (= θ_t − η g_t + β(θ_t − θ_{t−1}))",
     latex=r"v_{t} = \beta v_{t-1} - \eta g_t,\quad \theta_{t} = \theta_{t-1} + v_t",
     compute=momentum,
-    batch_rows=False,
     errata=(_E38,),
     examples=(("--grads '[[1],[1]]' --eta 0.1 --beta 0.5", "-0.25", "v = −0.1 then −0.15"),),
 )
@@ -125,7 +124,6 @@ formula(
     formula="s_t = βs_{t−1} + (1−β)g_t²;  θ_{t+1} = θ_t − α g_t/(sqrt(s_t) + ε)",
     latex=r"s_t = \beta s_{t-1} + (1-\beta) g_t^2,\quad \theta_{t+1} = \theta_t - \frac{\alpha g_t}{\sqrt{s_t} + \epsilon}",
     compute=rmsprop,
-    batch_rows=False,
     examples=(("--grads 2 --alpha 0.1 --beta 0.75 --eps 0", "-0.2", "s = 0.25·4 = 1, step 0.1·2/1"),),
 )
 
@@ -152,7 +150,6 @@ formula(
     formula="G_t = Σ_{s≤t} g_s²;  θ_{t+1} = θ_t − α g_t/sqrt(G_t + ε)",
     latex=r"\theta_{t+1} = \theta_t - \frac{\alpha\, g_t}{\sqrt{\sum_{s \le t} g_s^2 + \epsilon}}",
     compute=adagrad,
-    batch_rows=False,
     examples=(("--grads '[[3],[4]]' --alpha 1 --eps 0", "-1.8", "3/3 + 4/5"),),
 )
 
@@ -213,7 +210,6 @@ formula(
     "θ ← θ − α m̂/(sqrt(v̂) + ε)",
     latex=r"\theta_{t+1} = \theta_t - \alpha \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon},\ \hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t}",
     compute=adam,
-    batch_rows=False,
     errata=(_E40,),
     examples=(
         ("--grads 1,-1 --alpha 0.5 --eps 0", "-0.5,0.5", "the first step is α·sign(g)"),
@@ -238,7 +234,6 @@ formula(
     formula="θ ← θ − α (m̂/(sqrt(v̂) + ε) + λθ)",
     latex=r"\theta_{t+1} = \theta_t - \alpha\left(\frac{\hat m_t}{\sqrt{\hat v_t}+\epsilon} + \lambda\theta_t\right)",
     compute=adamw,
-    batch_rows=False,
     examples=(("--grads 0 --theta0 2 --alpha 0.5 --weight-decay 0.1 --eps 1", "1.9",
                "zero gradient: only the decay acts, 2 − 0.5·0.1·2"),),
 )
@@ -300,7 +295,7 @@ def optimise_quadratic(H, x0, method, eta, beta, steps, every):
     if method == "gd" and lowest > 0:
         rate = max(abs(1 - eta * eigenvalues.min()), abs(1 - eta * eigenvalues.max()))
         notes.append(f"GD contracts each eigen-direction by |1 − ηλ|: worst {rate:.6g} (f by its square)")
-    return Result(name="optimise-quadratic", inputs={}, value=value if math.isfinite(value) else "inf",
+    return Result(value=value if math.isfinite(value) else "inf",
                   plain=repr(value) if math.isfinite(value) else "inf", steps=notes,
                   table=Table(columns=["t", "f(x_t)", "‖∇f(x_t)‖"], rows=rows,
                               title=f"{method} on f(x) = ½xᵀHx from f(x_0) = {start:.6g}"),
@@ -332,7 +327,6 @@ formula(
     formula="GD x ← x − ηHx;  momentum x ← x − ηHx + β(x − x_prev);  Nesterov y = x + β(x − x_prev), x ← y − ηHy",
     latex=r"y = \theta_t + \beta(\theta_t - \theta_{t-1}),\quad \theta_{t+1} = y - \eta\nabla f(y)",
     compute=optimise_quadratic,
-    batch_rows=False,
     errata=(_E39,),
     rules=(STEPS_BOUNDED,),
     examples=(
@@ -385,7 +379,7 @@ def muon_orth(matrix, method, ns_steps):
              + (" (Newton–Schulz only pushes them near 1)" if method != "svd" else ""),
              f"Muon's update: W ← W − η·s·orth(M) with s = sqrt(d_out/d_in) = {math.sqrt(rows / cols):.4g} "
              f"(reference code: max(1, d_out/d_in)^½ = {math.sqrt(max(1, rows / cols)):.4g})"]
-    return matrix_result("muon-orth", p, digits=10,
+    return matrix_result(p, digits=10,
                   steps=steps, extra={"singular_values": rounded(singular)})
 
 
@@ -411,7 +405,6 @@ formula(
     formula="orth(M) = UVᵀ where M = UΣVᵀ (thin SVD);  W ← W − η·sqrt(d_out/d_in)·orth(μM_{t−1} + ∇W)",
     latex=r"\mathrm{orth}(M) = UV^\top,\quad M = U\Sigma V^\top",
     compute=muon_orth,
-    batch_rows=False,
     errata=(_E41,),
     examples=(("--matrix '[[3,0],[0,1],[0,0]]'", "[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]"),
               ("--matrix '[[0,2],[-5,0]]'", "[[0.0, 1.0], [-1.0, 0.0]]")),
@@ -432,7 +425,7 @@ def muon_step(W, grad, momentum, mu, eta, method, ns_steps, scale):
     d_out, d_in = w.shape
     s = math.sqrt(d_out / d_in) if scale == "paper" else math.sqrt(max(1.0, d_out / d_in))
     new, orth = w - eta * s * p, rounded(p, 10)
-    return matrix_result("muon-step", new, digits=10, extra={"momentum": rounded(m), "orth": orth, "scale": s},
+    return matrix_result(new, digits=10, extra={"momentum": rounded(m), "orth": orth, "scale": s},
                          steps=[f"M_t = μM_{{t−1}} + ∇W = {rounded(m.tolist())}",
                                 f"orth(M_t) by {method}: {orth}",
                                 f"s = {'sqrt(d_out/d_in)' if scale == 'paper' else 'max(1, d_out/d_in)^½'} = {s!r} "
@@ -458,7 +451,6 @@ formula(
     formula="M_t = μM_{t−1} + ∇_W L;  W_{t+1} = W_t − η·s·orth(M_t),  orth(M) = UVᵀ (thin SVD),  s = sqrt(d_out/d_in)",
     latex=r"M_t = \mu M_{t-1} + \nabla_W\mathcal{L},\quad W_{t+1} = W_t - \eta\, s\, \mathrm{orth}(M_t)",
     compute=muon_step,
-    batch_rows=False,
     errata=(_E41,),
     examples=(
         ("--W '[[1,0],[0,1]]' --grad '[[3,0],[0,1]]' --eta 0.1", "[[0.9, 0.0], [0.0, 0.9]]", "orth = I, s = 1"),
@@ -493,7 +485,7 @@ def newton_step(H, b, theta, eta):
 
     lowest = float(np.linalg.eigvalsh(h).min())
     warnings = [] if lowest > 0 else ["H is not positive definite: Newton's step goes to a saddle or maximum, not a minimum"]
-    return vector_result("newton-step", new, warnings=warnings,
+    return vector_result(new, warnings=warnings,
                          steps=[f"∇J(θ) = Hθ + b = {vector_text(grad)}",
                                 f"θ ← θ − η H⁻¹∇J(θ) = {vector_text(new)};  J: {value(start)!r} → {value(new)!r}",
                                 f"∇J at the new point = {vector_text(h @ new + linear)} (0 after one full step on a quadratic)"],
@@ -511,7 +503,6 @@ formula(
     formula="θ ← θ − η H⁻¹∇J(θ),  ∇J = Hθ + b;  with η = 1: θ = −H⁻¹b, the minimiser for H ≻ 0",
     latex=r"\theta \leftarrow \theta - H^{-1}\nabla J(\theta)",
     compute=newton_step,
-    batch_rows=False,
     examples=(("--H '[[2,0],[0,4]]' --b -2,-4 --theta 0,0", "1.0,1.0", "∇J = (−2, −4), H⁻¹∇J = (−1, −1)"),
               ("--H '[[2,1],[1,2]]' --b 0,0 --theta 3,-1 --eta 0.5", "1.5,-0.5", "half-way to 0")),
 )
@@ -538,7 +529,7 @@ def convergence_rates(k, L, mu, R, G):
         raise DlcalcError(f"μ = {mu} cannot exceed L = {L}")
     bounds = rate_bounds(k, L, mu, R, G)
     rows = [[label, text, order, f"{bounds[key]:.6g}"] for key, label, text, order in _RATE_ROWS if key in bounds]
-    return Result(name="convergence-rates", inputs={}, value={key: bounds[key] for key, *_ in _RATE_ROWS if key in bounds},
+    return Result(value={key: bounds[key] for key, *_ in _RATE_ROWS if key in bounds},
                   table=Table(columns=["method", "bound on f(x_k) − f*", "order", f"at k = {k}"], rows=rows,
                               title="classical convergence rates"),
                   steps=["f(x_0) − f* ≤ L‖x_0 − x*‖²/2 for L-smooth f, which turns the linear rate into the same units"])
@@ -556,7 +547,6 @@ formula(
     formula="convex L R²/(2k);  μ-SC (1 − μ/L)^k L R²/2;  Nesterov 2L R²/(k+1)²;  SGD R G/√k",
     latex=r"\frac{LR^2}{2k},\ \left(1 - \frac{\mu}{L}\right)^k \frac{LR^2}{2},\ \frac{2LR^2}{(k+1)^2},\ \frac{RG}{\sqrt{k}}",
     compute=convergence_rates,
-    batch_rows=False,
     examples=(("--k 4", "convex=0.125 nesterov=0.08 sgd=0.5", "1/8, 2/25, 1/2"),
               ("--k 2 --L 2 --mu 1 --R 1", "convex=0.5 strongly_convex=0.25 nesterov=0.4444444444444444 sgd=0.7071067811865475",
                "(1/2)²·1 = 1/4; 4/9; 1/√2")),
@@ -573,7 +563,7 @@ def polyak_average(thetas, mode, beta):
         weight = 1 / t if mode == "mean" else beta
         average = [(1 - weight) * a + weight * x for a, x in zip(average, theta)]
     final = rounded(average)
-    return Result(name="polyak-average", inputs={}, value=final,
+    return Result(value=final,
                   steps=["θ̄_t = (1 − 1/t) θ̄_{t−1} + θ_t/t" if mode == "mean" else f"θ̄_t = (1 − β) θ̄_{{t−1}} + β θ_t, β = {beta}"])
 
 
@@ -596,7 +586,6 @@ formula(
     formula="θ̄_t = (1 − 1/t) θ̄_{t−1} + θ_t/t;  EMA θ̄_t = (1 − β) θ̄_{t−1} + β θ_t",
     latex=r"\bar\theta_t = \left(1 - \tfrac1t\right)\bar\theta_{t-1} + \tfrac1t\theta_t",
     compute=polyak_average,
-    batch_rows=False,
     errata=(_E35,),
     examples=(("--thetas '[[1],[2],[3]]'", "2.0"), ("--thetas '[[0],[1]]' --mode ema --beta 0.25", "0.25")),
 )
@@ -606,7 +595,7 @@ def clip_grad(grad, max_norm):
     norm = math.hypot(*grad)
     scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
     clipped = [g * scale for g in grad]
-    return Result(name="clip-grad", inputs={}, value=clipped,
+    return Result(value=clipped,
                   steps=[f"‖g‖ = {norm!r};  scale min(1, c/‖g‖) = {scale!r}"], extra={"norm": norm})
 
 
@@ -619,7 +608,6 @@ formula(
     formula="g ← g · min(1, c/‖g‖)",
     latex=r"g \leftarrow g\,\min\!\left(1, \frac{c}{\|g\|}\right)",
     compute=clip_grad,
-    batch_rows=False,
     examples=(("--grad 3,4 --max-norm 1", "0.6000000000000001,0.8", "3·(1/5) rounds up in binary"),
               ("--grad 0.3,0.4 --max-norm 1", "0.3,0.4")),
 )
@@ -642,11 +630,11 @@ def lr_schedule(kind, peak, floor, total, warmup, at, every):
         raise DlcalcError(f"--warmup ({warmup}) cannot exceed --total ({total})")
     if at != -1:
         value = schedule_value(kind, at, peak, floor, total, warmup)
-        return Result(name="lr-schedule", inputs={}, value=value,
+        return Result(value=value,
                       steps=[f"η_{at} = {value!r}  ({kind}, warm-up {warmup} steps, {total} steps in all)"])
     points = list(range(0, total + 1, every))
     values = [schedule_value(kind, t, peak, floor, total, warmup) for t in points]
-    return Result(name="lr-schedule", inputs={}, value=values,
+    return Result(value=values,
                   table=Table(columns=["t", "η_t"], rows=[[t, f"{v:.6g}"] for t, v in zip(points, values)],
                               title=f"{kind} schedule"), extra={"steps": points})
 
@@ -668,7 +656,6 @@ formula(
     formula="cosine η_t = η_min + ½(η_max − η_min)(1 + cos(π (t−W)/(T−W)));  warm-up η_t = η_max (t+1)/W for t < W",
     latex=r"\eta_t = \eta_{\min} + \tfrac12(\eta_{\max} - \eta_{\min})\left(1 + \cos\frac{\pi t}{T}\right)",
     compute=lr_schedule,
-    batch_rows=False,
     examples=(
         ("--total 100 --peak 1 --at 50", "0.5", "half-way down the cosine"),
         ("--total 100 --peak 1 --at 100", "0.0"),
@@ -727,10 +714,10 @@ def robbins_monro(alpha):
     failures = ([f"Σ α_t = {first_value} < ∞ (needs to diverge)"] if first else []) + \
                (["Σ α_t² = ∞ (needs to converge)"] if not second else [])
     holds = not failures
-    return Result(name="robbins-monro", inputs={}, value=holds,
+    return Result(value=holds,
                   plain="satisfied" if holds else "fails: " + "; ".join(failures), steps=steps,
                   extra={"sum_alpha": first_value, "sum_alpha_squared": second_value, "alpha": shown},
-                  exit_code=claim_exit(holds))
+                  holds=holds)
 
 
 _E36 = erratum(
@@ -759,7 +746,6 @@ formula(
     compute=robbins_monro,
     uses_sympy=True,
     kind="claim",
-    batch_rows=False,
     errata=(_E36, _E37),
     examples=(
         ('--alpha "1/t"', "satisfied"),
@@ -782,7 +768,7 @@ def minibatch_variance(var, batch_size, population):
         correction = (population - batch) / (population - 1) if population > 1 else 0.0
         value *= correction
         steps.append(f"sampling without replacement from N = {population}: × (N − B)/(N − 1) = {correction!r}")
-    return Result(name="minibatch-variance", inputs={}, value=value, steps=steps)
+    return Result(value=value, steps=steps)
 
 
 formula(
@@ -796,7 +782,6 @@ formula(
     formula="Var[ḡ_B] = Var[g̃_1]/B;  without replacement × (N − B)/(N − 1)",
     latex=r"\mathrm{Var}[\bar g_B] = \frac{\mathrm{Var}[\tilde g_1]}{B}",
     compute=minibatch_variance,
-    batch_rows=False,
     examples=(("--var 4 --batch-size 16", "0.25"), ("--var 4 --batch-size 10 --population 10", "0.0", "the full batch has no noise")),
 )
 
@@ -816,7 +801,7 @@ def gradient_flow(H, x0, T, eta):
     euler = q @ ((1 - eta * eigenvalues) ** steps_count * (q.T @ start))  # GD = forward Euler
     gap = float(np.linalg.norm(flow - euler))
     value = {"flow": rounded(flow), "gd": rounded(euler), "gap": gap}
-    return Result(name="gradient-flow", inputs={}, value=value,
+    return Result(value=value,
                   plain=f"flow={vector_text(flow)} gd={vector_text(euler)} gap={gap!r}",
                   steps=["gradient flow is the ODE ẋ = −∇f(x); for f = ½xᵀHx, x(T) = e^{−HT}x0",
                          f"GD with step η is its forward-Euler discretisation: {steps_count} steps of x ← (I − ηH)x (E33)"])
@@ -840,7 +825,6 @@ formula(
     formula="ẋ = −∇f(x);  x(T) = e^{−HT}x0;  GD: x_{k+1} = x_k − η∇f(x_k) ≈ x(kη)",
     latex=r"\dot x = -\nabla f(x),\quad x_{k+1} = x_k - \eta\nabla f(x_k)",
     compute=gradient_flow,
-    batch_rows=False,
     errata=(_E33,),
     examples=(("--H '[[1]]' --x0 1 --T 1 --eta 0.5", "flow=0.367879441171 gd=0.25 gap=0.11787944117144233",
                "e^{−1} against (1 − 0.5)²"),),

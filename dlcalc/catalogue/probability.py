@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, NamedTuple
 
-from dlcalc.catalogue._common import (ABSENT, claim_exit, declare_identity, finite_array, given, matrix_result,
+from dlcalc.catalogue._common import (ABSENT, declare_identity, finite_array, given, matrix_result,
                                      matrix_text, probability_vector, rounded, same_length, square, vector_text)
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Kind, Param, choice, erratum, formula
@@ -60,7 +60,6 @@ formula(
     formula="P(X=x_i) = Σ_j P(X=x_i, Y=y_j)",
     latex=r"P(X=x_i) = \sum_j P(X=x_i, Y=y_j)",
     compute=lambda joint, of: marginal(joint, of),
-    batch_rows=False,
     examples=(
         ("--joint '[[0.1,0.2],[0.3,0.4]]'", "0.3,0.7"),
         ("--joint '[[0.1,0.2],[0.3,0.4]]' --of y", "0.4,0.6"),
@@ -78,7 +77,7 @@ def joint_from_conditional(cond, marg):
     for i, row in enumerate(table):
         probability_vector(tuple(row.tolist()), f"cond row {i + 1}")
     joint = table * np.array(px)[:, None]
-    return matrix_result("joint", joint,
+    return matrix_result(joint,
                   steps=["P(X=x_i, Y=y_j) = P(Y=y_j ∣ X=x_i)·P(X=x_i)"])
 
 
@@ -94,7 +93,6 @@ formula(
     formula="P(X,Y) = P(Y∣X)·P(X)",
     latex=r"P(X,Y) = P(Y \mid X)\,P(X)",
     compute=joint_from_conditional,
-    batch_rows=False,
     errata=(_E01,),
     examples=(("--cond '[[0.5,0.5],[0.25,0.75]]' --marg 0.4,0.6", "[[0.2, 0.2], [0.15, 0.45]]"),),
 )
@@ -123,9 +121,9 @@ def check_independence(joint, x_values, y_values):
         steps.append(f"Cov(X,Y) = E[XY] − E[X]E[Y] = {extra['cov']!r}"
                      + ("  (uncorrelated yet dependent: zero covariance does not imply independence)"
                         if abs(cov) < 1e-12 and not independent else ""))
-    return Result(name="check-indep", inputs={}, value=independent,
+    return Result(value=independent,
                   plain="independent" if independent else "dependent", steps=steps, extra=extra,
-                  exit_code=claim_exit(independent))
+                  holds=independent)
 
 
 formula(
@@ -142,7 +140,6 @@ formula(
     latex=r"X \perp Y \iff P(x,y) = P(x)P(y)",
     compute=check_independence,
     kind="claim",
-    batch_rows=False,
     examples=(
         ("--joint '[[0.12,0.28],[0.18,0.42]]'", "independent"),
         ("--joint '[[0,0.25],[0.5,0],[0,0.25]]' --x-values -1,0,1 --y-values 0,1", "dependent",
@@ -161,7 +158,7 @@ def bayes(prior, lik):
     if evidence == 0:
         raise DlcalcError("the evidence P(X) = Σ P(X∣Y_i)P(Y_i) is 0: the observation is impossible")
     posterior = [a * b / evidence for a, b in zip(prior, lik)]
-    return Result(name="bayes", inputs={}, value=posterior, extra={"evidence": evidence},
+    return Result(value=posterior, extra={"evidence": evidence},
                   steps=[f"P(X) = Σ P(X∣Y_i)P(Y_i) = {evidence!r}", "P(Y_i∣X) = P(X∣Y_i)P(Y_i)/P(X)"])
 
 
@@ -177,7 +174,6 @@ formula(
     formula="P(Y_i∣X) = P(X∣Y_i)P(Y_i) / Σ_j P(X∣Y_j)P(Y_j)",
     latex=r"P(Y_i \mid X) = \frac{P(X \mid Y_i) P(Y_i)}{\sum_j P(X \mid Y_j) P(Y_j)}",
     compute=bayes,
-    batch_rows=False,
     errata=(_E01,),
     examples=(
         ("--prior 0.01,0.99 --lik 0.9,0.05", "0.15384615384615385,0.8461538461538461",
@@ -193,7 +189,7 @@ def moments(values, probs):
     mean = math.fsum(x * p for x, p in zip(values, probs))
     second = math.fsum(x * x * p for x, p in zip(values, probs))
     central = math.fsum((x - mean) ** 2 * p for x, p in zip(values, probs))
-    return Result(name="moments", inputs={}, value={"mean": mean, "var": central},
+    return Result(value={"mean": mean, "var": central},
                   steps=[f"E[X] = {mean!r},  E[X²] = {second!r}",
                          f"Var[X] = E[(X − E X)²] = {central!r};  E[X²] − E[X]² = {second - mean * mean!r}"],
                   extra={"second_moment": second})
@@ -208,7 +204,6 @@ formula(
     formula="E[X] = Σ x_i p_i;  Var[X] = E[(X − E X)²] = E[X²] − E[X]²",
     latex=r"\mathrm{Var}[X] = \mathbb{E}[X^2] - \mathbb{E}[X]^2",
     compute=moments,
-    batch_rows=False,
     examples=(
         ("--values 0,1 --probs 0.75,0.25", "mean=0.25 var=0.1875", "Bernoulli(1/4): p(1 − p) = 3/16"),
         ("--values 1,2,3,4,5,6 --probs 0.25,0.25,0.125,0.125,0.125,0.125", "mean=3.0 var=3.0"),
@@ -238,7 +233,7 @@ def var_linear(a, cov):
     w = np.array(a)
     value = float(w @ sigma @ w)
     diagonal = float(np.sum(w**2 * np.diag(sigma)))
-    return Result(name="var-lin", inputs={}, value=value, extra={"diagonal_part": diagonal},
+    return Result(value=value, extra={"diagonal_part": diagonal},
                   steps=[f"Σ a_i² Var[X_i] = {diagonal!r},  2 Σ_{{i<j}} a_i a_j Cov(X_i,X_j) = {value - diagonal!r}"])
 
 
@@ -251,7 +246,6 @@ formula(
     formula="Var[Σ a_i X_i] = Σ a_i² Var[X_i] + 2 Σ_{i<j} a_i a_j Cov(X_i,X_j) = aᵀΣa",
     latex=r"\mathrm{Var}\Big[\sum_i a_i X_i\Big] = \mathbf{a}^\top \Sigma \mathbf{a}",
     compute=var_linear,
-    batch_rows=False,
     examples=(
         ("--a 1,1 --cov '[[1,0.5],[0.5,2]]'", "4.0", "1 + 2 + 2·0.5"),
         ("--a 1,-1 --cov '[[1,1],[1,1]]'", "0.0", "X − X has no variance"),
@@ -265,7 +259,7 @@ def var_affine(A, cov):
     if a.shape[1] != sigma.shape[0]:
         raise DlcalcError(f"--A has {a.shape[1]} columns but --cov is {sigma.shape[0]}×{sigma.shape[0]}")
     value = a @ sigma @ a.T
-    return matrix_result("var-affine", value)
+    return matrix_result(value)
 
 
 formula(
@@ -277,7 +271,6 @@ formula(
     formula="Var[AX + b] = A Var[X] Aᵀ",
     latex=r"\mathrm{Var}[AX + b] = A\,\mathrm{Var}[X]\,A^\top",
     compute=var_affine,
-    batch_rows=False,
     examples=(("--A '[[1,1],[1,-1]]' --cov '[[1,0],[0,1]]'", "[[2.0, 0.0], [0.0, 2.0]]"),),
 )
 
@@ -293,7 +286,7 @@ def sample_cov(samples, ddof):
     mean = x.mean(axis=0)
     centred = x - mean
     cov = centred.T @ centred / (n - ddof)
-    return matrix_result("sample-cov", cov,
+    return matrix_result(cov,
                   extra={"mean": rounded(mean), "n": n},
                   steps=[f"μ̂ = {vector_text(mean)}",
                          f"Σ̂ = 1/(n − {ddof}) Σ_i (x_i − μ̂)(x_i − μ̂)ᵀ with n = {n}"
@@ -321,7 +314,6 @@ formula(
     formula="μ̂ = (1/n) Σ_i x_i;  Σ̂ = 1/(n − ddof) Σ_i (x_i − μ̂)(x_i − μ̂)ᵀ",
     latex=r"\hat\Sigma = \frac{1}{n - \delta} \sum_i (x_i - \hat\mu)(x_i - \hat\mu)^\top",
     compute=sample_cov,
-    batch_rows=False,
     errata=(_E06,),
     examples=(
         ("--samples '[[0],[2]]'", "[[1.0]]"),
@@ -366,7 +358,6 @@ formula(
     formula="N(x; μ, Σ) = (2π)^{−d/2} det(Σ)^{−1/2} exp(−½ (x − μ)ᵀ Σ⁻¹ (x − μ))",
     latex=r"\mathcal{N}(x;\mu,\Sigma) = (2\pi)^{-d/2}\det(\Sigma)^{-1/2} e^{-\frac12 (x-\mu)^\top\Sigma^{-1}(x-\mu)}",
     compute=mvn_pdf,
-    batch_rows=False,
     examples=(
         ("--x 0 --mu 0 --cov 1", "0.3989422804014327", "1/√(2π)"),
         ("--x 0,0 --mu 0,0 --cov '[[1,0],[0,1]]' --log", "-1.8378770664093453", "−ln(2π)"),
@@ -442,7 +433,7 @@ def gauss_cond(mu, cov, given, z):
     else:
         steps.append("Σ is singular: the precision-matrix cross-check is not available")
     value = {"mean": rounded(mean), "cov": rounded(schur)}
-    return Result(name="gauss-cond", inputs={}, value=value, steps=steps, warnings=warnings,
+    return Result(value=value, steps=steps, warnings=warnings,
                   plain=f"mean={vector_text(mean)} cov={matrix_text(schur)}",
                   extra={"given": a, "rest": b, "precision_check": agreement})
 
@@ -470,7 +461,6 @@ formula(
     formula="a2 ∣ a1 = z ~ N(u2 + Σ21 Σ11⁻¹ (z − u1), Σ22 − Σ21 Σ11⁻¹ Σ12)",
     latex=r"a_2 \mid a_1 = z \sim \mathcal{N}\big(u_2 + \Sigma_{21}\Sigma_{11}^{-1}(z-u_1),\ \Sigma_{22} - \Sigma_{21}\Sigma_{11}^{-1}\Sigma_{12}\big)",
     compute=gauss_cond,
-    batch_rows=False,
     errata=(_E07,),
     examples=(
         ("--mu 0,0 --cov '[[1,0.5],[0.5,1]]' --given 0 --z 1", "mean=0.5 cov=[[0.75]]"),
@@ -487,7 +477,7 @@ def chebyshev(var, std, eps):
     if variance < 0:
         raise DlcalcError("the variance must be non-negative")
     bound = variance / (eps * eps)
-    return Result(name="chebyshev", inputs={}, value=min(1.0, bound), extra={"raw_bound": bound},
+    return Result(value=min(1.0, bound), extra={"raw_bound": bound},
                   steps=[f"σ²/ε² = {variance!r}/{eps!r}² = {bound!r}" + ("  (capped at 1)" if bound > 1 else "")])
 
 
@@ -504,7 +494,6 @@ formula(
     formula="P(|X − μ| ≥ ε) ≤ σ²/ε²",
     latex=r"P(|X-\mu| \ge \varepsilon) \le \frac{\sigma^2}{\varepsilon^2}",
     compute=chebyshev,
-    batch_rows=False,
     examples=(("--std 1 --eps 2", "0.25"), ("--var 4 --eps 1", "1.0", "vacuous: capped at 1")),
 )
 
@@ -617,7 +606,7 @@ def mgf(dist, p, mean, std, var, n, shape, scale, rate, lambda_, t, moment):
         extra["moment"], extra["exact"] = float(exact), sympy.sstr(exact)
         steps.append(f"E[X^{moment}] = M^({moment})(0) = {sympy.sstr(exact)}")
         value = float(exact)
-    return Result(name="mgf", inputs={}, value=value, steps=steps, extra=extra)
+    return Result(value=value, steps=steps, extra=extra)
 
 
 _E04 = erratum(
@@ -660,7 +649,6 @@ formula(
     latex=r"M_X(t) = \mathbb{E}[e^{tX}],\quad \mathbb{E}[X^k] = M_X^{(k)}(0)",
     compute=mgf,
     uses_sympy=True,
-    batch_rows=False,
     errata=(_E04, _E05),
     examples=(
         ("--dist bernoulli --p 0.3 --moment 1", "0.3"),
@@ -967,9 +955,9 @@ def check_conditional_independence(joint3):
     steps = [f"max over z of |P(x,y∣z) − P(x∣z)P(y∣z)| = {worst:.6g}"]
     if not holds:
         steps.append(f"witness: z = {witness}")
-    return Result(name="check-condindep", inputs={}, value=holds,
+    return Result(value=holds,
                   plain="conditionally independent" if holds else "conditionally dependent",
-                  steps=steps, extra={"max_gap": worst, "witness_z": witness}, exit_code=claim_exit(holds))
+                  steps=steps, extra={"max_gap": worst, "witness_z": witness}, holds=holds)
 
 
 formula(
@@ -982,7 +970,6 @@ formula(
     latex=r"X \perp Y \mid Z \iff P(X,Y\mid Z) = P(X\mid Z)\,P(Y\mid Z)",
     compute=check_conditional_independence,
     kind="claim",
-    batch_rows=False,
     errata=(_E01,),
     examples=(("--joint3 '[[[0.125,0.125],[0.125,0.125]],[[0.125,0.125],[0.125,0.125]]]'", "conditionally independent"),
               ("--joint3 '[[[0.25,0],[0,0.25]],[[0,0.25],[0.25,0]]]'", "conditionally dependent",
@@ -1101,11 +1088,11 @@ def law_from_spec(text, option):
 _LAW_HELP = "a distribution: 'normal mean=0 std=1' (or var=), 'uniform low=0 high=1', 'exponential rate=2' (or scale=), 'laplace mean=0 scale=1'"
 
 
-def densities_result(name, values, digits, steps):
+def densities_result(values, digits, steps):
     """Density values, each shown to ``digits`` significant digits on its own: a tail density of
     1e-13 beside 0.3 is a value, not float noise (unlike entries of one matrix)."""
     shown = [rounded(float(v), digits) for v in values]
-    return Result(name=name, inputs={}, value=shown, plain=",".join(map(repr, shown)), steps=steps)
+    return Result(value=shown, plain=",".join(map(repr, shown)), steps=steps)
 
 
 def scale_pdf(X, a, b, y):
@@ -1116,7 +1103,7 @@ def scale_pdf(X, a, b, y):
     law = law_from_spec(X, "--X")
     points = np.array(y, dtype=float)
     density = law.pdf((points - b) / a) / abs(a)
-    return densities_result("scale-pdf", density, 12,
+    return densities_result(density, 12,
                             [f"Y = aX + b with X ~ {law.text}:  f_Y(y) = f_X((y − b)/a)/|a|,  |a| = {abs(a)!r}",
                              "for a < 0 the |a| matters: f_X(·)/a would be negative (E03)"])
 
@@ -1131,7 +1118,6 @@ formula(
     formula="f_{aX+b}(y) = f_X((y − b)/a) / |a|,  a ≠ 0",
     latex=r"f_{aX+b}(y) = \frac{1}{|a|} f_X\!\left(\frac{y-b}{a}\right)",
     compute=scale_pdf,
-    batch_rows=False,
     errata=(_E03,),
     examples=(
         ("--X 'exponential rate=1' --a -2 --y -2", "0.183939720586", "f_X(1)/2 = e^−1/2; the sheet's /a gives −0.18 (E03)"),
@@ -1174,7 +1160,7 @@ def convolution_density(first, second, z):
 def sum_pdf(X, Y, z):
     first, second = law_from_spec(X, "--X"), law_from_spec(Y, "--Y")
     values = [convolution_density(first, second, point) for point in z]
-    return densities_result("sum-pdf", values, 10,
+    return densities_result(values, 10,
                             [f"X ~ {first.text}, Y ~ {second.text} independent:  f_{{X+Y}}(z) = ∫ f_X(t) f_Y(z − t) dt",
                              "Gauss–Legendre quadrature, split at the densities' jumps and kinks (10 significant digits)"])
 
@@ -1189,7 +1175,6 @@ formula(
     formula="f_{X+Y}(z) = ∫ f_X(t) f_Y(z − t) dt  (X, Y independent)",
     latex=r"f_{X+Y}(z) = \int f_X(t)\, f_Y(z-t)\,dt",
     compute=sum_pdf,
-    batch_rows=False,
     examples=(
         ("--X 'uniform low=0 high=1' --Y 'uniform low=0 high=1' --z 0.5,1,1.5", "0.5,1.0,0.5", "the triangle on [0, 2]"),
         ("--X 'normal std=1' --Y 'normal var=1' --z 0", "0.2820947918", "N(0, 2) at 0: 1/sqrt(4π)"),
@@ -1210,7 +1195,7 @@ def mgf_lin(X, a, b, t):
             raise DlcalcError(f"M_X of {law.text} exists only for {low!r} < s < {high!r}; here s = a·t = {s!r}")
         factors.append(law.mgf(s))
     value = math.exp(b * t) * math.prod(factors)
-    return Result(name="mgf-lin", inputs={}, value=value, extra={"factors": factors},
+    return Result(value=value, extra={"factors": factors},
                   steps=["Y = Σ a_i X_i + b, X_i independent:  M_Y(t) = e^(bt) Π M_(X_i)(a_i t)",
                          " · ".join(f"M_[{law.text}]({coefficient * t!r}) = {m!r}" for law, coefficient, m in zip(laws, a, factors))
                          + f";  e^(bt) = {math.exp(b * t)!r}"])
@@ -1227,7 +1212,6 @@ formula(
     formula="M_{aX+b}(t) = e^{bt} M_X(at);  Y = Σ a_i X_i + b (independent) ⟹ M_Y(t) = e^{bt} Π M_{X_i}(a_i t)",
     latex=r"M_{aX+b}(t) = e^{bt} M_X(at),\quad M_{\sum_i a_i X_i}(t) = \prod_i M_{X_i}(a_i t)",
     compute=mgf_lin,
-    batch_rows=False,
     examples=(
         ("--X 'normal mean=1 std=2' --a 3 --b -3 --t 0.5", "90.01713130052181", "3X − 3 ~ N(0, 36): e^{36·0.25/2} = e^{4.5}"),
         ("--X 'exponential rate=2' --X 'exponential rate=2' --a 1,1 --t 1", "4.0", "Gamma(2, rate 2): (2/(2 − 1))²"),

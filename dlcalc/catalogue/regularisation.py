@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import claim_exit, declare_identity, matrix_result, rounded, vector_result
+from dlcalc.catalogue._common import declare_identity, matrix_result, rounded, vector_result
 from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, formula
 from dlcalc.core.result import Result
 
@@ -29,7 +29,7 @@ def init_scale(scheme, fan_in, fan_out, dist):
     std = math.sqrt(var)
     bound = math.sqrt(3 * var)  # U(−a, a) has variance a²/3
     value = std if dist == "normal" else bound
-    return Result(name="init", inputs={}, value=value, extra={"var": var, "std": std, "uniform_bound": bound},
+    return Result(value=value, extra={"var": var, "std": std, "uniform_bound": bound},
                   steps=[f"Var(W) = {var!r}" + (f";  U(−a, a) with a = sqrt(3·Var) = {bound!r}" if dist == "uniform" else
                                                 f";  std = {std!r}")])
 
@@ -48,7 +48,6 @@ formula(
     formula="He Var(W) = 2/n_in;  Xavier Var(W) = 2/(n_in + n_out);  LeCun Var(W) = 1/n_in;  uniform bound sqrt(3 Var)",
     latex=r"\mathrm{Var}(W) = \frac{2}{n_{\mathrm{in}}}\ \text{(He)},\quad \frac{2}{n_{\mathrm{in}} + n_{\mathrm{out}}}\ \text{(Xavier)}",
     compute=init_scale,
-    batch_rows=False,
     examples=(("--scheme he --fan-in 2", "1.0"), ("--scheme xavier --fan-in 3 --fan-out 3 --dist uniform", "1.0"),
               ("--scheme lecun --fan-in 4", "0.5")),
 )
@@ -59,7 +58,7 @@ def init_signal(scheme, width, layers):
     second moment by n·Var(W)·½ (half of a symmetric pre-activation survives the ReLU)."""
     per_layer = width * init_variance(scheme, width, width) / 2
     factor = per_layer**layers
-    return Result(name="init-signal", inputs={}, value=factor,
+    return Result(value=factor,
                   steps=[f"per layer: E[h_l²] = n·Var(W)·½·E[h_{{l−1}}²] = {per_layer!r}·E[h_{{l−1}}²]",
                          f"after {layers} layers: {per_layer!r}^{layers} = {factor!r}"
                          + ("  (He keeps it at 1)" if scheme == "he" else "")])
@@ -75,7 +74,6 @@ formula(
     formula="E[h_L²]/E[h_0²] = (n·Var(W)/2)^L for ReLU layers",
     latex=r"\frac{\mathbb{E}[h_L^2]}{\mathbb{E}[h_0^2]} = \left(\frac{n\,\mathrm{Var}(W)}{2}\right)^L",
     compute=init_signal,
-    batch_rows=False,
     examples=(("--scheme he --width 256 --layers 20", "1.0"),
               ("--scheme lecun --width 256 --layers 20", "9.5367431640625e-07", "halves at every layer: 2^−20")),
 )
@@ -94,7 +92,7 @@ def normalise(x, kind, eps, gamma, beta):
     out = gamma * out + beta
     where = {"batch": "each column over the rows (the batch)", "layer": "each row over its columns",
              "rms": "each row by its root mean square"}[kind]
-    return matrix_result("normalise", out,
+    return matrix_result(out,
                   steps=[f"{kind} norm normalises {where}; biased variance (÷n), then y = γx̂ + β"])
 
 
@@ -114,7 +112,6 @@ formula(
     "RMS: x/sqrt(mean x² + ε)",
     latex=r"\hat x = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}},\quad y = \gamma \hat x + \beta",
     compute=normalise,
-    batch_rows=False,
     examples=(("--x '[[1,2],[3,6]]' --kind batch", "[[-1.0, -1.0], [1.0, 1.0]]"),
               ("--x '[[1,3]]' --kind layer", "[[-1.0, 1.0]]"),
               ("--x '[[3,4]]' --kind rms --eps 0", "[[0.848528137424, 1.1313708499]]",
@@ -178,12 +175,12 @@ def dropout_expectation(x, p, samples, seed):
     error = scaled.std(axis=0, ddof=1) / math.sqrt(samples) if samples > 1 else np.full(len(values), math.inf)
     gap = np.abs(mean - values)
     holds = bool(np.all(gap <= 4 * error + 1e-12 * np.abs(values)))
-    return vector_result("dropout-expectation", mean,
+    return vector_result(mean,
                          steps=[f"mean of m·x/(1 − p) over {samples} masks: {', '.join(f'{v:.6g}' for v in mean)}",
                                 f"x = {', '.join(f'{v:.6g}' for v in values)};  |difference| ≤ 4 standard errors: {holds}",
                                 f"without the 1/(1 − p): E[m x] = (1 − p)x = {', '.join(f'{v:.6g}' for v in (1 - p) * values)}"],
                          extra={"standard_error": rounded(error), "plain_dropout_mean": rounded((1 - p) * values)},
-                         exit_code=claim_exit(holds))
+                         holds=holds)
 
 
 formula(
@@ -198,7 +195,6 @@ formula(
     latex=r"\mathbb{E}\left[\frac{m x}{1-p}\right] = x,\quad m \sim \mathrm{Bernoulli}(1-p)",
     compute=dropout_expectation,
     kind="claim",
-    batch_rows=False,
     examples=(("--x 1,2 --p 0 --samples 10", "1.0,2.0", "p = 0 keeps everything"),
               ("--x 2 --p 0.5 --samples 4 --seed 1", "3.0",
                "masks keep, keep, drop, keep: (4 + 4 + 0 + 4)/4, within 4 standard errors (1 each) of 2")),

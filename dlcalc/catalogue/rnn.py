@@ -7,7 +7,7 @@ single-bias convention.
 
 from __future__ import annotations
 
-from dlcalc.catalogue._common import (claim_exit, complex_text, finite_array, matrix_result, rounded, shape_text,
+from dlcalc.catalogue._common import (complex_text, finite_array, matrix_result, rounded, shape_text,
                                      square_array, vector_result, vector_text)
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import FLAG, INT, MATRIX, VECTOR, Param, choice, erratum, formula
@@ -64,8 +64,6 @@ def recurrent_params(cell, input, hidden, layers, bidirectional, no_bias, conven
     )
     per_set = _bias_vectors(cell, convention)
     return Result(
-        name=f"{cell}-params",
-        inputs={},
         value=total,
         table=table,
         extra={"total": total, "components": components},
@@ -113,7 +111,6 @@ def _declare_counts(cell, summary, gate_text, examples, extra_params=()):
         "with one bias; layer l > 1 has d = h (2h if bidirectional)",
         latex=rf"{gate_text}\,h\,(h + d + 2)",
         compute=compute,
-        batch_rows=False,
         errata=(_E55,),
         examples=examples,
         notes="Weight shapes as in PyTorch: W_ih (G·h × d), W_hh (G·h × h), b_ih and b_hh (G·h), "
@@ -188,8 +185,6 @@ def gradient_regime(U, act, steps):
     sheet = "exploding" if sigma_max > 1 else "vanishing" if sigma_max < 1 else "neither"
     warnings = [f"the sheet would say '{sheet}' from σ_max = {rounded(sigma_max)} (E58)"] if sheet != verdict else []
     return Result(
-        name="rnn-grad-regime",
-        inputs={},
         value=verdict,
         steps=[f"σ_max(U) = {rounded(sigma_max)}, spectral radius ρ(U) = {rounded(radius)}, "
                f"γ = sup|{act}'| = {gamma}", why],
@@ -230,7 +225,6 @@ formula(
     formula="‖∂z_t/∂z_k‖ ≤ (γ·σ_max(U))^{t−k}, γ = sup|φ'|; γσ_max < 1 ⇒ vanishing; γσ_max > 1 is only necessary for exploding",
     latex=r"\left\|\frac{\partial z_t}{\partial z_k}\right\| \le (\gamma\,\sigma_{\max}(U))^{t-k}",
     compute=gradient_regime,
-    batch_rows=False,
     errata=(_E57, _E58),
     sheet_says="exploding if σ_max(U) > 1, vanishing if σ_max(U) < 1",
     examples=(
@@ -302,7 +296,7 @@ def lru(A, B, x):
         extra["agreement"] = agreement
         steps.append(f"z^T by z^(t+1) = Az^t + Bx^t, by ξ^(t+1) = Λξ^t + P⁻¹Bx^t with z = Pξ, and by "
                      f"Σ A^k B x^(T−1−k): agree to {agreement:.2g}")
-    return Result(name="lru", inputs={}, value=value, steps=steps, extra=extra)
+    return Result(value=value, steps=steps, extra=extra)
 
 
 _E60 = erratum(
@@ -327,7 +321,6 @@ formula(
     formula="z^{t+1} = Az^t + Bx^t, A = PΛP⁻¹, ξ = P⁻¹z: ξ^{t+1} = Λξ^t + P⁻¹Bx^t; z^T = Σ_k A^k B x^{T−1−k}",
     latex=r"A = P\Lambda P^{-1},\ \xi^{t+1} = \Lambda\xi^t + P^{-1}Bx^t",
     compute=lambda A, B, x: lru(A, B or None, x or None),
-    batch_rows=False,
     errata=(_E60,),
     examples=(
         ("--A '[[0.5,0.2],[0,0.3]]'", "eigenvalues=0.5,0.3 stable=true"),
@@ -474,7 +467,7 @@ def rnn_forward(U, V, x, b, z0, act):
     h = recurrent.shape[0]
     inputs = _sequence(x, input_map.shape[1])
     states = run_recurrence(recurrent, input_map, inputs, _activation(act), _state(b, h, "--b"), _state(z0, h, "--z0"))
-    return matrix_result("rnn-forward", states,
+    return matrix_result(states,
                          steps=[f"z_t = {act}(U z_(t−1) + V x_t + b) for t = 1..{len(inputs)}; one state per row",
                                 "the sheet's z_t = φ(U z_(t−1) + V z_t) has no input term (E56)"])
 
@@ -503,7 +496,6 @@ formula(
     formula="z_t = φ(U z_{t−1} + V x_t + b)",
     latex=r"z_t = \phi(U z_{t-1} + V x_t + b)",
     compute=rnn_forward,
-    batch_rows=False,
     errata=(_E56,),
     sheet_says="z_t = φ(U z_{t−1} + V z_t)",
     examples=(
@@ -540,7 +532,7 @@ def rnn_outputs(U, V, W, x, act, out_act):
     h = recurrent.shape[0]
     states = run_recurrence(recurrent, input_map, _sequence(x, input_map.shape[1]), _activation(act))
     outputs = _output_activation(out_act)(states @ _output_map(W, h, "W").T)
-    return matrix_result("rnn-outputs", outputs,
+    return matrix_result(outputs,
                          steps=[f"z_t = {act}(U z_(t−1) + V x_t), z_0 = 0;  ŷ_t = {out_act}(W z_t); "
                                 "one output per row"],
                          extra={"states": rounded(states)})
@@ -562,7 +554,6 @@ formula(
     formula="z_t = φ(U z_{t−1} + V x_t), ŷ_t = ψ(W z_t)",
     latex=r"\hat y_t = \psi(W z_t)",
     compute=rnn_outputs,
-    batch_rows=False,
     examples=(
         ("--U 0.5 --V 1 --W 2 --x '1;0;0' --act linear", "[[2.0], [1.0], [0.5]]", "2 × the states 1, ½, ¼"),
         ("--U '0,0;0,0' --V '1,0;0,1' --W '1,0;0,1' --x '1,1' --out-act softmax", "[[0.5, 0.5]]"),
@@ -585,7 +576,7 @@ def rnn_bidirectional(U, V, Ub, Vb, W, Wb, x, act, out_act):
         raise DlcalcError("--W and --Wb need the same number of rows (the output size)")
     outputs = _output_activation(out_act)(forward @ output_map.T + backward @ back_output.T)
     count = recurrent.size + input_map.size + back_recurrent.size + back_input.size + output_map.size + back_output.size
-    return matrix_result("rnn-bidirectional", outputs,
+    return matrix_result(outputs,
                          steps=["z⁺_t = φ(U z⁺_(t−1) + V x_t) left to right; "
                                 "z⁻_t = φ(Ū z⁻_(t+1) + V̄ x_t) right to left",
                                 f"ŷ_t = {out_act}(W z⁺_t + W̄ z⁻_t): every output sees the whole sequence",
@@ -613,7 +604,6 @@ formula(
     formula="z⁺_t = φ(U z⁺_{t−1} + V x_t), z⁻_t = φ(Ū z⁻_{t+1} + V̄ x_t), ŷ_t = ψ(W z⁺_t + W̄ z⁻_t)",
     latex=r"\hat y_t = \psi(W z_t^{+} + \bar W z_t^{-})",
     compute=rnn_bidirectional,
-    batch_rows=False,
     examples=(
         ("--U 0.5 --V 1 --Ub 0.5 --Vb 1 --W 1 --Wb 1 --x '1;0;0' --act linear", "[[2.0], [0.5], [0.25]]",
          "z⁺ = 1, ½, ¼; z⁻ = 1, 0, 0 (the impulse is at t = 1)"),
@@ -687,7 +677,7 @@ def rnn_unroll(U, V, x, act):
     tied, untied = shared_weight_gradients(layer, h, inputs, phi)
     gradient_gap = float(np.max(abs(tied - untied))) / max(1.0, float(np.max(abs(tied))))
     holds = gap <= 1e-12 * max(1.0, float(np.max(abs(states)))) and gradient_gap <= 1e-6
-    return Result(name="rnn-unroll", inputs={}, value=holds, plain="holds" if holds else "refuted",
+    return Result(value=holds, plain="holds" if holds else "refuted",
                   steps=[f"unrolled: {len(inputs)} layer(s) s ← φ(M s), one shared {layer.shape[0]}×{layer.shape[1]} "
                          "matrix M = [[U, V, 0], [0, 0, shift]]",
                          f"layer t's state units equal z_t of the recurrence to {gap:.1g}",
@@ -696,7 +686,7 @@ def rnn_unroll(U, V, x, act):
                          f"shared weights: {recurrent.size + input_map.size} distinct values; untied, the same "
                          f"network would have {len(inputs) * (recurrent.size + input_map.size)}"],
                   extra={"max_difference": gap, "gradient_difference": gradient_gap, "gradient_U": rounded(tied),
-                         "layer_matrix": rounded(layer)}, exit_code=claim_exit(holds))
+                         "layer_matrix": rounded(layer)}, holds=holds)
 
 
 formula(
@@ -715,7 +705,6 @@ formula(
     latex=r"s_t = \phi(M s_{t-1}),\ s_t[{:}h] = z_t",
     kind="claim",
     compute=rnn_unroll,
-    batch_rows=False,
     examples=(("--U '0.5,-0.2;0.1,0.3' --V '1;-1' --x '1;2;-1'", "holds"),),
     notes="The layer matrix is the same for every layer (--json shows it): the depth-T network's weights are tied. "
     "--json adds ∂L/∂U for L = ½Σ_t‖z_t‖² (finite differences).",
@@ -747,7 +736,7 @@ def gru_step(G, R, W, x, z):
     reset = sigmoid(matrices["R"] @ np.concatenate([inputs, state]))
     candidate = np.tanh(matrices["W"] @ np.concatenate([inputs, reset * state]))
     new = (1 - update) * state + update * candidate
-    return vector_result("gru-step", new,
+    return vector_result(new,
                          steps=["Γ_u = σ(G[x, z]), Γ_r = σ(R[x, z]), z̃ = tanh(W[x, Γ_r ⊙ z]), z' = (1 − Γ_u) ⊙ z + Γ_u ⊙ z̃",
                                 "PyTorch swaps the roles: h' = (1 − u) ⊙ n + u ⊙ h"],
                          extra={"update_gate": rounded(update), "reset_gate": rounded(reset),
@@ -777,7 +766,6 @@ formula(
     formula="z' = (1 − Γ_u) ⊙ z + Γ_u ⊙ tanh(W[x, Γ_r ⊙ z]), Γ_u = σ(G[x, z]), Γ_r = σ(R[x, z])",
     latex=r"z^t = (1-\Gamma_u)\odot z^{t-1} + \Gamma_u \odot \tanh(W[x_t, \Gamma_r \odot z^{t-1}])",
     compute=gru_step,
-    batch_rows=False,
     errata=(_E59,),
     examples=(
         ("--G '0,0' --R '0,0' --W '0,0' --x 0 --z 2", "1.0", "Γ_u = ½ and z̃ = 0 halve the state"),
@@ -797,7 +785,7 @@ def lstm_step(F, I, C, O, x, z, c):
     sigmoid = _activation("sigmoid")
     new_cell = sigmoid(gates["F"]) * cell + sigmoid(gates["I"]) * np.tanh(gates["C"])
     new_state = sigmoid(gates["O"]) * np.tanh(new_cell)
-    return Result(name="lstm-step", inputs={}, value={"z": rounded(new_state), "c": rounded(new_cell)},
+    return Result(value={"z": rounded(new_state), "c": rounded(new_cell)},
                   plain=f"z={vector_text(new_state)} c={vector_text(new_cell)}",
                   steps=["C^t = σ(F x̃) ⊙ C^(t−1) + σ(I x̃) ⊙ tanh(C̃ x̃);  z^t = σ(O x̃) ⊙ tanh(C^t),  x̃ = [x_t, z_(t−1)]"])
 
@@ -818,7 +806,6 @@ formula(
     formula="C^t = σ(Fx̃)⊙C^{t−1} + σ(Ix̃)⊙tanh(C̃x̃); z^t = σ(Ox̃)⊙tanh(C^t); x̃ = [x_t, z_{t−1}]",
     latex=r"C^t = \sigma(F\tilde x^t)\odot C^{t-1} + \sigma(I\tilde x^t)\odot\tanh(\tilde C\tilde x^t)",
     compute=lstm_step,
-    batch_rows=False,
     examples=(
         ("--F '0,0' --I '0,0' --C '0,0' --O '0,0' --x 0 --z 0 --c 2", "z=0.380797077978 c=1.0",
          "all gates ½: C = ½·2, z = ½·tanh(1)"),
@@ -868,7 +855,7 @@ def rnn_jacobian(U, V, x, act, k, b, z0):
     gamma, sigma_max = ACTIVATION_SLOPE[act], float(np.linalg.svd(recurrent, compute_uv=False)[0])
     bound = (gamma * sigma_max) ** (T - k)
     holds = norm <= bound * (1 + 1e-9) + 1e-300
-    return matrix_result("rnn-jacobian", J,
+    return matrix_result(J,
                          steps=[f"∂z_{T}/∂z_{k} = Π_(j={k + 1}..{T}) diag({act}'(a_j)) U, a_j = U z_(j−1) + V x_j + b",
                                 f"‖∂z_{T}/∂z_{k}‖₂ = {rounded(norm)} ≤ (γ·σ_max(U))^{T - k} = ({gamma}·"
                                 f"{rounded(sigma_max)})^{T - k} = {rounded(bound)}: {holds}"],
@@ -893,7 +880,6 @@ formula(
     formula="∂z_T/∂z_k = Π_{j=k+1}^{T} diag(φ'(a_j)) U;  ‖∂z_T/∂z_k‖ ≤ (γ σ_max(U))^{T−k}, γ = sup|φ'|",
     latex=r"\frac{\partial z_T}{\partial z_k} = \prod_{j=k+1}^{T}\mathrm{diag}(\varphi'(a_j))\,U",
     compute=rnn_jacobian,
-    batch_rows=False,
     examples=(
         ("--U 0.5 --V 1 --x '1;0;0' --act linear", "[[0.125]]", "0.5³"),
         ("--U '0,1;0,0' --V '0;0' --x '0;0' --k 1", "[[0.0, 1.0], [0.0, 0.0]]",
@@ -956,7 +942,7 @@ def rnn_bptt(U, V, W, x, y):
     scale = max(float(np.max(abs(numeric))), 1e-12)
     full_error = float(np.max(abs(grad - numeric))) / scale
     sheet_error = float(np.max(abs(immediate - numeric))) / scale
-    return matrix_result("rnn-bptt", grad,
+    return matrix_result(grad,
                          steps=["∂L/∂U = Σ_t ∂L_t/∂z_t · Σ_(k≤t) (Π_(j=k+1..t) ∂z_j/∂z_(j−1)) · ∂⁺z_k/∂U",
                                 f"central differences agree to {full_error:.1g} (relative); keeping only the immediate "
                                 f"partial ∂⁺z_t/∂U (the sheet's reading) is off by {sheet_error:.2g}"],
@@ -980,7 +966,6 @@ formula(
     latex=r"\frac{\partial L}{\partial U} = \sum_t \frac{\partial L_t}{\partial z_t}\sum_{k\le t}"
     r"\Big(\prod_{j=k+1}^{t}\frac{\partial z_j}{\partial z_{j-1}}\Big)\frac{\partial^+ z_k}{\partial U}",
     compute=rnn_bptt,
-    batch_rows=False,
     errata=(_E57,),
     sheet_says="∂L/∂w = Σ_t ∂L/∂ŷ_t · ∂ŷ_t/∂z_t · ∂z_t/∂w",
     examples=(

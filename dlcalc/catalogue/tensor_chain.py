@@ -61,7 +61,7 @@ def contract(P, Q, b):
     as_matrices = (p.reshape(int(np.prod(r)), int(np.prod(s))) @ q.reshape(int(np.prod(s)), int(np.prod(t)))).reshape(T.shape)
     agreement = float(np.max(abs(T - as_matrices), initial=0.0))
     return matrix_result(
-        "tensor-contract", T,
+        T,
         steps=[f"T_(i,k) = Σ_j P_(i,j) Q_(j,k): {shape_text(p.shape)} ×_{b} {shape_text(q.shape)} → "
                f"{shape_text(T.shape) or 'scalar'}",
                f"as a matrix product reshape(P, ({int(np.prod(r))}, {int(np.prod(s))})) · reshape(Q, "
@@ -91,7 +91,6 @@ formula(
     formula="T_{i1..ia,k1..kc} = Σ_{j1..jb} P_{i,j} Q_{j,k} = reshape(P,(Πr,Πs))·reshape(Q,(Πs,Πt))",
     latex=r"T_{i,k} = \sum_j P_{i,j} Q_{j,k}",
     compute=contract,
-    batch_rows=False,
     errata=(_E77,),
     examples=(
         ("--P '[[1,2],[3,4]]' --Q '[[1,0],[0,1]]'", "[[1.0, 2.0], [3.0, 4.0]]"),
@@ -175,7 +174,7 @@ def tensor_chain(shapes, seed, A, W, B, C):
     sheet = ("the sheet's ∂L/∂W ×_(d3,d4) ∂y/∂W cannot even be formed: ∂L/∂W is "
              f"{d1}×{d2}, the contracted axes are {d3}×{d4}") if (d1, d2) != (d3, d4) else \
         "the sheet's ∂L/∂W ×_(d3,d4) ∂y/∂W is circular (∂L/∂W on both sides)"
-    return matrix_result("tensor-chain", grad,
+    return matrix_result(grad,
                          steps=[f"y = AWB: W {d1}×{d2} → y {d3}×{d4};  L = Σ C ⊙ tanh(y)  ({source})",
                                 f"∂L/∂y {d3}×{d4}, T = ∂y/∂W {d3}×{d4}×{d1}×{d2} with T_ijkl = ∂y_ij/∂W_kl = A_ik B_lj",
                                 f"∂L/∂W = ∂L/∂y ×_(d3,d4) T matches central differences and Aᵀ(∂L/∂y)Bᵀ to {error:.1g}",
@@ -211,7 +210,6 @@ formula(
     formula="(∂L/∂W)_kl = Σ_ij (∂L/∂y)_ij ∂y_ij/∂W_kl;  for y = AWB: ∂L/∂W = Aᵀ(∂L/∂y)Bᵀ",
     latex=r"\frac{\partial L}{\partial W} = \frac{\partial L}{\partial y} \times_{(d_3,d_4)} \frac{\partial y}{\partial W}",
     compute=tensor_chain,
-    batch_rows=False,
     errata=(_E78,),
     sheet_says="∂L/∂W = ∂L/∂W ×_{d3,d4} ∂y/∂W",
     examples=(

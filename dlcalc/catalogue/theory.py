@@ -41,6 +41,7 @@ _E76 = erratum(
 
 formula(
     name="pac-bayes",
+    vectorised=True,
     section="17.4",
     catalogue_id="TH-PACBAYES",
     summary="PAC-Bayes bound on the expected risk of a posterior Q (Maurer/McAllester)",
@@ -94,7 +95,7 @@ def generalization_gap(train_losses, test_losses, risk):
         steps.append(f"R[f] = {rounded(expected)} (given)")
     gap = expected - empirical
     steps.append(f"Gen(f) = R[f] − R_emp[f] = {rounded(gap)}")
-    return Result(name="generalization-gap", inputs={}, value=rounded(gap), steps=steps,
+    return Result(value=rounded(gap), steps=steps,
                   extra={**extra, "risk": rounded(expected)})
 
 
@@ -111,7 +112,6 @@ formula(
     formula="Gen(f) = R[f] − R_emp[f],  R[f] = E_(x,y)[ℓ(f(x), y)],  R_emp[f] = (1/n) Σ_(i∈S) ℓ(f(x_i), y_i)",
     latex=r"\mathrm{Gen}(f) = R[f] - R_{\mathrm{emp}}[f]",
     compute=generalization_gap,
-    batch_rows=False,
     examples=(
         ("--train-losses 0.1,0.3 --test-losses 0.5,0.7,0.6", "0.4", "0.6 − 0.2"),
         ("--train-losses 0,0,1 --risk 0.5", "0.166666666667", "1/2 − 1/3"),
@@ -188,7 +188,7 @@ def langevin(target_var, gamma, eta, temperature, noise, method, chains, steps, 
     if abs(variance - target) > 0.1 * target:
         warnings.append(f"the chain's variance {rounded(variance)} misses the target {rounded(target)}"
                         + (" (E74: the noise must scale like √η)" if noise == "sheet" else ""))
-    return Result(name="langevin", inputs={}, value=rounded(variance), steps=steps_shown,
+    return Result(value=rounded(variance), steps=steps_shown,
                   warnings=warnings, extra=extra)
 
 
@@ -223,7 +223,6 @@ formula(
     latex=r"v_{t+1} = (1-\eta\gamma)v_t - \eta\nabla E(\theta_t) + \sqrt{2\gamma\eta T}\,\epsilon,\ "
     r"\theta_{t+1} = \theta_t + \eta v_{t+1}",
     compute=langevin,
-    batch_rows=False,
     rules=(
         Rule(broken=lambda target_var, **_: target_var <= 0,
              says=lambda target_var, **_: f"--target-var must be > 0, got {target_var}"),
@@ -251,7 +250,7 @@ def langevin_step(theta, v, grad, eps, gamma, eta, temperature):
         raise DlcalcError("--theta, --v, --grad and --eps need the same length")
     new_v = (1 - eta * gamma) * velocity - eta * gradient + math.sqrt(2 * gamma * eta * temperature) * noise
     new_theta = position + eta * new_v
-    return Result(name="langevin-step", inputs={}, value={"theta": rounded(new_theta), "v": rounded(new_v)},
+    return Result(value={"theta": rounded(new_theta), "v": rounded(new_v)},
                   plain=f"theta={vector_text(new_theta)} v={vector_text(new_v)}",
                   steps=["v' = (1 − ηγ)v − η∇E(θ) + √(2γηT)·ε;  θ' = θ + ηv'",
                          f"noise scale √(2γηT) = {rounded(math.sqrt(2 * gamma * eta * temperature))} "
@@ -275,7 +274,6 @@ formula(
     formula="v_{t+1} = (1 − ηγ)v_t − η∇E(θ_t) + √(2γηT)ε, θ_{t+1} = θ_t + ηv_{t+1}",
     latex=r"v_{t+1} = (1-\eta\gamma)v_t - \eta\nabla E(\theta_t) + \sqrt{2\gamma\eta T}\,\epsilon",
     compute=langevin_step,
-    batch_rows=False,
     errata=(_E74,),
     examples=(
         ("--theta 1 --v 0 --grad 0.5 --eps 1 --gamma 1 --eta 0.02", "theta=1.0038 v=0.19",
@@ -362,7 +360,7 @@ def empirical_ntk(widths, X, act, beta, seed):
     J = np.array([mlp_parameter_gradient(params, x, act, beta) for x in inputs])
     K = J @ J.T
     outputs = [mlp_output(params, x, act, beta) for x in inputs]
-    return matrix_result("ntk", K,
+    return matrix_result(K,
                          steps=[f"k(x, ξ) = ⟨∇_θ f(x), ∇_θ f(ξ)⟩ over {J.shape[1]} parameters (seed {seed})"],
                          extra={"f0": rounded(outputs), "parameters": int(J.shape[1])})
 
@@ -383,7 +381,6 @@ formula(
     formula="k(x, ξ) = ⟨∇_θ f(x; θ₀), ∇_θ f(ξ; θ₀)⟩, a^l = W^l h^{l−1}/√n_{l−1} + βb^l, W, b ~ N(0, 1)",
     latex=r"k(x,\xi) = \langle \nabla_\theta f(x;\theta_0), \nabla_\theta f(\xi;\theta_0)\rangle",
     compute=empirical_ntk,
-    batch_rows=False,
     examples=(
         ("--widths 1,1 --X '1;2' --beta 1", "[[2.0, 3.0], [3.0, 5.0]]", "f = w·x + b: k(x, ξ) = xξ + 1"),
     ),
@@ -420,7 +417,7 @@ def linearize(widths, x, scale, direction, act, beta, seed):
     moved = [(W + dW, b + db) for (W, b), (dW, db) in zip(params, _unflatten(params, delta))]
     f_true = mlp_output(moved, point, act, beta)
     shown = rounded([f_true, f_lin, abs(f_true - f_lin)])  # an error at rounding level shows as 0.0
-    return Result(name="linearize", inputs={}, value=dict(zip(("f", "f_lin", "error"), shown)),
+    return Result(value=dict(zip(("f", "f_lin", "error"), shown)),
                   steps=["f_lin(x; θ) = f(x; θ₀) + ∇_θ f(x; θ₀)ᵀ(θ − θ₀)  (the sheet's β = θ − θ₀)",
                          f"f(x; θ₀) = {rounded(f0)}; ‖Δθ‖ = {rounded(scale)} over {count} parameters; the error is "
                          "O(‖Δθ‖²)"],
@@ -444,7 +441,6 @@ formula(
     formula="f_lin(x; θ) = f(x; θ₀) + ∇_θ f(x; θ₀)ᵀ(θ − θ₀);  f(x; θ) − f_lin(x; θ) = O(‖θ − θ₀‖²)",
     latex=r"f_{\mathrm{lin}}(x;\theta) = f(x;\theta_0) + \nabla_\theta f(x;\theta_0)^\top(\theta-\theta_0)",
     compute=linearize,
-    batch_rows=False,
     examples=(
         ("--widths 1,1 --x 2 --scale 0.5 --direction 1,0 --beta 1", "f=1.1193555789 f_lin=1.1193555789 error=0.0",
          "f = 2w + b is linear in θ: w += 0.5 adds 1 to f(θ₀) = 0.119355578895 (seed 0)"),
@@ -493,7 +489,7 @@ def ntk_dynamics(K, y, f0, t, eta, limit, k_test, f0_test):
         predictions = _test_predictions(k_test, f0_test, eigenvalues, U, targets - start, eta, t, limit)
         extra = {"test_predictions": rounded(predictions), "train_outputs": rounded(f)}
         f = predictions
-    return vector_result("ntk-dynamics", f, extra=extra,
+    return vector_result(f, extra=extra,
                          steps=["ḟ = ηK(y − f) ⇒ f_t = y + e^(−ηKt)(f₀ − y)"
                                 + ("; t → ∞: f = y on the training set (ridgeless, interpolating)" if limit else "")])
 
@@ -525,7 +521,6 @@ formula(
     formula="f_t = y + e^{−ηKt}(f₀ − y); at test x: f_t(x) = f₀(x) + k(x,X)K⁻¹(I − e^{−ηKt})(y − f₀(X))",
     latex=r"f_t = y + e^{-\eta K t}(f_0 - y)",
     compute=ntk_dynamics,
-    batch_rows=False,
     errata=(_E72,),
     examples=(
         ("--K '1,0;0,2' --y 1,1 --f0 0,0 --t 1", "0.632120558829,0.864664716763", "1 − e^{−1}, 1 − e^{−2}"),
@@ -565,7 +560,7 @@ def nngp_relu(x1, x2, depth, sw2, sb2):
                          sb2 + sw2 * relu_expectation(k11, k22, k12))
         rows.append([layer, k11, k12, k22])
     K = [[k11, k12], [k12, k22]]
-    return matrix_result("nngp", K,
+    return matrix_result(K,
                          steps=["K⁰ = σ_b² + σ_w² x·x'/d;  K^l = σ_b² + σ_w²·E_{(u,v)~N(0,K^{l−1})}[relu(u)relu(v)]",
                                 "E = √(k11 k22)/(2π)·(sin θ + (π − θ) cos θ), cos θ = k12/√(k11 k22)"],
                          extra={"per_layer": [rounded(r) for r in rows]})
@@ -578,7 +573,7 @@ def neal_limit(x, width, sw2, sb2):
         raise DlcalcError("f(x) is 0 for every network (x = 0 and σ_b² = 0)")
     # 4th cumulant of (σ_w/√n) Σ_j v_j relu(u_j): 3σ_w⁴(E relu⁴ − (E relu²)²)/n, E relu(u)⁴ = 3q²/2
     excess = 3 * sw2**2 * (1.5 * q * q - q * q / 4) / width / variance**2
-    return Result(name="neal-limit", inputs={}, value=rounded(excess),
+    return Result(value=rounded(excess),
                   steps=["f(x) = σ_b b + (σ_w/√n) Σ_j v_j relu(u_j), u_j = σ_w w_jᵀx/√d + σ_b b_j, all weights N(0, 1)",
                          f"Var f(x) = σ_b² + σ_w² q/2 = {rounded(variance)} for every width n (the NNGP kernel)",
                          f"excess kurtosis 15σ_w⁴q²/(4n·Var²) = {rounded(excess)}: 0 only as n → ∞, "
@@ -600,7 +595,6 @@ formula(
     "q = σ_b² + σ_w²‖x‖²/d",
     latex=r"\kappa_4 = \frac{15\,\sigma_w^4 q^2}{4n\,(\sigma_b^2 + \sigma_w^2 q/2)^2} \to 0",
     compute=neal_limit,
-    batch_rows=False,
     examples=(
         ("--x 1 --width 15 --sw2 1", "1.0", "σ_b = 0: the excess kurtosis is 15/n"),
         ("--x 1,1 --width 100 --sw2 2 --sb2 1", "0.084375", "q = 3, Var = 4: 15·4·9/(4·100·16) = 540/6400"),
@@ -633,7 +627,6 @@ formula(
     formula="K^l = σ_b² + σ_w² E_{(u,v)~N(0,K^{l−1})}[relu(u)relu(v)]",
     latex=r"K^l(x,x') = \sigma_b^2 + \sigma_w^2\,\mathbb E[\phi(u)\phi(v)]",
     compute=nngp_relu,
-    batch_rows=False,
     errata=(_E75,),
     examples=(
         ("--x1 1,0 --x2 0,1 --depth 1 --sw2 2 --sb2 0", "[[1.0, 0.318309886184], [0.318309886184, 1.0]]",
@@ -661,7 +654,7 @@ def posterior_predictive(prior, likelihood, predictive):
         raise DlcalcError("the data have probability 0 under every hypothesis")
     posterior = p * lik / evidence
     value = float(posterior @ pred)
-    return Result(name="posterior-predictive", inputs={}, value=rounded(value),
+    return Result(value=rounded(value),
                   steps=["p(θ∣S) = p(S∣θ)p(θ)/p(S);  p(y∣x, S) = Σ_k p(y∣x, θ_k) p(θ_k∣S)",
                          f"posterior {vector_text(posterior)}, evidence p(S) = {rounded(evidence)}"],
                   extra={"posterior": rounded(posterior), "evidence": rounded(evidence),
@@ -689,7 +682,6 @@ formula(
     formula="p(θ∣S) ∝ p(S∣θ)p(θ);  p(y∣x, S) = ∫ p(y∣x, θ) p(θ∣S) dθ",
     latex=r"p(y\mid x, S) = \int p(y\mid x,\theta)\,p(\theta\mid S)\,d\theta",
     compute=posterior_predictive,
-    batch_rows=False,
     errata=(_E73,),
     examples=(
         ("--prior 0.5,0.5 --likelihood 0.25,0.75 --predictive 0.25,0.75", "0.625",

@@ -40,7 +40,7 @@ def attention(Q, K, V, causal):
         scores = scores + causal_mask(q.shape[0], k.shape[0])
     weights = softmax_rows(scores)
     out = weights @ v
-    return matrix_result("attention", out,
+    return matrix_result(out,
                          table=Table(columns=[f"key {j}" for j in range(k.shape[0])],
                                      rows=[[f"{w:.4f}" for w in row] for row in weights],
                                      title="attention weights (rows sum to 1)"),
@@ -62,7 +62,6 @@ formula(
     formula="Attn(Q,K,V) = softmax(QKᵀ/√d_k + M)V, M_ij = −∞ where j may not be seen",
     latex=r"\mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}} + M\right)V",
     compute=attention,
-    batch_rows=False,
     examples=(
         ("--Q '[[1,0]]' --K '[[1,0],[0,1]]' --V '[[1,0],[0,1]]'", "[[0.669761549327, 0.330238450673]]",
          "weights softmax(1/√2, 0)"),
@@ -89,7 +88,7 @@ def mha_params(d_model, heads, kdim, vdim, no_bias):
     tensors = mha_tensors(d_model, kdim or d_model, vdim or d_model, not no_bias)
     total = sum(tensors.values())
     return Result(
-        name="mha-params", inputs={}, value=total,
+        value=total,
         table=Table(columns=["tensor", "parameters"], rows=[[k, v] for k, v in tensors.items()]),
         extra={"total": total, "components": tensors, "head_dim": d_model // heads},
         steps=[f"d·(d + k + v) + d² {'' if no_bias else '+ 4d '}= {total}; the head count only splits d "
@@ -120,7 +119,6 @@ formula(
     latex=r"4d^2 + 4d",
     compute=mha_params,
     rules=(_HEADS_DIVIDE,),
-    batch_rows=False,
     errata=(_E55_LINK,),
     examples=(
         ("--d-model 512 --heads 8", "1050624"),
@@ -154,7 +152,7 @@ def transformer_layer_params(d_model, heads, d_ff, decoder, no_bias):
     tensors = layer_tensors(d_model, d_ff or 4 * d_model, decoder, not no_bias)
     total = sum(tensors.values())
     return Result(
-        name="transformer-layer-params", inputs={}, value=total,
+        value=total,
         table=Table(columns=["tensor", "parameters"], rows=[[k, v] for k, v in tensors.items()]),
         extra={"total": total, "components": tensors},
         steps=["4d² + 4d (attention) + 2·d·d_ff + d_ff + d (FFN) + 4d (two LayerNorms) = 12d² + 13d for d_ff = 4d"],
@@ -177,7 +175,6 @@ formula(
     latex=r"12d^2 + 13d \quad (d_{ff} = 4d)",
     compute=transformer_layer_params,
     rules=(_HEADS_DIVIDE,),
-    batch_rows=False,
     errata=(_E55_LINK,),
     examples=(
         ("--d-model 512 --heads 8 --d-ff 2048", "3152384"),
@@ -283,7 +280,7 @@ def model_params(preset, layers, d_model, heads, d_ff, vocab, context, no_pooler
     total = sum(components.values())
     shown = {k: v for k, v in config.items() if k != "arch"}
     return Result(
-        name="model-params", inputs={}, value=total,
+        value=total,
         table=Table(columns=["component", "parameters", "share"],
                     rows=[[k, f"{v:,}", f"{100 * v / total:.1f} %"] for k, v in components.items()],
                     title=f"{preset}: " + ", ".join(f"{k}={v}" for k, v in shown.items())),
@@ -322,7 +319,6 @@ formula(
     formula="Σ embeddings + L·(12d² + 13d) + head; a layer is 4d² + 4d + 2·d·d_ff + d_ff + 5d",
     latex=r"N = N_{\mathrm{emb}} + L(12d^2 + 13d) + N_{\mathrm{head}}",
     compute=model_params,
-    batch_rows=False,
     errata=(_E64, _E55_LINK),
     examples=(
         ("bert-base", "109482240", "with the pooler, as BertModel"),
@@ -348,6 +344,7 @@ def training_flops(params, tokens):
 
 formula(
     name="training-flops",
+    vectorised=True,
     section="15.1",
     catalogue_id="TR-FLOPS",
     summary="Training compute ≈ 6·N·D FLOPs (2ND forward, 4ND backward)",
@@ -381,6 +378,7 @@ def forward_flops(layers, context, d_model, d_ff):
 
 formula(
     name="transformer-flops",
+    vectorised=True,
     section="15.1",
     catalogue_id="TR-ATTN-COST",
     summary="Forward FLOPs of L Transformer layers on n tokens: the n²d attention terms and the nd² rest",
@@ -411,6 +409,7 @@ def kv_cache_bytes(layers, context, d_model, heads, kv_heads, sequences, bytes):
 
 formula(
     name="kv-cache",
+    vectorised=True,
     section="15.1",
     catalogue_id="TR-KV",
     summary="Bytes of a Transformer's key/value cache: 2·L·n·d_kv·bytes per sequence",
@@ -478,7 +477,7 @@ def perplexity(nll, log_probs, probs, base):
     if source == "probs" or base == "e":  # the sheet's 2^H is right only for H in bits
         warnings.append(f"the sheet's 2^H with H in nats gives {rounded(sheet)}, not {value} (E62)")
     return Result(
-        name="perplexity", inputs={}, value=value,
+        value=value,
         steps=[f"H = {rounded(nats)} nats = {rounded(bits)} bits per token", f"PPL = e^H = 2^(H in bits) = {value}"],
         warnings=warnings,
         extra={"cross_entropy_nats": rounded(nats), "cross_entropy_bits": rounded(bits),
@@ -516,7 +515,6 @@ formula(
     formula="PPL = exp(−(1/N)Σ ln q(x_i∣x_<i)) = 2^(−(1/N)Σ log₂ q(x_i∣x_<i)) = (Π q)^(−1/N)",
     latex=r"\mathrm{PPL} = \exp\Big(-\frac1N\sum_i \ln q(x_i\mid x_{<i})\Big)",
     compute=perplexity,
-    batch_rows=False,
     errata=(_E62, _E63),
     sheet_says="PPL = 2^H with H in an unspecified log",
     examples=(
@@ -553,7 +551,7 @@ def lm_cross_entropy(log_probs, probs, logits, targets, base, unit):
         logs = token_log_probs(probs, log_probs, base)
     nats = -sum(logs) / len(logs)
     value = nats if unit == "nats" else nats / math.log(2)
-    return Result(name="lm-cross-entropy", inputs={}, value=rounded(value),
+    return Result(value=rounded(value),
                   steps=[f"H = −(1/N) Σ_i ln q(x_i∣x_<i) over N = {len(logs)} tokens = {rounded(nats)} nats "
                          f"= {rounded(nats / math.log(2))} bits",
                          f"perplexity e^H = {rounded(math.exp(nats))}"],
@@ -577,7 +575,6 @@ formula(
     formula="H = −(1/N) Σ_{i=1}^{N} log q(x_i∣x_<i);  q = softmax(logits_i)",
     latex=r"H = -\frac1N\sum_{i=1}^{N}\log q(x_i\mid x_{<i})",
     compute=lm_cross_entropy,
-    batch_rows=False,
     errata=(_E63,),
     sheet_says="H(p, q) = −(1/N) Σ log q(x_i) with two different lengths",
     examples=(
@@ -606,7 +603,7 @@ def noisy_channel(lm, channel):
     if int(np.argmax(likelihood)) != best:
         steps.append(f"the channel alone would pick candidate {int(np.argmax(likelihood))}: the language model's "
                      "prior changes the decision")
-    return Result(name="noisy-channel", inputs={}, value={"best": best, "posterior": rounded(posterior)},
+    return Result(value={"best": best, "posterior": rounded(posterior)},
                   plain=f"best={best} posterior={vector_text(posterior)}", steps=steps,
                   extra={"scores": rounded(scores), "channel_only_best": int(np.argmax(likelihood))})
 
@@ -623,7 +620,6 @@ formula(
     formula="t̂ = argmax_t Pr(s∣t)·Pr(t);  Pr(t∣s) = Pr(s∣t)Pr(t) / Σ_t' Pr(s∣t')Pr(t')",
     latex=r"\hat t = \arg\max_t \Pr(s\mid t)\Pr(t)",
     compute=noisy_channel,
-    batch_rows=False,
     examples=(
         ("--lm 0.02,0.001 --channel 0.1,0.5", "best=0 posterior=0.8,0.2",
          "0.002 vs 0.0005: the fluent candidate wins though the channel prefers candidate 1"),
@@ -646,7 +642,7 @@ def vit_tokens(image, patch, channels, d_model, no_cls):
     value = {"tokens": patches + (0 if no_cls else 1), "patch_dim": patch_dim,
              "projection": f"{d_model}x{patch_dim}"}
     return Result(
-        name="vit-tokens", inputs={}, value=value,
+        value=value,
         steps=[f"N = HW/p² = {height}·{width}/{patch}² = {patches} patches"
                + ("" if no_cls else " + 1 [CLS]"),
                f"vec(patch) ∈ ℝ^(p²q) = ℝ^{patch_dim}; V ∈ ℝ^({d_model}×{patch_dim}) "
@@ -679,7 +675,6 @@ formula(
     formula="N = HW/p² (+1 [CLS]); V ∈ ℝ^{n×(p²q)}",
     latex=r"N = \frac{HW}{p^2},\quad V \in \mathbb{R}^{n \times p^2 q}",
     compute=vit_tokens,
-    batch_rows=False,
     errata=(_E65,),
     sheet_says="V ∈ ℝ^{n×(pq²)}",
     examples=(
@@ -700,7 +695,7 @@ def bert_mask(rate, split, tokens):
     if tokens:
         extra["expected_tokens"] = {k: rounded(v * tokens) for k, v in fractions.items()}
     return Result(
-        name="bert-mask", inputs={}, value=fractions, extra=extra,
+        value=fractions, extra=extra,
         steps=[f"{rate:g} of all tokens are selected; of those {split[0]:g} → [MASK], {split[1]:g} → a "
                f"random token, {split[2]:g} kept", "fractions of all tokens: "
                + ", ".join(f"{k} {v:g}" for k, v in fractions.items())],
@@ -720,7 +715,6 @@ formula(
     formula="mask = r·s₁, random = r·s₂, unchanged = r·s₃ of all tokens",
     latex=r"(r s_1,\ r s_2,\ r s_3)",
     compute=bert_mask,
-    batch_rows=False,
     errata=(_E64,),
     rules=(Rule(broken=lambda rate, **_: rate > 1, says=lambda rate, **_: f"--rate must be at most 1, got {rate}"),),
     examples=(
@@ -749,7 +743,7 @@ def sequence_log_prob(probs, log_probs, base):
     nats = token_log_probs(probs, log_probs, base)
     total = sum(nats)
     return Result(
-        name="seq-logprob", inputs={}, value=rounded(total),
+        value=rounded(total),
         steps=[f"log p(x) = Σ_i log p(x_i∣x_<i) = {rounded(total)} nats = {rounded(total / math.log(2))} bits",
                f"p(x) = {rounded(math.exp(total)):g}"],
         extra={"log_prob_bits": rounded(total / math.log(2)), "prob": rounded(math.exp(total)),
@@ -770,7 +764,6 @@ formula(
     formula="log p(x_1..x_T) = Σ_t log p(x_t∣x_<t)",
     latex=r"\log p(x) = \sum_t \log p(x_t \mid x_{<t})",
     compute=sequence_log_prob,
-    batch_rows=False,
     errata=(_E61,),
     examples=(
         ("--probs 0.5,0.25,0.5", "-2.77258872224", "ln(1/16)"),
@@ -795,7 +788,7 @@ def sampling_distribution(logits, temperature, top_k, top_p):
         cumulative += probs[index]
     truncated = np.where(keep, probs, 0.0)
     truncated /= truncated.sum()
-    return vector_result("sampling-probs", truncated,
+    return vector_result(truncated,
                          steps=[f"softmax(z/{temperature:g}) = {vector_text(probs)}",
                                 f"kept {int(keep.sum())} of {len(probs)} tokens (top-k {top_k or 'off'}, "
                                 f"top-p {top_p:g}), renormalised"],
@@ -816,7 +809,6 @@ formula(
     formula="p = softmax(z/T); keep the top-k / smallest nucleus with mass ≥ p; renormalise",
     latex=r"p_i \propto \exp(z_i/T)\ \text{on the kept set}",
     compute=sampling_distribution,
-    batch_rows=False,
     rules=(
         Rule(broken=lambda temperature, **_: temperature <= 0,
              says=lambda temperature, **_: f"--temperature must be > 0, got {temperature}"),
@@ -845,7 +837,7 @@ def elmo_mix(h, w, gamma):
         raise DlcalcError(f"--w needs one weight per layer representation ({layers.shape[0]} rows of --h)")
     s = softmax_rows(weights)
     mixed = gamma * s @ layers
-    return vector_result("elmo-mix", mixed,
+    return vector_result(mixed,
                          steps=[f"s = softmax(w) = {vector_text(s)};  ELMo = γ Σ_j s_j h_j with γ = {gamma:g}",
                                 f"{layers.shape[0]} representations: an L-layer biLM gives 2L + 1 per token "
                                 "(token layer + forward and backward states per layer)"],
@@ -865,7 +857,6 @@ formula(
     formula="ELMo_k = γ Σ_{j=0}^{L} s_j h_{k,j}, s = softmax(w)",
     latex=r"\mathrm{ELMo}_k = \gamma \sum_{j=0}^{L} s_j h_{k,j}",
     compute=elmo_mix,
-    batch_rows=False,
     examples=(("--h '1,0;0,1;1,1' --w 0,0,0 --gamma 3", "2.0,2.0", "equal weights: 3·(2/3, 2/3)"),),
 )
 
@@ -879,7 +870,7 @@ def positional_encoding(pos, d_model, base):
     for index in range(d_model):
         angle = pos / base ** (2 * (index // 2) / d_model)
         values.append(math.sin(angle) if index % 2 == 0 else math.cos(angle))
-    return vector_result("positional-encoding", values,
+    return vector_result(values,
                          steps=[f"PE(pos, 2i) = sin(pos/{base:g}^(2i/{d_model})), PE(pos, 2i+1) = cos(…); "
                                 "PE(pos + k) = R_k PE(pos) (verify sinusoidal-pe-shift)"])
 
@@ -897,7 +888,6 @@ formula(
     formula="PE(pos, 2i) = sin(pos/10000^{2i/d}), PE(pos, 2i+1) = cos(pos/10000^{2i/d})",
     latex=r"PE_{(pos,2i)} = \sin\!\big(pos/10000^{2i/d}\big)",
     compute=positional_encoding,
-    batch_rows=False,
     rules=(Rule(broken=lambda d_model, **_: d_model % 2 == 1,
                 says=lambda d_model, **_: f"--d-model must be even, got {d_model}"),),
     examples=(

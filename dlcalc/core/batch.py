@@ -246,10 +246,12 @@ def groups_from_table(formula: Formula, table: Table, cli_raw: dict[str, Any], e
 
 
 def _checked_column(param: Param, column: np.ndarray, errors: dict[int, str]) -> np.ndarray:
-    """Mark the rows whose cell is below the minimum or not a whole number for an integer option."""
+    """Mark the rows whose cell is out of bounds or not a whole number for an integer option."""
     bad = np.zeros(len(column), dtype=bool)
     if param.minimum is not None:
         bad |= column < param.minimum
+    if param.maximum is not None:
+        bad |= column > param.maximum
     if param.kind is not FLOAT and column.dtype.kind == "f":
         bad |= column != np.floor(column)
     for row in np.flatnonzero(bad):
@@ -302,7 +304,7 @@ def _inputs(formula: Formula, group: Group, position: int) -> dict[str, Any]:
 def run_batch(formula: Formula, cli_raw: dict[str, Any], source: str, *, json_mode: bool) -> ExitCode:
     data = read_source(source)
     errors: dict[int, str] = {}
-    if not formula.batch_rows:
+    if not formula.vectorised:
         return _run_rows(formula, cli_raw, read_table(formula, decode(data)), json_mode=json_mode)
 
     fast = None if json_mode else fast_columns(formula, data)

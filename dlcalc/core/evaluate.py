@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from dlcalc.core.errors import DlcalcError
+from dlcalc.core.errors import DlcalcError, ExitCode
 from dlcalc.core.registry import ABSENT, PADDING, SAME, Formula, Param
 from dlcalc.core.result import Result
 
@@ -106,15 +106,21 @@ def evaluate(formula: Formula, raw: dict[str, Any]) -> Result:
                 raise DlcalcError(axis_prefix(axis, ndim) + says(**args))
 
     outputs = [formula.compute(**args) for _, args in calls]
+    if formula.kind == "claim" and isinstance(outputs[0], bool):
+        outputs[0] = Result(value=outputs[0], plain="holds" if outputs[0] else "refuted", holds=outputs[0])
     if isinstance(outputs[0], Result):
         result = outputs[0]
-        result.inputs = inputs
+        result.name, result.inputs = formula.name, inputs
     else:
         shown = [formula.present(v) if formula.present else v for v in outputs]
         value = shown if formula.elementwise and ndim > 1 else shown[0]
         result = Result(name=formula.name, inputs=inputs, value=value)
         if formula.show:
             result.steps = [axis_prefix(axis, ndim) + formula.show(**args) for axis, args in calls]
+    if result.holds is not None:
+        result.exit_code = ExitCode.OK if result.holds else ExitCode.REFUTED
+    elif formula.kind == "claim":
+        raise RuntimeError(f"claim {formula.name!r} returned no verdict")
     if _has_nan(result.value):
         raise DlcalcError("the result is undefined (NaN) for these inputs")
     result.extra.setdefault("equation", formula.formula)

@@ -75,11 +75,13 @@ def prove_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 1
     return Proof(False, method, f"SymPy could not reduce the difference to 0 ({detail})")
 
 
+def format_shape(shape) -> str:
+    return "×".join(str(d) for d in shape)
+
+
 def prove_matrices_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 4,
                          sampler: Callable[[Any, random.Random], float] | None = None) -> Proof:
     """Prove two SymPy matrices equal entry by entry, each entry guarded by a spot check."""
-    from dlcalc.deriv.parser import format_shape
-
     if lhs.shape != rhs.shape:
         shapes = " vs ".join(format_shape(m.shape) for m in (lhs, rhs))
         return Proof(False, method, f"shapes differ: {shapes}")
@@ -89,3 +91,33 @@ def prove_matrices_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points
             row, col = divmod(index, lhs.shape[1])
             return Proof(False, proof.method, f"entry ({row},{col}): {proof.detail}")
     return Proof(True, f"{method} + numeric spot check", f"{format_shape(lhs.shape)} entries")
+
+
+def small_sampler(symbol: Any, rng: random.Random) -> float:
+    """Spot-check values of modest size: the spot check compares with an absolute tolerance, and
+    an exponential of a large argument would swamp it with rounding noise."""
+    if symbol.is_integer:
+        return rng.randint(1, 4)
+    if symbol.is_positive or symbol.is_nonnegative:
+        return rng.uniform(0.2, 1.2)
+    if symbol.is_negative:
+        return -rng.uniform(0.2, 1.2)
+    return rng.uniform(-1.2, 1.2)
+
+
+Statement = Callable[[], tuple[Any, Any]]  # builds (lhs, rhs): SymPy expressions or matrices
+
+
+def prove_statement(build: Statement, method: str = "simplify") -> Proof:
+    """Build both sides, then prove them equal (entry by entry for matrices)."""
+    lhs, rhs = build()
+    if hasattr(lhs, "shape"):
+        return prove_matrices_equal(lhs, rhs, method=method, sampler=small_sampler)
+    return prove_equal(lhs, rhs, method=method, sampler=small_sampler)
+
+
+def refute_statement(build: Statement, method: str = "simplify") -> Proof:
+    """The sheet's wrong version must be refuted: proven is True when it is shown false."""
+    proof = prove_statement(build, method)
+    return Proof(not proof.proven, f"refuted ({proof.method})" if not proof.proven else proof.method,
+                 proof.detail)

@@ -181,6 +181,9 @@ VECTOR = Kind("NUMBERS", _vector)
 MATRIX = Kind("MATRIX", _matrix)
 
 
+_ARRAY_SAFE = {_int, _float, _axes, _padding, parse_bool}  # kinds whose batch columns NumPy parses
+
+
 def choice(*options: str) -> Kind:
     def parse(text: str) -> str:
         token = str(text).strip().lower()
@@ -204,6 +207,7 @@ class Param:
     aliases  further long names (``input`` for ``I``)
     default  None means required; "=NAME" means "the value of parameter NAME"
     minimum  smallest allowed value (per axis for per-axis kinds)
+    maximum  largest allowed value: every size and count is bounded (help states the limit)
     multiple the option may be repeated; the values arrive as a list
     positional an argument rather than an option (``dlcalc model-params bert-base``)
     """
@@ -214,6 +218,7 @@ class Param:
     default: Any = None
     aliases: tuple[str, ...] = ()
     minimum: int | float | None = None
+    maximum: int | float | None = None
     multiple: bool = False
     positional: bool = False
 
@@ -253,7 +258,7 @@ class Param:
         """Text (or a JSON value from a batch file) -> a validated value; errors name the option."""
         try:
             value = self._parse(raw)
-            self._check_minimum(value)
+            self._check_bounds(value)
         except DlcalcError as err:
             raise DlcalcError(f"--{self.name}: {err}") from None
         return value
@@ -269,15 +274,17 @@ class Param:
             raw = int(raw)
         return self.kind.parse(str(raw))
 
-    def _check_minimum(self, value: Any) -> None:
-        if self.minimum is None:
+    def _check_bounds(self, value: Any) -> None:
+        if self.minimum is None and self.maximum is None:
             return
         values = value if isinstance(value, tuple) else (value,)
         for v in values:
             if v == SAME and self.kind is PADDING:
                 continue
-            if v < self.minimum:
+            if self.minimum is not None and v < self.minimum:
                 raise DlcalcError(f"must be at least {self.minimum}, got {v}")
+            if self.maximum is not None and v > self.maximum:
+                raise DlcalcError(f"must be at most {self.maximum:,}, got {v}")
 
 
 @dataclass(frozen=True)
@@ -310,12 +317,14 @@ class Formula:
     kind        "numeric" (a command that computes), "identity" (proven by `dlcalc verify`,
                 no command of its own) or "claim" (a command that decides a claim of the sheet)
     prove       for identities (and formulas that are both): a function returning a
-                dlcalc.core.proof.Proof; `dlcalc verify` runs it
+                dlcalc.core.proof.Proof; `dlcalc verify` runs it (made from ``build`` by identity())
+    build       an identity's statement: a function returning its two sides as SymPy objects
+    sheet_version  the sheet's wrong statement, where it errs: `dlcalc verify` shows it refuted
     show        optional: the formula with the numbers substituted, for the terminal
     present     optional: turns one computed value (per axis) into what the user sees
     rules       cross-parameter constraints (checked before compute)
-    batch_rows  False where rows cannot be evaluated as arrays (structured input such as a
-                layer list); batch mode then evaluates row by row.
+    vectorised  compute uses only arithmetic that works on NumPy arrays too, so batch mode evaluates
+                all rows in one call (elementwise formulas are vectorised); otherwise row by row
     """
 
     name: str
@@ -335,8 +344,10 @@ class Formula:
     show: Callable[..., str] | None = None
     present: Callable[[Any], Any] | None = None
     rules: tuple[Rule, ...] = ()
-    batch_rows: bool = True
+    vectorised: bool = False
     prove: Callable[[], Any] | None = None
+    build: Callable[[], tuple[Any, Any]] | None = None  # an identity's statement: builds (lhs, rhs)
+    sheet_version: Callable[[], tuple[Any, Any]] | None = None  # the sheet's wrong statement, refuted
     module: str = ""  # the dotted name of the module that declares it (set by formula())
     uses_sympy: bool = False  # a symbolic command (mgf, robbins-monro): exempt from the no-SymPy start-up rule
 
@@ -369,7 +380,11 @@ def formula(**fields: Any) -> Formula:
     examples = tuple(
         e if isinstance(e, Example) else Example(*e) for e in fields.pop("examples", ())
     )
+    if fields.get("elementwise"):
+        fields.setdefault("vectorised", True)
     entry = Formula(params=params, examples=examples, module=_declaring_module(), **fields)
+    if entry.vectorised and any((p.kind.parse not in _ARRAY_SAFE and not p.kind.choices) or p.positional or p.multiple for p in params):
+        raise RuntimeError(f"formula {entry.name!r}: only numbers, flags and choices can be evaluated as arrays")
     if entry.name in REGISTRY:
         raise RuntimeError(f"formula {entry.name!r} declared twice")
     clashes = {flag for p in params for flag in p.flags} & {"--json", "--batch", "--help", "--debug"}
@@ -377,6 +392,27 @@ def formula(**fields: Any) -> Formula:
         raise RuntimeError(f"formula {entry.name!r}: {', '.join(sorted(clashes))} is an option of every command")
     REGISTRY[entry.name] = entry
     return entry
+
+
+def identity(*, build: Callable[[], tuple[Any, Any]], method: str = "simplify",
+             sheet_version: Callable[[], tuple[Any, Any]] | None = None, **fields: Any) -> Formula:
+    """Declare an identity that `dlcalc verify` proves: ``build()`` returns its two sides, which
+    SymPy proves equal and a numeric spot check guards. ``sheet_version`` builds the sheet's wrong
+    statement, which verify shows refuted. Give ``prove`` only for a proof of another shape."""
+
+    def prove() -> Any:
+        from dlcalc.core.proof import prove_statement
+
+        return prove_statement(build, method)
+
+    fields.setdefault("prove", prove)
+    return formula(kind="identity", build=build, sheet_version=sheet_version, **fields)
+
+
+def claim(**fields: Any) -> Formula:
+    """Declare a command that decides a claim: compute returns whether it holds (a bool, or a Result
+    with ``holds`` when it shows more); the engine maps that to exit 0 or 1."""
+    return formula(kind="claim", **fields)
 
 
 def _declaring_module() -> str:
