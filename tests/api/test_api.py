@@ -59,3 +59,18 @@ def test_importing_dlcalc_stays_cheap():
     code = "import sys, dlcalc; print(sorted(m for m in ('numpy', 'sympy', 'typer', 'rich') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip() == "[]"
+
+
+def test_the_readme_python_session_runs_as_shown():
+    import doctest
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    sessions = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert sessions, "the README shows the Python API"
+    for text in sessions:
+        test = doctest.DocTestParser().get_doctest(text, {}, "README", "README.md", 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        runner.run(test)
+        assert runner.failures == 0
