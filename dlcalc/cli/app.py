@@ -3,6 +3,7 @@ the command being run is built. Commands that are not formulas live in their own
 
 from __future__ import annotations
 
+import errno
 import inspect
 import sys
 from typing import Any, Optional
@@ -149,5 +150,22 @@ def run_app(args: list[str]) -> int:
         sys.stderr.write(f"dlcalc: error: {err.format_message()} (see '{where} --help')\n")
         return ExitCode.USAGE
     except typer.Abort:
-        return 130
+        return ExitCode.INTERRUPTED
+    except SystemExit as exit_:
+        _reraise_a_swallowed_broken_pipe(exit_)
+        raise
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def _reraise_a_swallowed_broken_pipe(exit_: SystemExit) -> None:
+    """Click and Rich turn a closed pipe into exit 1; undo that and let main() decide (a reader that
+    leaves early is exit 0 on every route)."""
+    cause = exit_.__context__
+    if isinstance(cause, OSError) and cause.errno == errno.EPIPE:
+        from typer._click.utils import PacifyFlushWrapper
+
+        for name in ("stdout", "stderr"):  # click wraps the streams; put them back
+            stream = getattr(sys, name)
+            if isinstance(stream, PacifyFlushWrapper):
+                setattr(sys, name, stream.wrapped)
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None
