@@ -120,6 +120,11 @@ def evaluate(formula: Formula, raw: dict[str, Any]) -> Result:
     elif formula.kind == "claim":
         raise RuntimeError(f"claim {formula.name!r} returned no verdict")
     refuse_non_finite(formula, result.value)
+    return finish(formula, result)
+
+
+def finish(formula: Formula, result: Result) -> Result:
+    """What every output of a formula carries, whichever route computed it: equation and errata."""
     result.extra.setdefault("equation", formula.formula)
     if formula.errata:
         result.extra.setdefault("errata", list(formula.errata))

@@ -117,9 +117,9 @@ def _read_array_file(path: str) -> list:
         with open(path, encoding="utf-8") as handle:
             rows = [line.replace("\t", ",").split(",") for line in handle if line.strip()]
     except OSError as err:
-        raise DlcalcError(f"cannot read {quote(path)}: {err.strerror}") from None
+        raise DlcalcError(f"cannot read {path}: {err.strerror}") from None
     except UnicodeDecodeError:
-        raise DlcalcError(f"cannot read {quote(path)}: it is not UTF-8 text") from None
+        raise DlcalcError(f"cannot read {path}: it is not UTF-8 text") from None
     return [[_float(cell) for cell in row] for row in rows]
 
 
@@ -130,7 +130,7 @@ def _read_npy(path: str) -> list:
         array = np.load(path, allow_pickle=False)
         array = array.astype(float)
     except (OSError, ValueError, TypeError, EOFError) as err:
-        raise DlcalcError(f"cannot read {quote(path)}: {err}") from None
+        raise DlcalcError(f"cannot read {path}: {err}") from None
     if array.ndim not in (1, 2) or array.size == 0:
         raise DlcalcError(f"{quote(path)} holds a {array.ndim}-d array of shape {array.shape}; expected a non-empty vector or matrix")
     if not np.isfinite(array).all():

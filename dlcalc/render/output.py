@@ -64,8 +64,29 @@ def is_terminal(stream: TextIO) -> bool:
         return False
 
 
+def write_stdout(payload: str | bytes) -> None:
+    """The one writer of standard output: text, or bytes made in one piece (batch mode)."""
+    if isinstance(payload, str):
+        sys.stdout.write(payload)
+        return
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (an embedding program, the test runner)
+        sys.stdout.write(payload.decode())
+    else:
+        sys.stdout.flush()
+        buffer.write(payload)
+    sys.stdout.flush()
+
+
+def write_stderr(text: str) -> None:
+    if text:
+        sys.stderr.write(text)
+
+
 def emit(result: Result, *, json_mode: bool = False, latex: bool = False, stream: TextIO | None = None) -> ExitCode:
-    """Write ``result`` to stdout in the right form and return its exit code."""
+    """Write ``result`` to stdout in the right form and return its exit code.
+
+    On a terminal the Rich form is shown unless DLCALC_PLAIN is set (then the plain line, as in a pipe)."""
     out = stream or sys.stdout
     if json_mode:
         out.write(dumps(to_json(result)) + "\n")
@@ -76,7 +97,6 @@ def emit(result: Result, *, json_mode: bool = False, latex: bool = False, stream
 
         render_terminal(result, out)
     else:
-        for warning in result.warnings:
-            sys.stderr.write(f"dlcalc: note: {warning}\n")
+        write_stderr("".join(f"dlcalc: note: {warning}\n" for warning in result.warnings))
         out.write((result.plain if result.plain is not None else plain_value(result.value)) + "\n")
     return result.exit_code

@@ -1,0 +1,95 @@
+"""Batch mode, output: one line per input row, in order, then the bad rows on stderr.
+
+Plain mode prints each row's bare value (an empty line for a bad row); --json prints, per row, the
+object a single call prints (built by the same `to_json`), or ``{"line": N, "error": ...}``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlcalc.core.batch import Group, Outcome, in_group
+from dlcalc.core.errors import ExitCode, one_line
+from dlcalc.core.result import Result
+from dlcalc.render.format import format_integers
+from dlcalc.render.output import dumps, plain_value, to_json, write_stderr, write_stdout
+
+
+def write_outcome(outcome: Outcome, *, json_mode: bool) -> ExitCode:
+    """Write every row's answer (stdout) and every bad row's error (stderr); return the exit status."""
+    payload = None if json_mode else _integer_payload(outcome)
+    if payload is None:
+        rows = _json_rows(outcome) if json_mode else _plain_rows(outcome)
+        payload = "".join(row + "\n" for row in rows)
+    write_stdout(payload)
+    write_stderr("".join(f"dlcalc: error: line {outcome.lines[i]}: {one_line(outcome.errors[i])}\n"
+                         for i in sorted(outcome.errors)))
+    return ExitCode.REFUTED if outcome.errors or outcome.refuted else ExitCode.OK
+
+
+def _plain_rows(outcome: Outcome) -> list[str]:
+    out = [""] * outcome.count
+    for group in outcome.groups:
+        for row, line in zip(group.rows.tolist(), _plain_lines(outcome, group)):
+            out[row] = line
+    for row, result in outcome.results.items():
+        out[row] = result.plain if result.plain is not None else plain_value(result.value)
+    for row in outcome.errors:
+        out[row] = ""
+    return out
+
+
+def _plain_lines(outcome: Outcome, group: Group) -> list[str]:
+    count = len(group.rows)
+    outputs = group.outputs
+    if outcome.formula.present is None and all(isinstance(o, np.ndarray) and o.ndim <= 1 for o in outputs):
+        per_axis = [np.broadcast_to(o, (count,)).tolist() for o in outputs]
+        if len(per_axis) == 1:
+            return list(map(plain_value, per_axis[0])) if outputs[0].dtype.kind == "f" else list(map(str, per_axis[0]))
+        return [",".join(map(plain_value, values)) for values in zip(*per_axis)]
+    return [plain_value(outcome.group_value(group, position)) for position in range(count)]
+
+
+def _integer_payload(outcome: Outcome) -> bytes | None:
+    """The common large case, one integer per row from one group: printed without a Python loop."""
+    if len(outcome.groups) != 1 or outcome.results or outcome.formula.present is not None:
+        return None
+    group = outcome.groups[0]
+    if len(group.rows) != outcome.count or len(group.outputs) != 1:
+        return None
+    values = np.broadcast_to(group.outputs[0], (outcome.count,))
+    if values.dtype.kind not in "iu":
+        return None
+    order = np.empty(outcome.count, dtype=np.int64)
+    order[group.rows] = np.arange(outcome.count)
+    blank = ~in_group(outcome)
+    return format_integers(values[order], blank)
+
+
+def _json_rows(outcome: Outcome) -> list[str]:
+    out = [""] * outcome.count
+    for group in outcome.groups:
+        prefix, middle, suffix = _json_template(outcome, group)
+        for position, row in enumerate(group.rows.tolist()):
+            out[row] = (prefix + dumps(outcome.group_inputs(group, position)) + middle
+                        + dumps(outcome.group_value(group, position)) + suffix)
+    for row, result in outcome.results.items():
+        out[row] = dumps(to_json(result))
+    for row, message in outcome.errors.items():
+        out[row] = dumps({"line": outcome.lines[row], "error": message})
+    return out
+
+
+_INPUTS, _VALUE = "\x00inputs\x00", "\x00value\x00"
+
+
+def _json_template(outcome: Outcome, group: Group) -> tuple[str, str, str]:
+    """The JSON object of a group's rows with holes for the inputs and the value: made by to_json
+    from the group's first row, so every row reads exactly as a single call's object."""
+    model: Result = outcome.group_result(group, 0)
+    model.inputs, model.value = _INPUTS, _VALUE
+    text = dumps(to_json(model))
+    prefix, rest = text.split(dumps(_INPUTS), 1)
+    middle, suffix = rest.split(dumps(_VALUE), 1)
+    return prefix, middle, suffix
+
