@@ -19,7 +19,7 @@ import re
 import sys
 from typing import Any
 
-from dlcalc.core.batch import NUMERIC_KINDS, NumericBlock, Table, columns_to_params
+from dlcalc.core.batch import EXACT_LIMIT, NUMERIC_KINDS, NumericBlock, Table, columns_to_params
 from dlcalc.core.errors import DlcalcError, quote
 from dlcalc.core.registry import FLOAT, Formula, Param
 
@@ -31,7 +31,11 @@ _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?"  # finite in float64
 
 
 def read_batch(formula: Formula, source: str) -> Table:
-    text = decode(read_source(source))
+    data = read_source(source)
+    table = _all_plain_numbers(formula, data)
+    if table is not None:
+        return table
+    text = decode(data)
     if text.lstrip().startswith("{"):
         return read_json_lines(formula, text)
     return read_delimited(formula, text)
@@ -88,9 +92,11 @@ def read_delimited(formula: Formula, text: str) -> Table:
     return table
 
 
-def _add_row(table: Table, line: int, cells: list[str]) -> None:
-    index = len(table.lines)
-    table.lines.append(line)
+def _add_row(table: Table, line: int, cells: list[str], index: int | None = None) -> None:
+    """Add a row read one by one (``index`` given: its line is already numbered)."""
+    if index is None:
+        index = len(table.lines)
+        table.lines.append(line)
     table.rows[index] = {}
     if len(cells) != len(table.params):
         table.bad[index] = f"expected {len(table.params)} fields, got {len(cells)}"
@@ -139,39 +145,85 @@ def _numeric_block_fits(formula: Formula, params: list[Param]) -> bool:
 
 
 def _with_numeric_block(table: Table, body: list[str], first_line: int, delimiter: str) -> Table:
+    """Lines of plain numbers go to the numeric block (one NumPy call), the others are read one by
+    one. The odd lines are found by one regular-expression scan, without a Python loop per line."""
     import numpy as np
 
     cell = {p.name: (_DECIMAL if p.kind is FLOAT else _INTEGER) for p in table.params}
     row = re.escape(delimiter).join(f"(?:{cell[p.name]})" for p in table.params)
-    while body and not body[-1]:
-        body = body[:-1]
     text = "\n".join(body)
-    if re.fullmatch(f"(?:{row}\n)*{row}", text):  # the common case: every line is plain numbers
-        numeric_rows = np.arange(len(body))
-        table.lines = list(range(first_line, first_line + len(body)))
-    else:
-        numeric_rows, text = _split_plain_lines(table, body, first_line, delimiter, re.compile(row).fullmatch)
+    odd = list(re.finditer(f"^(?!(?:{row})$).*$", text, re.M))
+    odd_line, position, count = [], 0, 0
+    for match in odd:
+        count += text.count("\n", position, match.start())
+        position = match.start()
+        odd_line.append(count)
+    is_odd = np.zeros(len(body), dtype=bool)
+    is_odd[odd_line] = True
+    blank = np.zeros(len(body), dtype=bool)
+    blank[[line for line, match in zip(odd_line, odd) if not match.group().strip()]] = True
+    row_of_line = np.cumsum(~blank) - 1
+    table.lines = (np.flatnonzero(~blank) + first_line).tolist()
+    for line, match in zip(odd_line, odd):
+        if not blank[line]:
+            _add_row(table, line + first_line, match.group().split(delimiter), int(row_of_line[line]))
+    numeric_rows = row_of_line[~is_odd]
     if len(numeric_rows):
-        dtype = np.float64 if any(p.kind is FLOAT for p in table.params) else np.int64
-        flat = _parse_numbers(text, delimiter, dtype)
+        pieces, start = [], 0
+        for match in odd:
+            pieces.append(text[start:match.start()])
+            start = match.end() + 1
+        pieces.append(text[start:])
+        numbers = "".join(pieces).strip("\n")
+        flat = _parse_numbers(numbers, delimiter, _dtype(table.params))
         table.numeric = NumericBlock(numeric_rows, flat.reshape(len(numeric_rows), len(table.params)))
     return table
 
 
-def _split_plain_lines(table: Table, body: list[str], first_line: int, delimiter: str, plain_row: Any) -> tuple[Any, str]:
-    """Rows of plain numbers go to the numeric block, others are read one by one."""
+def _dtype(params: list[Param]) -> Any:
     import numpy as np
 
-    numeric_rows: list[int] = []
-    numeric_text: list[str] = []
-    for number, line in enumerate(body, start=first_line):
-        if plain_row(line):
-            numeric_rows.append(len(table.lines))
-            numeric_text.append(line)
-            table.lines.append(number)
-        elif line.strip():
-            _add_row(table, number, line.split(delimiter))
-    return np.array(numeric_rows, dtype=np.int64), "\n".join(numeric_text)
+    return np.float64 if any(p.kind is FLOAT for p in params) else np.int64
+
+
+def _all_plain_numbers(formula: Formula, data: bytes) -> Table | None:
+    """The common large case, a file of plain numbers only, read without a Python loop; else None.
+
+    Every cell must parse, every line hold one row, every number be finite and every integer small
+    enough to be exact in both int64 and float64 (larger ones are read line by line, exactly)."""
+    import numpy as np
+
+    if b'"' in data or b"\r" in data or data.startswith(b"\xef\xbb\xbf"):
+        return None
+    header, _, body = data.partition(b"\n")
+    try:
+        header_text = header.decode("ascii")
+        params = columns_to_params(formula, header_text.split(_delimiter(header_text)))
+    except (UnicodeDecodeError, DlcalcError):
+        return None
+    if not _numeric_block_fits(formula, params) or not body.strip():
+        return None
+    body = body.rstrip(b"\n") + b"\n"
+    separator = _delimiter(header_text).encode()
+    rows = body.count(b"\n")
+    if b"\n\n" in body or body.count(separator) != rows * (len(params) - 1):
+        return None
+    try:
+        flat = _parse_numbers(body.decode("ascii"), separator.decode(), _dtype(params))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if flat.size != rows * len(params):
+        return None
+    cells = flat.reshape(rows, len(params))
+    integer_columns = [i for i, p in enumerate(params) if p.kind is not FLOAT]
+    if not np.isfinite(cells).all() or (np.abs(cells[:, integer_columns]) >= EXACT_LIMIT).any():
+        return None
+    # The counts agree; also make sure each line holds exactly one row (no ragged lines).
+    characters = np.frombuffer(body, np.uint8)
+    separators = characters[(characters == ord("\n")) | (characters == ord(separator))]
+    if not (separators.reshape(rows, len(params))[:, -1] == ord("\n")).all():
+        return None
+    return Table(params, lines=range(2, rows + 2), numeric=NumericBlock(np.arange(rows), cells))
 
 
 def _parse_numbers(text: str, delimiter: str, dtype: Any) -> Any:

@@ -52,7 +52,7 @@ class Table:
     """The rows of a batch file. ``lines`` gives each row's physical line (1-based)."""
 
     params: list[Param]
-    lines: list[int] = field(default_factory=list)
+    lines: list[int] | range = field(default_factory=list)
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # row index -> Param.name -> raw cell
     bad: dict[int, str] = field(default_factory=dict)  # row index -> why it could not be read
     numeric: NumericBlock | None = None
@@ -96,7 +96,7 @@ class Outcome:
     """Every row's answer: in a group (arrays), as a Result (computed alone), or an error."""
 
     formula: Formula
-    lines: list[int]
+    lines: list[int] | range
     groups: list[Group] = field(default_factory=list)
     results: dict[int, Result] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)

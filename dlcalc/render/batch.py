@@ -20,7 +20,7 @@ def write_outcome(outcome: Outcome, *, json_mode: bool) -> ExitCode:
     payload = None if json_mode else _integer_payload(outcome)
     if payload is None:
         rows = _json_rows(outcome) if json_mode else _plain_rows(outcome)
-        payload = "".join(row + "\n" for row in rows)
+        payload = "\n".join(rows) + "\n" if rows else ""
     write_stdout(payload)
     write_stderr("".join(f"dlcalc: error: line {outcome.lines[i]}: {one_line(outcome.errors[i])}\n"
                          for i in sorted(outcome.errors)))
@@ -55,15 +55,14 @@ def _integer_payload(outcome: Outcome) -> bytes | None:
     if len(outcome.groups) != 1 or outcome.results or outcome.formula.present is not None:
         return None
     group = outcome.groups[0]
-    if len(group.rows) != outcome.count or len(group.outputs) != 1:
+    if len(group.outputs) != 1:
         return None
-    values = np.broadcast_to(group.outputs[0], (outcome.count,))
+    values = np.broadcast_to(group.outputs[0], (len(group.rows),))
     if values.dtype.kind not in "iu":
         return None
-    order = np.empty(outcome.count, dtype=np.int64)
-    order[group.rows] = np.arange(outcome.count)
-    blank = ~in_group(outcome)
-    return format_integers(values[order], blank)
+    every_row = np.zeros(outcome.count, dtype=np.int64)
+    every_row[group.rows] = values
+    return format_integers(every_row, ~in_group(outcome))
 
 
 def _json_rows(outcome: Outcome) -> list[str]:
