@@ -67,8 +67,10 @@ def is_terminal(stream: TextIO) -> bool:
 def write_stdout(payload: str | bytes) -> None:
     """The one writer of standard output: text, or bytes made in one piece (batch mode)."""
     if isinstance(payload, str):
-        sys.stdout.write(payload)
-        return
+        if len(payload) < 1 << 16 or getattr(sys.stdout, "buffer", None) is None:
+            sys.stdout.write(payload)
+            return
+        payload = payload.encode(sys.stdout.encoding or "utf-8")  # a large output: in one piece
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a text-only stream (an embedding program, the test runner)
         sys.stdout.write(payload.decode())
