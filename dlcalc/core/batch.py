@@ -89,6 +89,8 @@ class Group:
     values: dict[str, Any]
     ndim: int
     outputs: list[Any] = field(default_factory=list)  # one per axis call: an array over the rows
+    # per-axis parameters: whether each row gave one value (shown as one, as a single call shows it)
+    single: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +120,9 @@ class Outcome:
 
     def group_inputs(self, group: Group, position: int) -> dict[str, Any]:
         values = {k: _pick(v, position) for k, v in group.values.items()}
+        for dest, single in group.single.items():
+            if _pick(single, position):
+                values[dest] = values[dest][:1]
         return {p.name: display_input(p, values[p.dest]) for p in self.formula.params}
 
     def group_result(self, group: Group, position: int) -> Result:
@@ -177,10 +182,13 @@ def _groups_from_rows(formula: Formula, table: Table, indices: list[int], cli_ra
                       outcome: Outcome) -> list[Group]:
     """Parse the loose rows one by one (errors per row), then group the good ones by number of axes."""
     by_ndim: dict[int, tuple[list[int], list[dict[str, Any]]]] = {}
+    per_axis = [p.dest for p in formula.params if p.kind.per_axis]
     for index in indices:
         try:
             values = convert_options(formula, _with_defaults(cli_raw, table.rows[index]))
+            single = {dest: len(values[dest]) == 1 for dest in per_axis}
             ndim = broadcast_axes(formula, values)
+            values.update({_SINGLE + dest: flag for dest, flag in single.items()})
         except DlcalcError as err:
             outcome.errors[index] = err.message
             continue
@@ -190,7 +198,15 @@ def _groups_from_rows(formula: Formula, table: Table, indices: list[int], cli_ra
         rows, stacked = by_ndim.setdefault(ndim, ([], []))
         rows.append(index)
         stacked.append(values)
-    return [Group(np.array(rows), _stack(values, formula), ndim) for ndim, (rows, values) in by_ndim.items()]
+    return [_group(np.array(rows), values, formula, ndim) for ndim, (rows, values) in by_ndim.items()]
+
+
+_SINGLE = "\0single:"  # a row's note that a per-axis value was given as one value
+
+
+def _group(rows: np.ndarray, values_per_row: list[dict[str, Any]], formula: Formula, ndim: int) -> Group:
+    single = {p.dest: np.array([v[_SINGLE + p.dest] for v in values_per_row]) for p in formula.params if p.kind.per_axis}
+    return Group(rows, _stack(values_per_row, formula), ndim, single=single)
 
 
 def _needs_exact(values: dict[str, Any]) -> bool:
@@ -238,8 +254,9 @@ def _numeric_group(formula: Formula, table: Table, cli_raw: dict[str, Any], outc
         preset[param.dest] = (column,) if param.kind.per_axis else column
     defaults = {k: v for k, v in cli_raw.items() if v is not None and k not in {p.name for p in table.params}}
     values = convert_options(formula, defaults, preset)
+    single = {p.dest: len(values[p.dest]) == 1 for p in formula.params if p.kind.per_axis}
     ndim = broadcast_axes(formula, values)
-    return Group(block.rows, values, ndim)
+    return Group(block.rows, values, ndim, single=single)
 
 
 def _evaluate_group(formula: Formula, group: Group, table: Table, cli_raw: dict[str, Any], outcome: Outcome) -> None:

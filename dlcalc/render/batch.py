@@ -76,7 +76,8 @@ def _json_rows(outcome: Outcome) -> list[str]:
         keys = [dumps(p.name) for p in outcome.formula.params]
         inputs = "{" + ", ".join(f"{key}: %s" for key in keys) + "}"
         template = prefix + inputs + middle + "%s" + suffix
-        columns = [_encoded_input(p, group.values[p.dest], len(group.rows)) for p in outcome.formula.params]
+        columns = [_encoded_input(p, group.values[p.dest], len(group.rows), group.single.get(p.dest, False))
+                   for p in outcome.formula.params]
         texts = [template % cells for cells in zip(*columns, _encoded_values(outcome, group))]
         for row, text in zip(group.rows.tolist(), texts):
             out[row] = text
@@ -91,7 +92,8 @@ def _json_rows(outcome: Outcome) -> list[str]:
 # per row and value; the test comparing batch rows with single calls keeps the two in step.
 
 
-def _encoded_input(param: Param, value: Any, count: int) -> list[str]:
+def _encoded_input(param: Param, value: Any, count: int, single: Any) -> list[str]:
+    """A column of inputs; ``single`` marks the rows that gave a per-axis value as one value."""
     if not isinstance(value, np.ndarray) and not isinstance(value, tuple):
         return [dumps(display_input(param, value))] * count
     if not param.kind.per_axis:
@@ -99,7 +101,8 @@ def _encoded_input(param: Param, value: Any, count: int) -> list[str]:
     axes = [_encoded_array(v, count, padding=param.kind is PADDING) for v in value]
     if len(axes) == 1:
         return axes[0]
-    return ["[" + ", ".join(cells) + "]" for cells in zip(*axes)]
+    single = np.broadcast_to(single, (count,)).tolist()
+    return [cells[0] if one else "[" + ", ".join(cells) + "]" for one, cells in zip(single, zip(*axes))]
 
 
 def _encoded_array(value: Any, count: int, padding: bool = False) -> list[str]:
