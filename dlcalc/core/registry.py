@@ -44,7 +44,7 @@ class Kind:
     choices: tuple[str, ...] = ()
 
 
-INT_DIGITS = 1000  # a whole number has at most this many digits (Python refuses str() past 4,300)
+INT_DIGITS = 100  # a whole number has at most this many digits (results stay far below str()'s 4,300)
 
 
 def _int(text: str) -> int:
