@@ -16,6 +16,7 @@ from dlcalc.core.sections import section_key, section_title
 from dlcalc.cli.run import run_formula
 from dlcalc.core.errors import ExitCode
 from dlcalc.core.registry import Formula, Param
+from dlcalc.render.output import write_error, write_stdout
 
 HELP = """A calculator and derivation checker for the mathematics of deep learning.
 
@@ -122,7 +123,7 @@ def build_app() -> typer.Typer:
         if version:
             from dlcalc import __version__
 
-            typer.echo(f"dlcalc {__version__}")
+            write_stdout(f"dlcalc {__version__}\n")
             raise typer.Exit(0)
 
     for commands in (catalogue_commands, check_deriv, verify):  # commands that are not formulas
@@ -147,7 +148,7 @@ def run_app(args: list[str]) -> int:
         where = err.ctx.command_path if err.ctx is not None else "dlcalc"
         if where == "dlcalc" and args and args[0] in command.list_commands(err.ctx):
             where = f"dlcalc {args[0]}"  # the error came while parsing the subcommand's options
-        sys.stderr.write(f"dlcalc: error: {err.format_message()} (see '{where} --help')\n")
+        write_error(f"{err.format_message()} (see '{where} --help')")
         return ExitCode.USAGE
     except typer.Abort:
         return ExitCode.INTERRUPTED

@@ -13,20 +13,8 @@ import sys
 import warnings
 from typing import Callable
 
-from dlcalc.core.errors import DlcalcError, ExitCode, one_line
-
-
-def _error(message: str) -> None:
-    """Write one error line; an error stream that cannot take it is given up on, not crashed on."""
-    line = f"dlcalc: error: {one_line(message)}\n"
-    try:
-        sys.stderr.write(line)
-        sys.stderr.flush()
-    except UnicodeEncodeError:
-        encoding = getattr(sys.stderr, "encoding", None) or "ascii"
-        sys.stderr.write(line.encode(encoding, "backslashreplace").decode(encoding))
-    except (OSError, AttributeError, ValueError):
-        pass
+from dlcalc.core.errors import DlcalcError, ExitCode
+from dlcalc.render.output import write_error, write_stdout
 
 
 def dispatch(args: list[str]) -> int:
@@ -61,24 +49,24 @@ def run(work: Callable[[], int], debug: bool) -> int:
         code = work()
         sys.stdout.flush()
     except DlcalcError as err:
-        _error(err.message)
+        write_error(err.message)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except UnicodeEncodeError as err:
         _discard_stdout()
-        _error(f"the output cannot be written in the {err.encoding} encoding: set PYTHONIOENCODING=utf-8")
+        write_error(f"the output cannot be written in the {err.encoding} encoding: set PYTHONIOENCODING=utf-8")
         return ExitCode.IO_ERROR
     except OSError as err:
         _discard_stdout()
         if isinstance(err, BrokenPipeError) or err.errno == errno.EPIPE:
             return ExitCode.OK  # the reader went away (dlcalc ... | head): not an error of ours
-        _error(_io_message(err))
+        write_error(_io_message(err))
         return ExitCode.IO_ERROR
     except Exception as err:  # a bug: say so in one line unless --debug
         if debug:
             raise
-        _error(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)")
+        write_error(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)")
         return ExitCode.INTERNAL
     return code
 
@@ -86,14 +74,14 @@ def run(work: Callable[[], int], debug: bool) -> int:
 def _version() -> int:
     from dlcalc import __version__
 
-    sys.stdout.write(f"dlcalc {__version__}\n")
+    write_stdout(f"dlcalc {__version__}\n")
     return ExitCode.OK
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if sys.stdout is None:  # started with stdout closed (dlcalc ... >&-)
-        _error("cannot write the output: standard output is closed")
+        write_error("cannot write the output: standard output is closed")
         sys.exit(ExitCode.IO_ERROR)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]

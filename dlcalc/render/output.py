@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from dlcalc.core.errors import ExitCode
+from dlcalc.core.errors import ExitCode, one_line
 from dlcalc.core.result import Result
 
 
@@ -83,6 +83,20 @@ def write_stdout(payload: str | bytes) -> None:
 def write_stderr(text: str) -> None:
     if text:
         sys.stderr.write(text)
+
+
+def write_error(message: str) -> None:
+    """The one error line, ``dlcalc: error: ...``: escaped and bounded so that it stays one line, and
+    written even where the error stream cannot take every character (or is gone)."""
+    line = f"dlcalc: error: {one_line(message)}\n"
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stderr, "encoding", None) or "ascii"
+        sys.stderr.write(line.encode(encoding, "backslashreplace").decode(encoding))
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def emit(result: Result, *, json_mode: bool = False, latex: bool = False, stream: TextIO | None = None) -> ExitCode:
