@@ -7,11 +7,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import run_batch as batch
 from conftest import run_main, run_process
-
-
-def batch(command, text, *extra):
-    return run_main([command, "--batch", "-", *extra], stdin=text)
 
 
 def test_csv_from_stdin():

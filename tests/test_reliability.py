@@ -17,7 +17,8 @@ import time
 
 import pytest
 
-from conftest import run_main
+from conftest import run_batch as batch
+from conftest import run_main, run_process
 from dlcalc.core import registry
 from dlcalc.core.errors import ExitCode
 
@@ -149,16 +150,12 @@ def test_interrupt_exits_130(monkeypatch):
 # ---- the environment (real processes) ----------------------------------------------------------
 
 
-def _process(args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "dlcalc", *args], capture_output=False, timeout=120, **kwargs)
-
-
 @pytest.mark.parametrize("args", [["conv-out", "--I", "32", "--K", "3"], ["info", "conv-out"], ["list", "--json"]])
 def test_a_full_disk_is_exit_74(args):
     with open("/dev/full", "w") as full:
-        proc = _process(args, stdout=full, stderr=subprocess.PIPE, text=True)
-    assert proc.returncode == ExitCode.IO_ERROR == 74
-    assert proc.stderr == "dlcalc: error: cannot write the output or read the input: No space left on device\n"
+        proc = run_process(args, stdout=full)
+    assert proc.code == ExitCode.IO_ERROR == 74
+    assert proc.err == "dlcalc: error: cannot write the output or read the input: No space left on device\n"
 
 
 def test_closed_stdout_and_stdin_are_exit_74():
@@ -172,10 +169,9 @@ def test_closed_stdout_and_stdin_are_exit_74():
 
 
 def test_an_encoding_that_cannot_show_the_output_is_exit_74():
-    proc = _process(["info", "conv-out"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                    env={**os.environ, "PYTHONIOENCODING": "ascii"})
-    assert proc.returncode == 74
-    assert proc.stderr == ("dlcalc: error: the output cannot be written in the ascii encoding: "
+    proc = run_process(["info", "conv-out"], env={"PYTHONIOENCODING": "ascii"})
+    assert proc.code == 74
+    assert proc.err == ("dlcalc: error: the output cannot be written in the ascii encoding: "
                            "set PYTHONIOENCODING=utf-8\n")
 
 
@@ -187,17 +183,13 @@ def test_a_reader_that_leaves_early_is_exit_0(args):
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        proc = _process(args, stdout=write_end, stderr=subprocess.PIPE, text=True)
+        proc = run_process(args, stdout=write_end)
     finally:
         os.close(write_end)
-    assert (proc.returncode, proc.stderr) == (0, "")
+    assert (proc.code, proc.err) == (0, "")
 
 
 # ---- batch -------------------------------------------------------------------------------------
-
-
-def batch(command, text, *extra):
-    return run_main([command, "--batch", "-", *extra], stdin=text)
 
 
 @pytest.mark.parametrize("json_mode", [False, True])
