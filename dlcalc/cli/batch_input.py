@@ -209,15 +209,17 @@ def _all_plain_numbers(formula: Formula, data: bytes) -> Table | None:
     if b"\n\n" in body or body.count(separator) != rows * (len(params) - 1):
         return None
     try:
-        flat = _parse_numbers(body.decode("ascii"), separator.decode(), _dtype(params))
-    except (ValueError, UnicodeDecodeError):
+        flat = _parse_numbers(body, separator.decode(), _dtype(params))
+    except ValueError:
         return None
     if flat.size != rows * len(params):
         return None
     cells = flat.reshape(rows, len(params))
-    integer_columns = [i for i, p in enumerate(params) if p.kind is not FLOAT]
-    if not np.isfinite(cells).all() or (np.abs(cells[:, integer_columns]) >= EXACT_LIMIT).any():
+    if cells.dtype.kind == "f" and not np.isfinite(cells).all():
         return None
+    for column, param in enumerate(params):  # an integer must be exact: larger ones are read one by one
+        if param.kind is not FLOAT and (np.abs(cells[:, column]) >= EXACT_LIMIT).any():
+            return None
     # The counts agree; also make sure each line holds exactly one row (no ragged lines).
     characters = np.frombuffer(body, np.uint8)
     separators = characters[(characters == ord("\n")) | (characters == ord(separator))]
@@ -226,11 +228,15 @@ def _all_plain_numbers(formula: Formula, data: bytes) -> Table | None:
     return Table(params, lines=range(2, rows + 2), numeric=NumericBlock(np.arange(rows), cells))
 
 
-def _parse_numbers(text: str, delimiter: str, dtype: Any) -> Any:
+def _parse_numbers(text: str | bytes, delimiter: str, dtype: Any) -> Any:
     """The numbers of lines that all match the plain-row pattern, in one NumPy call."""
     import numpy as np
 
-    return np.fromstring(text.replace("\n", delimiter), dtype=dtype, sep=delimiter)  # noqa: NPY201
+    if isinstance(text, bytes):
+        flat = text.replace(b"\n", delimiter.encode())
+    else:
+        flat = text.replace("\n", delimiter).encode()
+    return np.fromstring(flat, dtype=dtype, sep=delimiter)  # noqa: NPY201
 
 
 # ---- JSON Lines --------------------------------------------------------------------------------
