@@ -66,17 +66,24 @@ class _Stdin(io.StringIO):
         self.buffer = io.BytesIO(text.encode())
 
 
-def run_process(args: list[str], stdin: str = "", env: dict | None = None) -> Run:
-    """The real thing: ``python -m dlcalc ARGS`` in a subprocess (not a terminal)."""
+def run_batch(command: str, text: str, *extra: str) -> Run:
+    """``dlcalc COMMAND --batch - EXTRA...`` in-process, with ``text`` on stdin."""
+    return run_main([command, "--batch", "-", *extra], stdin=text)
+
+
+def run_process(args: list[str], stdin: str = "", env: dict | None = None, stdout=subprocess.PIPE) -> Run:
+    """The real thing: ``python -m dlcalc ARGS`` in a subprocess (not a terminal). ``stdout`` may be
+    a file or descriptor to write to instead (a full disk, a pipe whose reader has gone)."""
     proc = subprocess.run(
         [sys.executable, "-m", "dlcalc", *args],
         input=stdin,
-        capture_output=True,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **(env or {})},
         timeout=120,
     )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+    return Run(proc.returncode, proc.stdout or "", proc.stderr)
 
 
 @pytest.fixture

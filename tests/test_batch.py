@@ -7,11 +7,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import run_batch as batch
 from conftest import run_main, run_process
-
-
-def batch(command, text, *extra):
-    return run_main([command, "--batch", "-", *extra], stdin=text)
 
 
 def test_csv_from_stdin():
@@ -159,11 +156,11 @@ def test_mixed_int_and_float_columns_name_the_minimum():
     """A FLOAT column makes NumPy parse the whole file as floats; an INT cell keeps its message."""
     import numpy as np
 
-    from dlcalc.core.batch import _checked_column
+    from dlcalc.core.batch import checked_column
     from dlcalc.core.registry import INT, Param
 
     errors = {}
-    column = _checked_column(Param("n", INT, "a count", minimum=1), np.array([3.0, 0.0, 2.5]), errors)
+    column = checked_column(Param("n", INT, "a count", minimum=1), np.array([3.0, 0.0, 2.5]), np.arange(3), errors)
     assert errors == {1: "--n: must be at least 1, got 0", 2: "--n: expected a whole number, got '2.5'"}
     assert column.dtype.kind == "i"
 

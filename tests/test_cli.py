@@ -97,14 +97,14 @@ def test_both_routes_agree_on_errors_and_output():
 
 def test_internal_errors_are_one_line_unless_debug(monkeypatch):
     def broken(**_):
-        raise ZeroDivisionError("boom")
+        raise KeyError("boom")
 
     formula = registry.get("fc-params")
     monkeypatch.setitem(registry.REGISTRY, "fc-params", dataclasses.replace(formula, compute=broken))
     run = run_main(["fc-params", "--in", "2", "--out", "3"])
     assert run.code == 70
-    assert run.err == "dlcalc: error: internal error: ZeroDivisionError: boom (rerun with --debug for the traceback)\n"
-    with pytest.raises(ZeroDivisionError):
+    assert run.err == "dlcalc: error: internal error: KeyError: 'boom' (rerun with --debug for the traceback)\n"
+    with pytest.raises(KeyError):
         run_main(["fc-params", "--in", "2", "--out", "3", "--debug"])
 
 

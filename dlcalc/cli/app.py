@@ -3,6 +3,7 @@ the command being run is built. Commands that are not formulas live in their own
 
 from __future__ import annotations
 
+import errno
 import inspect
 import sys
 from typing import Any, Optional
@@ -15,6 +16,7 @@ from dlcalc.core.sections import section_key, section_title
 from dlcalc.cli.run import run_formula
 from dlcalc.core.errors import ExitCode
 from dlcalc.core.registry import Formula, Param
+from dlcalc.render.output import write_error, write_stdout
 
 HELP = """A calculator and derivation checker for the mathematics of deep learning.
 
@@ -121,7 +123,7 @@ def build_app() -> typer.Typer:
         if version:
             from dlcalc import __version__
 
-            typer.echo(f"dlcalc {__version__}")
+            write_stdout(f"dlcalc {__version__}\n")
             raise typer.Exit(0)
 
     for commands in (catalogue_commands, check_deriv, verify):  # commands that are not formulas
@@ -146,8 +148,25 @@ def run_app(args: list[str]) -> int:
         where = err.ctx.command_path if err.ctx is not None else "dlcalc"
         if where == "dlcalc" and args and args[0] in command.list_commands(err.ctx):
             where = f"dlcalc {args[0]}"  # the error came while parsing the subcommand's options
-        sys.stderr.write(f"dlcalc: error: {err.format_message()} (see '{where} --help')\n")
+        write_error(f"{err.format_message()} (see '{where} --help')")
         return ExitCode.USAGE
     except typer.Abort:
-        return 130
+        return ExitCode.INTERRUPTED
+    except SystemExit as exit_:
+        _reraise_a_swallowed_broken_pipe(exit_)
+        raise
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def _reraise_a_swallowed_broken_pipe(exit_: SystemExit) -> None:
+    """Click and Rich turn a closed pipe into exit 1; undo that and let main() decide (a reader that
+    leaves early is exit 0 on every route)."""
+    cause = exit_.__context__
+    if isinstance(cause, OSError) and cause.errno == errno.EPIPE:
+        from typer._click.utils import PacifyFlushWrapper
+
+        for name in ("stdout", "stderr"):  # click wraps the streams; put them back
+            stream = getattr(sys, name)
+            if isinstance(stream, PacifyFlushWrapper):
+                setattr(sys, name, stream.wrapped)
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe") from None

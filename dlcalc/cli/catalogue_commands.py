@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
@@ -11,7 +10,8 @@ from dlcalc.core import registry
 from dlcalc.core.sections import section_key
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import Formula
-from dlcalc.render.output import dumps, is_terminal
+from dlcalc.render.catalogue import write_errata, write_info, write_listing
+from dlcalc.render.output import write_stdout
 
 
 def list_entries() -> list[dict[str, str]]:
@@ -56,16 +56,7 @@ def register(app: typer.Typer) -> None:
         json_mode: bool = typer.Option(False, "--json", help="a JSON array of {name, section, kind, summary}"),
     ) -> None:
         """List every formula, grouped by section of the sheet."""
-        entries = list_entries()
-        if json_mode:
-            typer.echo(dumps(entries))
-        elif is_terminal(sys.stdout):
-            from dlcalc.render.terminal import render_listing
-
-            render_listing(entries)
-        else:
-            for e in entries:
-                typer.echo(f"{e['section']}\t{e['name']}\t{e['kind']}\t{e['summary']}")
+        write_listing(list_entries(), json_mode=json_mode)
 
     @app.command("info", rich_help_panel="The catalogue")
     def info_command(
@@ -77,24 +68,13 @@ def register(app: typer.Typer) -> None:
         formula = registry.get(name)
         if formula is None:
             raise DlcalcError(f"no formula named {name!r} (see 'dlcalc list')")
-        record = info_record(formula)
-        if json_mode:
-            typer.echo(dumps(record))
-        else:
-            from dlcalc.render.terminal import render_info
-
-            render_info(record, rich=is_terminal(sys.stdout))
+        write_info(info_record(formula), json_mode=json_mode)
 
     @app.command("errata", rich_help_panel="The catalogue")
     def errata_command(json_mode: bool = typer.Option(False, "--json", help="JSON Lines, one erratum each")) -> None:
         """List the sheet's errata that dlcalc implements correctly, with a command that shows each."""
         registry.formulas()
-        for record in sorted(registry.ERRATA.values(), key=lambda e: int(e["id"][1:])):
-            if json_mode:
-                typer.echo(dumps(record))
-            else:
-                typer.echo(f"{record['id']}  {record['title']}\n    sheet:   {record['sheet']}\n"
-                           f"    correct: {record['correct']}\n    try:     {record['command']}")
+        write_errata(sorted(registry.ERRATA.values(), key=lambda e: int(e["id"][1:])), json_mode=json_mode)
 
     @app.command("completions", rich_help_panel="The catalogue")
     def completions_command(shell: str = typer.Argument(..., help="bash, zsh or fish")) -> None:
@@ -103,4 +83,4 @@ def register(app: typer.Typer) -> None:
 
         if shell not in SHELLS:
             raise DlcalcError(f"unknown shell {shell!r}; expected one of {', '.join(SHELLS)}")
-        sys.stdout.write(script(shell))
+        write_stdout(script(shell))

@@ -1,9 +1,10 @@
 """Run formula commands without building the Typer app, to keep start-up near Python's own.
 
 Only the plain form of a call is handled here: ``NAME --opt VALUE --opt=VALUE --flag ... [--json]
-[--batch FILE]`` with options the formula declares. Anything else (help, an unknown or repeated
-option, completion requests) returns None and goes to Typer, which gives the full behaviour and
-the error messages. A test runs every registered example through both routes.
+[--batch FILE]`` with options the formula declares. An option given twice (under any of its names)
+is refused here: Typer would silently keep the last. Anything else (help, an unknown option,
+completion requests) returns None and goes to Typer, which gives the full behaviour and the error
+messages. A test runs every registered example through both routes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 from typing import Any
 
 from dlcalc.core import registry
-from dlcalc.core.errors import ExitCode
+from dlcalc.core.errors import DlcalcError, ExitCode
 from dlcalc.core.registry import Formula
 
 
@@ -36,8 +37,11 @@ def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool,
             continue
         if option != "--batch" and param is None:
             return None
+        if param is not None and not param.multiple and param.name in raw:
+            again = "given twice" if option == f"--{param.name}" else f"another name for --{param.name}, already given"
+            raise DlcalcError(f"{option}: {again}; give each option once")
         if param is not None and param.kind.is_flag:
-            if has_value or param.name in raw:
+            if has_value:
                 return None
             raw[param.name] = True
             continue
@@ -48,12 +52,10 @@ def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool,
             position += 1
         if option == "--batch":
             if batch is not None:
-                return None
+                raise DlcalcError("--batch: given twice; give each option once")
             batch = value
         elif param.multiple:
             raw.setdefault(param.name, []).append(value)
-        elif param.name in raw:
-            return None
         else:
             raw[param.name] = value
     return raw, json_mode, batch

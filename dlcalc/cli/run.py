@@ -12,7 +12,9 @@ from dlcalc.render.output import emit
 
 def run_formula(formula: Formula, raw: dict[str, Any], *, json_mode: bool, batch: str | None) -> ExitCode:
     if batch is not None:
-        from dlcalc.core.batch import run_batch
+        from dlcalc.cli.batch_input import read_batch
+        from dlcalc.core.batch import evaluate_table
+        from dlcalc.render.batch import write_outcome
 
-        return run_batch(formula, raw, batch, json_mode=json_mode)
+        return write_outcome(evaluate_table(formula, read_batch(formula, batch), raw), json_mode=json_mode)
     return emit(evaluate(formula, raw), json_mode=json_mode)

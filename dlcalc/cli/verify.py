@@ -8,7 +8,6 @@ unknown name. Every proof runs under a time limit so that one hard case cannot h
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any, Optional
 
@@ -17,7 +16,7 @@ import typer
 from dlcalc.core import registry
 from dlcalc.core.errors import DlcalcError, ExitCode
 from dlcalc.core.registry import Formula
-from dlcalc.render.output import dumps, is_terminal
+from dlcalc.render.catalogue import each_with_progress, write_proof
 from dlcalc.core.deadline import TimeUp, time_limit
 
 TIME_LIMIT = 120  # seconds per identity
@@ -63,35 +62,14 @@ def run_proof(formula: Formula, limit: int = TIME_LIMIT) -> dict[str, Any]:
     }
 
 
-def plain_line(record: dict[str, Any]) -> str:
-    if record["proven"]:
-        return f"{record['name']}  proven  {record['method']}"
-    return f"{record['name']}  failed  {record['method']}: {record['detail']}"
-
-
-def _prove_all(chosen: list[Formula], emit: Any) -> list[dict[str, Any]]:
-    if not is_terminal(sys.stdout):
-        return [emit(run_proof(f)) for f in chosen]
-    from rich.progress import Progress
-
-    records = []
-    with Progress(transient=True) as progress:
-        task = progress.add_task("proving", total=len(chosen))
-        for formula in chosen:
-            progress.update(task, description=f"proving {formula.name}")
-            records.append(emit(run_proof(formula)))
-            progress.advance(task)
-    return records
-
-
 def verify(names: list[str], everything: bool, json_mode: bool) -> ExitCode:
     chosen = select(names, everything)
 
     def emit(record: dict[str, Any]) -> dict[str, Any]:
-        typer.echo(dumps(record) if json_mode else plain_line(record))
+        write_proof(record, json_mode=json_mode)
         return record
 
-    records = _prove_all(chosen, emit)
+    records = each_with_progress(chosen, lambda formula: f"proving {formula.name}", lambda formula: emit(run_proof(formula)))
     return ExitCode.OK if all(r["proven"] for r in records) else ExitCode.REFUTED
 
 

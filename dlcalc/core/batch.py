@@ -1,25 +1,25 @@
-"""Batch mode: one output per input row of a CSV, TSV or JSON Lines file, evaluated with NumPy.
+"""Batch mode, evaluation: the rows of a table in, one outcome per row out (a value or an error).
 
-Rows are parsed into columns, grouped by their number of axes, and each group is evaluated at
-once: the formulas are written with arithmetic that works on NumPy arrays as on numbers, and the
-same rules that guard a single call are evaluated as boolean masks over rows. A bad row keeps its
-place (an empty line, or ``{"line": N, "error": ...}`` in JSON) and makes the exit status 1.
+Reading files is the CLI's job (dlcalc.cli.batch_input) and writing the output is the renderer's
+(dlcalc.render.batch); this module only evaluates. Rows that NumPy parsed in one call (the
+numeric block) are evaluated at once: the formulas are written with arithmetic that works on NumPy
+arrays as on numbers, and the rules that guard a single call are evaluated as boolean masks. Other
+rows are parsed one by one, grouped by their number of axes and evaluated the same way.
 
-A plain numeric CSV/TSV takes a fast route: NumPy parses the whole body in one call.
+A row is computed by the single-call route (`evaluate`) instead, with Python's exact integers and
+the same messages, whenever the arrays cannot be trusted with it: an integer too long for 64 bits,
+a result that 64-bit arithmetic may have wrapped, an arithmetic failure in the group, a formula that
+is not vectorised. A bad row is that row's error and never costs another row its answer.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from dlcalc.core.errors import DlcalcError, ExitCode
+from dlcalc.core.errors import DlcalcError, quote
 from dlcalc.core.evaluate import (
     argument_sets,
     axis_prefix,
@@ -28,191 +28,194 @@ from dlcalc.core.evaluate import (
     convert_options,
     display_input,
     evaluate,
+    finish,
+    guarded,
+    refuse_non_finite,
 )
 from dlcalc.core.registry import AXES, FLOAT, INT, PADDING, Formula, Param
-from dlcalc.render.format import format_integers
-from dlcalc.render.output import dumps, plain_value, to_json
 from dlcalc.core.result import Result
 
-_NUMERIC_KINDS = (INT, AXES, FLOAT, PADDING)
+NUMERIC_KINDS = (INT, AXES, FLOAT, PADDING)
+EXACT_LIMIT = 2**53  # integers beyond this, in an input or a result, are computed exactly, row by row
+
+
+@dataclass
+class NumericBlock:
+    """Rows whose cells NumPy parsed in one call: one column per parameter of the table."""
+
+    rows: np.ndarray  # indices into the table
+    cells: np.ndarray  # shape (len(rows), len(params)), int64 or float64
 
 
 @dataclass
 class Table:
-    """Rows of a batch file: column -> Param, and per row its line number and raw cells."""
+    """The rows of a batch file. ``lines`` gives each row's physical line (1-based)."""
 
     params: list[Param]
-    lines: list[int] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)  # Param.name -> raw cell
+    lines: list[int] | range = field(default_factory=list)
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # row index -> Param.name -> raw cell
     bad: dict[int, str] = field(default_factory=dict)  # row index -> why it could not be read
+    numeric: NumericBlock | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
 
 
-def read_source(source: str) -> bytes:
-    if source == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(source, "rb") as handle:
-            return handle.read()
-    except OSError as err:
-        raise DlcalcError(f"--batch: cannot read {source}: {err.strerror}") from None
-
-
-def decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DlcalcError("--batch: the file is not UTF-8 text") from None
-
-
-def _columns_to_params(formula: Formula, names: list[str]) -> list[Param]:
-    params = []
+def columns_to_params(formula: Formula, names: list[str]) -> list[Param]:
+    """Column names (option names or aliases) -> parameters; unknown and repeated columns are refused."""
+    params: list[Param] = []
     for name in names:
         param = formula.lookup_option(name.strip())
         if param is None:
             known = ", ".join(p.name for p in formula.params)
-            raise DlcalcError(f"--batch: unknown column {name.strip()!r} (columns are option names: {known})")
+            raise DlcalcError(f"--batch: unknown column {quote(name.strip())} (columns are option names: {known})")
+        if param in params:
+            first = names[params.index(param)].strip()
+            same = "is repeated" if first == name.strip() else f"names the same option as column {quote(first)}"
+            raise DlcalcError(f"--batch: column {quote(name.strip())} {same}")
         params.append(param)
     return params
 
 
-def _delimiter(header: str) -> str:
-    return "\t" if "\t" in header else ","
-
-
-def read_delimited(formula: Formula, text: str) -> Table:
-    lines = text.splitlines()
-    header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_index is None:
-        raise DlcalcError("--batch: the input is empty")
-    delimiter = _delimiter(lines[header_index])
-    reader = csv.reader(io.StringIO("\n".join(lines[header_index:])), delimiter=delimiter)
-    names = next(reader)
-    table = Table(_columns_to_params(formula, names))
-    for offset, cells in enumerate(reader, start=header_index + 2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        table.lines.append(offset)
-        if len(cells) != len(names):
-            table.bad[len(table.rows)] = f"expected {len(names)} fields, got {len(cells)}"
-            table.rows.append({})
-            continue
-        table.rows.append({p.name: cell for p, cell in zip(table.params, cells) if cell.strip()})
-    return table
-
-
-def read_json_lines(formula: Formula, text: str) -> Table:
-    table = Table([])
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        table.lines.append(number)
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-            row = {}
-            for name, value in record.items():
-                params = _columns_to_params(formula, [name])
-                if value is not None:
-                    row[params[0].name] = value
-            table.rows.append(row)
-        except ValueError as err:
-            message = err.message if isinstance(err, DlcalcError) else f"invalid JSON: {err}"
-            table.bad[len(table.rows)] = message.removeprefix("--batch: ")
-            table.rows.append({})
-    return table
-
-
-def read_table(formula: Formula, text: str) -> Table:
-    if text.lstrip().startswith("{"):
-        return read_json_lines(formula, text)
-    return read_delimited(formula, text)
-
-
-# ---- the fast route: a numeric CSV/TSV parsed by NumPy in one call ---------------------------
-
-
-def fast_columns(formula: Formula, data: bytes) -> tuple[list[Param], np.ndarray] | None:
-    """(params, 2-D array) for a plain numeric file with one number per cell, else None."""
-    if b'"' in data or b"\r" in data or data.startswith(b"\xef\xbb\xbf"):
-        return None
-    header, _, body = data.partition(b"\n")
-    try:
-        header_text = header.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    delimiter = _delimiter(header_text)
-    try:
-        params = _columns_to_params(formula, header_text.split(delimiter))
-    except DlcalcError:
-        return None
-    if any(p.kind not in _NUMERIC_KINDS or p.multiple for p in params) or not body:
-        return None
-    if not body.endswith(b"\n"):
-        body += b"\n"
-    rows, separator = body.count(b"\n"), delimiter.encode()
-    if b"\n\n" in body or body.count(separator) != rows * (len(params) - 1):
-        return None
-    dtype = np.float64 if FLOAT in (p.kind for p in params) else np.int64
-    # With the line ends replaced by the delimiter, the body is one flat list of numbers.
-    try:
-        flat = np.fromstring(body.replace(b"\n", separator), dtype=dtype, sep=delimiter)  # noqa: NPY201
-    except ValueError:  # a cell that is not a number: the general route reads it
-        return None
-    if flat.size != rows * len(params):
-        return None
-    # The counts agree; also make sure each line holds exactly one row (no ragged lines).
-    characters = np.frombuffer(body, np.uint8)
-    separators = characters[(characters == ord("\n")) | (characters == ord(delimiter))]
-    if not (separators.reshape(rows, len(params))[:, -1] == ord("\n")).all():
-        return None
-    return params, flat.reshape(rows, len(params))
-
-
-# ---- evaluation over rows ----------------------------------------------------------------------
-
-
-def _defaults(formula: Formula, cli_raw: dict[str, Any], columns: set[str]) -> dict[str, Any]:
-    """Options given on the command line fill the columns the file does not have."""
-    return {name: value for name, value in cli_raw.items() if value is not None and name not in columns}
-
-
-def _pick(value: Any, row: int) -> Any:
-    """One row's entry of a value: arrays are indexed, tuples (per axis) entry by entry."""
-    if isinstance(value, tuple):
-        return tuple(_pick(v, row) for v in value)
-    if isinstance(value, np.ndarray):
-        return value[row].item()
-    return value
-
-
-def _row_args(args: dict[str, Any], row: int) -> dict[str, Any]:
-    return {k: _pick(v, row) for k, v in args.items()}
+# ---- the outcome ---------------------------------------------------------------------------
 
 
 @dataclass
 class Group:
-    """Rows with the same number of axes, their values stacked as arrays."""
+    """Rows evaluated at once: their values stacked as arrays, and what compute returned."""
 
     rows: np.ndarray  # indices into the table
     values: dict[str, Any]
     ndim: int
+    outputs: list[Any] = field(default_factory=list)  # one per axis call: an array over the rows
+    # per-axis parameters: whether each row gave one value (shown as one, as a single call shows it)
+    single: dict[str, Any] = field(default_factory=dict)
 
 
-def evaluate_group(formula: Formula, group: Group, errors: dict[int, str]) -> list[Any]:
-    """Evaluate all rows of a group at once; rows that break a rule are put in ``errors``."""
-    calls = argument_sets(formula, group.values, group.ndim)
-    failed = np.isin(group.rows, list(errors))  # rows already refused are not checked again
-    # Rows with bad values (a zero stride) are computed too and their values dropped.
-    with np.errstate(all="ignore"):
-        for axis, args in calls:
-            for broken, says in broken_rules(formula, args):
-                mask = np.broadcast_to(np.asarray(broken, dtype=bool), failed.shape) & ~failed
-                for position in np.flatnonzero(mask):
-                    message = axis_prefix(axis, group.ndim) + says(**_row_args(args, position))
-                    errors.setdefault(int(group.rows[position]), message)
-                failed |= mask
-        return [formula.compute(**args) for _, args in calls]
+@dataclass
+class Outcome:
+    """Every row's answer: in a group (arrays), as a Result (computed alone), or an error."""
+
+    formula: Formula
+    lines: list[int] | range
+    groups: list[Group] = field(default_factory=list)
+    results: dict[int, Result] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def refuted(self) -> bool:
+        return any(r.holds is False for r in self.results.values())
+
+    def group_value(self, group: Group, position: int) -> Any:
+        """The value of one row of a group, as a single call shows it."""
+        shown = [_pick(o, position) for o in group.outputs]
+        if self.formula.present:
+            shown = [self.formula.present(v) for v in shown]
+        return shown if self.formula.elementwise and group.ndim > 1 else shown[0]
+
+    def group_inputs(self, group: Group, position: int) -> dict[str, Any]:
+        values = {k: _pick(v, position) for k, v in group.values.items()}
+        for dest, single in group.single.items():
+            if _pick(single, position):
+                values[dest] = values[dest][:1]
+        return {p.name: display_input(p, values[p.dest]) for p in self.formula.params}
+
+    def group_result(self, group: Group, position: int) -> Result:
+        """One row of a group as the Result a single call returns (equation and errata included)."""
+        result = Result(value=self.group_value(group, position), name=self.formula.name,
+                        inputs=self.group_inputs(group, position))
+        return finish(self.formula, result)
+
+
+# ---- evaluation ------------------------------------------------------------------------------
+
+
+def evaluate_table(formula: Formula, table: Table, cli_raw: dict[str, Any]) -> Outcome:
+    """Evaluate every row; options given on the command line fill the columns a row lacks."""
+    outcome = Outcome(formula, table.lines, errors=dict(table.bad))
+    loose = [i for i in sorted(table.rows) if i not in table.bad]
+    if not formula.vectorised:
+        block = table.numeric.rows.tolist() if table.numeric is not None else []
+        for index in sorted(loose + block):
+            _evaluate_alone(formula, outcome, index, _raw_of_row(table, index, cli_raw))
+        return outcome
+    groups = _groups_from_rows(formula, table, loose, cli_raw, outcome)
+    if table.numeric is not None and len(table.numeric.rows):
+        groups.append(_numeric_group(formula, table, cli_raw, outcome))
+    for group in groups:
+        _evaluate_group(formula, group, table, cli_raw, outcome)
+    outcome.groups = [g for g in groups if g.outputs]
+    return outcome
+
+
+def _with_defaults(cli_raw: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in cli_raw.items() if v is not None and k not in row}, **row}
+
+
+def _evaluate_alone(formula: Formula, outcome: Outcome, index: int, raw: dict[str, Any]) -> None:
+    try:
+        outcome.results[index] = evaluate(formula, raw)
+    except DlcalcError as err:
+        outcome.errors[index] = err.message
+
+
+def _raw_of_row(table: Table, index: int, cli_raw: dict[str, Any]) -> dict[str, Any]:
+    """A row's raw cells (a numeric-block row is turned back into text: its numbers are exact)."""
+    row = table.rows.get(index)
+    if row is None:
+        position = int(np.searchsorted(table.numeric.rows, index))
+        cells = table.numeric.cells[position]
+        row = {p.name: _number_text(cell) for p, cell in zip(table.params, cells.tolist())}
+    return _with_defaults(cli_raw, row)
+
+
+def _number_text(value: int | float) -> str:
+    return repr(int(value)) if isinstance(value, float) and value.is_integer() else repr(value)
+
+
+def _groups_from_rows(formula: Formula, table: Table, indices: list[int], cli_raw: dict[str, Any],
+                      outcome: Outcome) -> list[Group]:
+    """Parse the loose rows one by one (errors per row), then group the good ones by number of axes."""
+    by_ndim: dict[int, tuple[list[int], list[dict[str, Any]]]] = {}
+    per_axis = [p.dest for p in formula.params if p.kind.per_axis]
+    for index in indices:
+        try:
+            values = convert_options(formula, _with_defaults(cli_raw, table.rows[index]))
+            single = {dest: len(values[dest]) == 1 for dest in per_axis}
+            ndim = broadcast_axes(formula, values)
+            values.update({_SINGLE + dest: flag for dest, flag in single.items()})
+        except DlcalcError as err:
+            outcome.errors[index] = err.message
+            continue
+        if _needs_exact(values):
+            _evaluate_alone(formula, outcome, index, _with_defaults(cli_raw, table.rows[index]))
+            continue
+        rows, stacked = by_ndim.setdefault(ndim, ([], []))
+        rows.append(index)
+        stacked.append(values)
+    return [_group(np.array(rows), values, formula, ndim) for ndim, (rows, values) in by_ndim.items()]
+
+
+_SINGLE = "\0single:"  # a row's note that a per-axis value was given as one value
+
+
+def _group(rows: np.ndarray, values_per_row: list[dict[str, Any]], formula: Formula, ndim: int) -> Group:
+    single = {p.dest: np.array([v[_SINGLE + p.dest] for v in values_per_row]) for p in formula.params if p.kind.per_axis}
+    return Group(rows, _stack(values_per_row, formula), ndim, single=single)
+
+
+def _needs_exact(values: dict[str, Any]) -> bool:
+    """A Python integer that an int64 array could not hold exactly."""
+    for value in values.values():
+        for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= EXACT_LIMIT:
+                return True
+    return False
 
 
 def _stack(values_per_row: list[dict[str, Any]], formula: Formula) -> dict[str, Any]:
@@ -226,26 +229,7 @@ def _stack(values_per_row: list[dict[str, Any]], formula: Formula) -> dict[str, 
     return stacked
 
 
-def groups_from_table(formula: Formula, table: Table, cli_raw: dict[str, Any], errors: dict[int, str]) -> list[Group]:
-    """Parse every row (errors per row), then group the good ones by number of axes."""
-    by_ndim: dict[int, tuple[list[int], list[dict[str, Any]]]] = {}
-    for index, row in enumerate(table.rows):
-        if index in table.bad:
-            errors[index] = table.bad[index]
-            continue
-        try:
-            values = convert_options(formula, {**_defaults(formula, cli_raw, set(row)), **row})
-            ndim = broadcast_axes(formula, values)
-        except DlcalcError as err:
-            errors[index] = err.message
-            continue
-        indices, rows = by_ndim.setdefault(ndim, ([], []))
-        indices.append(index)
-        rows.append(values)
-    return [Group(np.array(indices), _stack(rows, formula), ndim) for ndim, (indices, rows) in by_ndim.items()]
-
-
-def _checked_column(param: Param, column: np.ndarray, errors: dict[int, str]) -> np.ndarray:
+def checked_column(param: Param, column: np.ndarray, rows: np.ndarray, errors: dict[int, str]) -> np.ndarray:
     """Mark the rows whose cell is out of bounds or not a whole number for an integer option."""
     bad = np.zeros(len(column), dtype=bool)
     if param.minimum is not None:
@@ -254,139 +238,123 @@ def _checked_column(param: Param, column: np.ndarray, errors: dict[int, str]) ->
         bad |= column > param.maximum
     if param.kind is not FLOAT and column.dtype.kind == "f":
         bad |= column != np.floor(column)
-    for row in np.flatnonzero(bad):
-        value = column[row].item()
-        text = str(int(value)) if float(value).is_integer() else plain_value(value)
+    for position in np.flatnonzero(bad):
         try:  # the single-call parser gives the message
-            param.convert(text)
+            param.convert(_number_text(column[position].item()))
         except DlcalcError as err:
-            errors.setdefault(int(row), err.message)
+            errors.setdefault(int(rows[position]), err.message)
     return column if param.kind is FLOAT else column.astype(np.int64)
 
 
-def fast_group(formula: Formula, params: list[Param], cells: np.ndarray, cli_raw: dict[str, Any], errors: dict[int, str]) -> list[Group]:
+def _numeric_group(formula: Formula, table: Table, cli_raw: dict[str, Any], outcome: Outcome) -> Group:
+    block = table.numeric
     preset = {}
-    for position, param in enumerate(params):
-        column = _checked_column(param, cells[:, position], errors)
+    for position, param in enumerate(table.params):
+        column = checked_column(param, block.cells[:, position], block.rows, outcome.errors)
         preset[param.dest] = (column,) if param.kind.per_axis else column
-    values = convert_options(formula, _defaults(formula, cli_raw, {p.name for p in params}), preset)
+    defaults = {k: v for k, v in cli_raw.items() if v is not None and k not in {p.name for p in table.params}}
+    values = convert_options(formula, defaults, preset)
+    single = {p.dest: len(values[p.dest]) == 1 for p in formula.params if p.kind.per_axis}
     ndim = broadcast_axes(formula, values)
-    return [Group(np.arange(len(cells)), values, ndim)]
+    return Group(block.rows, values, ndim, single=single)
 
 
-# ---- output --------------------------------------------------------------------------------
+def _evaluate_group(formula: Formula, group: Group, table: Table, cli_raw: dict[str, Any], outcome: Outcome) -> None:
+    """All rows of a group at once; rows the arrays cannot be trusted with are computed alone."""
+    try:
+        with np.errstate(all="ignore"):
+            group.outputs = guarded(formula, lambda: _group_outputs(formula, group, outcome.errors))
+    except DlcalcError:  # an arithmetic failure somewhere in the group: each row on its own
+        group.outputs = []
+    if not group.outputs or any(isinstance(o, Result) for o in group.outputs):
+        alone = [int(i) for i in group.rows if int(i) not in outcome.errors]
+        group.rows = np.array([], dtype=np.int64)
+        group.outputs = []
+        for index in alone:
+            _evaluate_alone(formula, outcome, index, _raw_of_row(table, index, cli_raw))
+        return
+    untrusted = _untrusted_rows(formula, group)
+    for position in np.flatnonzero(untrusted):
+        index = int(group.rows[position])
+        if index not in outcome.errors:
+            _evaluate_alone(formula, outcome, index, _raw_of_row(table, index, cli_raw))
+    _refuse_non_finite_rows(formula, group, outcome)
 
 
-def _plain_lines(formula: Formula, group: Group, outputs: list[Any], count: int) -> list[str]:
-    if formula.present is None and all(isinstance(o, np.ndarray) and o.ndim == 1 for o in outputs):
-        per_axis = [np.broadcast_to(o, (count,)).tolist() for o in outputs]
-        if len(per_axis) == 1:
-            return list(map(plain_value, per_axis[0])) if outputs[0].dtype.kind == "f" else list(map(str, per_axis[0]))
-        return [",".join(map(plain_value, values)) for values in zip(*per_axis)]
-    return [plain_value(v) for v in _row_values(formula, group, outputs, count)]
+def _group_outputs(formula: Formula, group: Group, errors: dict[int, str]) -> list[Any]:
+    calls = argument_sets(formula, group.values, group.ndim)
+    failed = np.isin(group.rows, list(errors))  # rows already refused are not checked again
+    # Rows with bad values (a zero stride) are computed too and their values dropped.
+    for axis, args in calls:
+        for broken, says in broken_rules(formula, args):
+            mask = np.broadcast_to(np.asarray(broken, dtype=bool), failed.shape) & ~failed
+            for position in np.flatnonzero(mask):
+                message = axis_prefix(axis, group.ndim) + says(**{k: _pick(v, position) for k, v in args.items()})
+                errors.setdefault(int(group.rows[position]), message)
+            failed |= mask
+    return [formula.compute(**args) for _, args in calls]
 
 
-def _row_values(formula: Formula, group: Group, outputs: list[Any], count: int) -> list[Any]:
-    rows = []
-    for position in range(count):
-        shown = [_pick(o, position) for o in outputs]
-        if formula.present:
-            shown = [formula.present(v) for v in shown]
-        rows.append(shown if formula.elementwise and group.ndim > 1 else shown[0])
-    return rows
+def _untrusted_rows(formula: Formula, group: Group) -> np.ndarray:
+    """Rows whose integer result 64-bit arithmetic may have wrapped: the same formula in float64
+    must agree with it, and stay below EXACT_LIMIT."""
+    count = len(group.rows)
+    untrusted = np.zeros(count, dtype=bool)
+    integer = [o for o in group.outputs if isinstance(o, np.ndarray) and o.dtype.kind in "iu"]
+    if not integer or count == 0:
+        return untrusted
+    as_float = {k: _as_float(v) for k, v in group.values.items()}
+    with np.errstate(all="ignore"):
+        shadow = [formula.compute(**args) for _, args in argument_sets(formula, as_float, group.ndim)]
+    for exact, approximate in zip(group.outputs, shadow):
+        if not (isinstance(exact, np.ndarray) and exact.dtype.kind in "iu"):
+            continue
+        exact = np.broadcast_to(exact, (count,)).astype(np.float64)
+        approximate = np.broadcast_to(np.asarray(approximate, dtype=np.float64), (count,))
+        untrusted |= ~(np.abs(approximate) < EXACT_LIMIT) | (np.abs(exact - approximate) > 1e-6 * np.abs(approximate) + 1)
+    return untrusted
 
 
-def _inputs(formula: Formula, group: Group, position: int) -> dict[str, Any]:
-    values = _row_args(group.values, position)
-    return {p.name: display_input(p, values[p.dest]) for p in formula.params}
+def _as_float(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_as_float(v) for v in value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+        return value.astype(np.float64)
+    return value
 
 
-def run_batch(formula: Formula, cli_raw: dict[str, Any], source: str, *, json_mode: bool) -> ExitCode:
-    data = read_source(source)
-    errors: dict[int, str] = {}
-    if not formula.vectorised:
-        return _run_rows(formula, cli_raw, read_table(formula, decode(data)), json_mode=json_mode)
-
-    fast = None if json_mode else fast_columns(formula, data)
-    if fast is not None:
-        params, cells = fast
-        count, lines = len(cells), None
-        groups = fast_group(formula, params, cells, cli_raw, errors)
-    else:
-        table = read_table(formula, decode(data))
-        count, lines = len(table.rows), table.lines
-        groups = groups_from_table(formula, table, cli_raw, errors)
-
-    evaluated = [(group, evaluate_group(formula, group, errors)) for group in groups]
-    if any(isinstance(output, Result) for _, outputs in evaluated for output in outputs):
-        # structured output (a table, a claim) cannot be split by row: evaluate row by row
-        return _run_rows(formula, cli_raw, read_table(formula, decode(data)), json_mode=json_mode)
-    payload = None if json_mode else _integer_payload(formula, evaluated, count, errors)
-    if payload is not None:
-        return _finish(payload, errors, lines, json_mode=False)
-    out: list[str] = [""] * count
-    for group, outputs in evaluated:
-        size = len(group.rows)
-        if json_mode:
-            values = _row_values(formula, group, outputs, size)
-            rendered = [
-                dumps({"formula": formula.name, "inputs": _inputs(formula, group, i), "result": values[i]})
-                for i in range(size)
-            ]
-        else:
-            rendered = _plain_lines(formula, group, outputs, size)
-        for position, row in enumerate(group.rows.tolist()):
-            out[row] = rendered[position]
-    return _finish(out, errors, lines, json_mode=json_mode)
+def _refuse_non_finite_rows(formula: Formula, group: Group, outcome: Outcome) -> None:
+    floats = [o for o in group.outputs if isinstance(o, np.ndarray) and o.dtype.kind == "f"]
+    if not floats:
+        return
+    count = len(group.rows)
+    bad = np.zeros(count, dtype=bool)
+    for output in floats:
+        values = np.broadcast_to(output, (count,))
+        bad |= np.isnan(values) if formula.infinite_ok else ~np.isfinite(values)
+    for position in np.flatnonzero(bad):
+        index = int(group.rows[position])
+        if index not in outcome.errors and index not in outcome.results:
+            try:
+                refuse_non_finite(formula, [_pick(o, position) for o in group.outputs])
+            except DlcalcError as err:
+                outcome.errors[index] = err.message
 
 
-def _integer_payload(formula: Formula, evaluated: list, count: int, errors: dict[int, str]) -> bytes | None:
-    """The common large case, one integer per row in one group: printed without a Python loop."""
-    if len(evaluated) != 1 or formula.present is not None:
-        return None
-    group, outputs = evaluated[0]
-    if len(group.rows) != count or len(outputs) != 1:
-        return None
-    values = np.broadcast_to(outputs[0], (count,))
-    if values.dtype.kind not in "iu":
-        return None
-    blank = np.zeros(count, dtype=bool)
-    blank[list(errors)] = True
-    return format_integers(values, blank)
+def _pick(value: Any, row: int) -> Any:
+    """One row's entry of a value: arrays are indexed, tuples (per axis) entry by entry."""
+    if isinstance(value, tuple):
+        return tuple(_pick(v, row) for v in value)
+    if isinstance(value, np.ndarray):
+        return value[row].item() if value.ndim else value.item()
+    return value
 
 
-def _run_rows(formula: Formula, cli_raw: dict[str, Any], table: Table, *, json_mode: bool) -> ExitCode:
-    """Row by row, for formulas whose inputs are structured text (a layer list, ...)."""
-    out, errors, refuted = [], {}, False
-    for index, row in enumerate(table.rows):
-        try:
-            if index in table.bad:
-                raise DlcalcError(table.bad[index])
-            result = evaluate(formula, {**_defaults(formula, cli_raw, set(row)), **row})
-            out.append(dumps(to_json(result)) if json_mode else (result.plain or plain_value(result.value)))
-            refuted |= result.exit_code == ExitCode.REFUTED
-        except DlcalcError as err:
-            errors[index] = err.message
-            out.append("")
-    code = _finish(out, errors, table.lines, json_mode=json_mode)
-    return ExitCode.REFUTED if refuted else code  # a refuted claim in any row, like a failed row
-
-
-def _finish(out: list[str] | bytes, errors: dict[int, str], lines: list[int] | None, *, json_mode: bool) -> ExitCode:
-    """Write the rows in order, then report the bad ones on stderr with their line numbers."""
-    reports = []
-    for index in sorted(errors):
-        line = lines[index] if lines is not None else index + 2  # the fast route has no blank lines
-        reports.append(f"dlcalc: error: line {line}: {errors[index]}\n")
-        if isinstance(out, list):
-            out[index] = dumps({"line": line, "error": errors[index]}) if json_mode else ""
-    payload = out if isinstance(out, bytes) else "".join(line + "\n" for line in out).encode()
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # a text-only stream (an embedding program, the test runner)
-        sys.stdout.write(payload.decode())
-    else:
-        sys.stdout.flush()
-        buffer.write(payload)
-    sys.stdout.flush()
-    sys.stderr.write("".join(reports))
-    return ExitCode.REFUTED if errors else ExitCode.OK
+def in_group(outcome: Outcome) -> np.ndarray:
+    """For each row, whether its answer is read from a group (not an error, not a Result)."""
+    mask = np.zeros(outcome.count, dtype=bool)
+    for group in outcome.groups:
+        mask[group.rows] = True
+    mask[list(outcome.errors)] = False
+    mask[list(outcome.results)] = False
+    return mask

@@ -30,14 +30,22 @@ def _alarm_available() -> bool:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise TimeUp in the block after ``seconds`` (SIGALRM, main thread only; elsewhere no limit)."""
+    """Raise TimeUp in the block after ``seconds`` (SIGALRM, main thread only; elsewhere no limit).
+
+    Nested limits work: an enclosing limit that ends first stays in charge, and one that ends later
+    is put back afterwards with the time it has left."""
     if not _alarm_available():
+        yield
+        return
+    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]  # 0.0 when no limit encloses this one
+    if outer_left and outer_left <= seconds:
         yield
         return
 
     def expire(signum, frame):
         raise TimeUp
 
+    start = time.monotonic()
     previous = signal.signal(signal.SIGALRM, expire)
     try:
         signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -45,19 +53,23 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - start), 1e-6))
 
 
-def run_with_deadline(fn, seconds: float):
+def run_with_deadline(fn, seconds: float, message: str | None = None):
+    """``fn()``, or DlcalcError(message) when it takes longer than ``seconds``."""
+    message = message or _message(seconds)
     if _alarm_available():
         try:
             with time_limit(seconds):
                 return fn()
         except TimeUp:
-            raise DlcalcError(_message(seconds)) from None
-    return _with_thread(fn, seconds)
+            raise DlcalcError(message) from None
+    return _with_thread(fn, seconds, message)
 
 
-def _with_thread(fn, seconds: float):
+def _with_thread(fn, seconds: float, message: str):
     outcome: dict = {}
 
     def work():
@@ -70,7 +82,7 @@ def _with_thread(fn, seconds: float):
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise DlcalcError(_message(seconds))
+        raise DlcalcError(message)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

@@ -94,18 +94,16 @@ def display_input(param: Param, value: Any) -> Any:
     return value
 
 
+SYMBOLIC_TIME_LIMIT = 15.0  # seconds: a symbolic command (SymPy) that takes longer is refused
+
+
 def evaluate(formula: Formula, raw: dict[str, Any]) -> Result:
     """One call: parse, validate, compute. Raises DlcalcError for bad input."""
     values = convert_options(formula, raw)
     inputs = {p.name: display_input(p, values[p.dest]) for p in formula.params}
     ndim = broadcast_axes(formula, values)
     calls = argument_sets(formula, values, ndim)
-    for axis, args in calls:
-        for broken, says in broken_rules(formula, args):
-            if broken:
-                raise DlcalcError(axis_prefix(axis, ndim) + says(**args))
-
-    outputs = [formula.compute(**args) for _, args in calls]
+    outputs = guarded(formula, lambda: _checked_calls(formula, calls, ndim))
     if formula.kind == "claim" and isinstance(outputs[0], bool):
         outputs[0] = Result(value=outputs[0], plain="holds" if outputs[0] else "refuted", holds=outputs[0])
     if isinstance(outputs[0], Result):
@@ -121,19 +119,92 @@ def evaluate(formula: Formula, raw: dict[str, Any]) -> Result:
         result.exit_code = ExitCode.OK if result.holds else ExitCode.REFUTED
     elif formula.kind == "claim":
         raise RuntimeError(f"claim {formula.name!r} returned no verdict")
-    if _has_nan(result.value):
-        raise DlcalcError("the result is undefined (NaN) for these inputs")
+    refuse_non_finite(formula, result.value)
+    return finish(formula, result)
+
+
+def finish(formula: Formula, result: Result) -> Result:
+    """What every output of a formula carries, whichever route computed it: equation and errata."""
     result.extra.setdefault("equation", formula.formula)
     if formula.errata:
         result.extra.setdefault("errata", list(formula.errata))
     return result
 
 
-def _has_nan(value: Any) -> bool:
+def _checked_calls(formula: Formula, calls: list[tuple[int | None, Values]], ndim: int) -> list[Any]:
+    for axis, args in calls:
+        for broken, says in broken_rules(formula, args):
+            if broken:
+                raise DlcalcError(axis_prefix(axis, ndim) + says(**args))
+    return [formula.compute(**args) for _, args in calls]
+
+
+def guarded(formula: Formula, work: Callable[[], Any]) -> Any:
+    """Run a formula's rules and compute: arithmetic that fails on these inputs (an overflow, a
+    division by zero) is an input error with its reason, and symbolic work has a time limit."""
+    try:
+        if formula.uses_sympy:
+            from dlcalc.core.deadline import run_with_deadline
+
+            message = (f"gave up after {SYMBOLIC_TIME_LIMIT:g} s: this symbolic computation is too large "
+                       "for these inputs (try smaller ones)")
+            return run_with_deadline(work, SYMBOLIC_TIME_LIMIT, message)
+        return work()
+    except DlcalcError:
+        raise
+    except ARITHMETIC_ERRORS as err:
+        raise DlcalcError(arithmetic_message(err)) from None
+    except ValueError as err:
+        if not _is_arithmetic_value_error(err):
+            raise
+        raise DlcalcError(arithmetic_message(err)) from None
+
+
+ARITHMETIC_ERRORS = (OverflowError, FloatingPointError, ZeroDivisionError, RecursionError, MemoryError)
+
+
+def _is_arithmetic_value_error(err: ValueError) -> bool:
+    text = str(err)
+    return text == "math domain error" or "Exceeds the limit" in text or "integer string conversion" in text
+
+
+def arithmetic_message(err: BaseException) -> str:
+    """Why the computation failed for these inputs, in one line."""
+    if isinstance(err, OverflowError):
+        return "a number in the computation is too large to represent (overflow) for these inputs"
+    if isinstance(err, ZeroDivisionError):
+        return "the computation divides by zero for these inputs"
+    if isinstance(err, RecursionError):
+        return "the input is nested too deeply"
+    if isinstance(err, MemoryError):
+        return "the computation needs more memory than is available for these inputs"
+    if isinstance(err, ValueError) and "math domain" not in str(err):
+        return "a whole number in the computation has too many digits for these inputs"
+    return f"the computation is undefined for these inputs ({err})"
+
+
+def refuse_non_finite(formula: Formula, value: Any) -> None:
+    """A NaN result is never an answer; an infinite one only where the formula declares it true."""
+    found = _non_finite(value)
+    if found == "nan":
+        raise DlcalcError("the result is undefined (NaN) for these inputs")
+    if found == "inf" and not formula.infinite_ok:
+        raise DlcalcError("the result overflows (is infinite) for these inputs")
+
+
+def _non_finite(value: Any) -> str | None:
+    """"nan" if value holds a NaN, else "inf" if it holds an infinity, else None."""
     if isinstance(value, float):
-        return value != value
+        if value != value:
+            return "nan"
+        return "inf" if value in (float("inf"), float("-inf")) else None
     if isinstance(value, dict):
-        return any(_has_nan(v) for v in value.values())
+        value = list(value.values())
+    elif hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # NumPy arrays and scalars
+        value = value.tolist()
+        if isinstance(value, float):
+            return _non_finite(value)
     if isinstance(value, (list, tuple)):
-        return any(_has_nan(v) for v in value)
-    return False
+        found = [_non_finite(v) for v in value]
+        return "nan" if "nan" in found else ("inf" if "inf" in found else None)
+    return None

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from dlcalc.core.errors import DlcalcError
+from dlcalc.core.errors import DlcalcError, quote
 
 # Sentinel for padding "same" in vectorised arithmetic (a real padding is never negative).
 SAME = -1
@@ -44,10 +44,15 @@ class Kind:
     choices: tuple[str, ...] = ()
 
 
+INT_DIGITS = 100  # a whole number has at most this many digits (results stay far below str()'s 4,300)
+
+
 def _int(text: str) -> int:
     text = text.strip()
     if not re.fullmatch(r"[+-]?\d+", text):
-        raise DlcalcError(f"expected a whole number, got {text!r}")
+        raise DlcalcError(f"expected a whole number, got {quote(text)}")
+    if len(text.lstrip("+-")) > INT_DIGITS:
+        raise DlcalcError(f"at most {INT_DIGITS:,} digits, got a number with {len(text.lstrip('+-')):,}")
     return int(text)
 
 
@@ -55,16 +60,16 @@ def _float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise DlcalcError(f"expected a number, got {text!r}") from None
+        raise DlcalcError(f"expected a number, got {quote(text)}") from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise DlcalcError(f"expected a finite number, got {text!r}")
+        raise DlcalcError(f"expected a finite number, got {quote(text)}")
     return value
 
 
 def _axes(text: str) -> tuple[int, ...]:
     parts = str(text).split(",")
     if not text or any(not p.strip() for p in parts):
-        raise DlcalcError(f"expected a whole number or one per axis like 224,224, got {text!r}")
+        raise DlcalcError(f"expected a whole number or one per axis like 224,224, got {quote(text)}")
     return tuple(_int(p) for p in parts)
 
 
@@ -83,7 +88,7 @@ def _padding_token(text: str) -> int:
 def _padding(text: str) -> tuple[int, ...]:
     parts = str(text).split(",")
     if not text or any(not p.strip() for p in parts):
-        raise DlcalcError(f"expected a whole number, 'same' or 'valid', got {text!r}")
+        raise DlcalcError(f"expected a whole number, 'same' or 'valid', got {quote(text)}")
     return tuple(_padding_token(p) for p in parts)
 
 
@@ -97,7 +102,7 @@ def parse_bool(text: str) -> bool:
         return True
     if token in _FALSE:
         return False
-    raise DlcalcError(f"expected true or false, got {text!r}")
+    raise DlcalcError(f"expected true or false, got {quote(text)}")
 
 
 def _text(text: str) -> str:
@@ -105,20 +110,35 @@ def _text(text: str) -> str:
 
 
 def _read_array_file(path: str) -> list:
-    """@file.csv / @file.tsv / @file.npy -> nested lists of floats."""
+    """@file.csv / @file.tsv / @file.npy -> nested lists of floats (a vector or a matrix)."""
     if path.endswith(".npy"):
-        import numpy as np
-
-        try:
-            return np.load(path, allow_pickle=False).astype(float).tolist()
-        except (OSError, ValueError) as err:
-            raise DlcalcError(f"cannot read {path}: {err}") from None
+        return _read_npy(path)
     try:
         with open(path, encoding="utf-8") as handle:
             rows = [line.replace("\t", ",").split(",") for line in handle if line.strip()]
     except OSError as err:
         raise DlcalcError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise DlcalcError(f"cannot read {path}: it is not UTF-8 text") from None
     return [[_float(cell) for cell in row] for row in rows]
+
+
+def _read_npy(path: str) -> list:
+    import numpy as np
+
+    try:
+        array = np.load(path, allow_pickle=False)
+        array = array.astype(float)
+    except (OSError, ValueError, TypeError, EOFError) as err:
+        raise DlcalcError(f"cannot read {path}: {err}") from None
+    if array.ndim not in (1, 2) or array.size == 0:
+        raise DlcalcError(f"{quote(path)} holds a {array.ndim}-d array of shape {array.shape}; expected a non-empty vector or matrix")
+    if not np.isfinite(array).all():
+        raise DlcalcError(f"{quote(path)} holds NaN or infinite entries; expected finite numbers")
+    return array.tolist()
+
+
+MAX_JSON_DEPTH = 2  # a vector or a matrix
 
 
 def _numbers(text: str) -> list:
@@ -127,34 +147,46 @@ def _numbers(text: str) -> list:
     if text.startswith("@"):
         return _read_array_file(text[1:])
     if text.startswith("["):
-        import json
-
-        try:
-            value = json.loads(text)
-        except ValueError:
-            raise DlcalcError(f"expected numbers like [[1,2],[3,4]], got {text!r}") from None
-        return _floats_in(value)
+        return _floats_in(_json_array(text), 0)
     rows = [row for row in text.split(";")]
     return [[_float(cell) for cell in row.split(",")] for row in rows] if ";" in text else [_float(c) for c in text.split(",")]
 
 
-def _floats_in(value):
-    if isinstance(value, list):
-        return [_floats_in(v) for v in value]
+def _json_array(text: str) -> list:
+    import json
+
+    # Count the depth before parsing: a deep nesting must not reach the JSON parser's recursion.
+    depth = deepest = 0
+    for char in text:
+        depth += (char == "[") - (char == "]")
+        deepest = max(deepest, depth)
+    if deepest > MAX_JSON_DEPTH:
+        raise DlcalcError(f"expected a vector or a matrix, got arrays nested {deepest} deep")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise DlcalcError(f"expected numbers like [[1,2],[3,4]], got {quote(text)}") from None
+
+
+def _floats_in(value, depth: int):
+    if isinstance(value, list) and depth < MAX_JSON_DEPTH:
+        return [_floats_in(v, depth + 1) for v in value]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _float(str(value))
-    raise DlcalcError(f"expected a number, got {value!r}")
+    raise DlcalcError(f"expected a number, got {quote(value)}")
 
 
 def _vector(text: str) -> tuple[float, ...]:
     value = _numbers(text)
     if value and isinstance(value[0], list):  # a one-row or one-column matrix is a vector
-        if len(value) == 1 or all(len(row) == 1 for row in value):
+        if len(value) == 1 or all(isinstance(row, list) and len(row) == 1 for row in value):
             value = [x for row in value for x in row]
         else:
             raise DlcalcError("expected a vector (one row of numbers), got a matrix")
     if not value:
         raise DlcalcError("expected at least one number")
+    if any(isinstance(x, list) for x in value):
+        raise DlcalcError("expected a vector of numbers, got arrays mixed with numbers")
     return tuple(value)
 
 
@@ -162,10 +194,12 @@ def _matrix(text: str) -> tuple[tuple[float, ...], ...]:
     value = _numbers(text)
     if not value:
         raise DlcalcError("expected a matrix")
-    if not isinstance(value[0], list):
+    if not any(isinstance(row, list) for row in value):
         value = [value]
     if any(not isinstance(row, list) or len(row) != len(value[0]) for row in value):
         raise DlcalcError("matrix rows must all have the same length")
+    if not value[0]:
+        raise DlcalcError("expected a matrix with at least one column")
     return tuple(tuple(row) for row in value)
 
 
@@ -188,7 +222,7 @@ def choice(*options: str) -> Kind:
     def parse(text: str) -> str:
         token = str(text).strip().lower()
         if token not in options:
-            raise DlcalcError(f"expected one of {', '.join(options)}, got {text!r}")
+            raise DlcalcError(f"expected one of {', '.join(options)}, got {quote(text)}")
         return token
 
     return Kind("|".join(options), parse, choices=options)
@@ -325,6 +359,8 @@ class Formula:
     rules       cross-parameter constraints (checked before compute)
     vectorised  compute uses only arithmetic that works on NumPy arrays too, so batch mode evaluates
                 all rows in one call (elementwise formulas are vectorised); otherwise row by row
+    infinite_ok an infinite result is the true answer (documented), not an overflow: the engine
+                refuses every other infinite or NaN result as an input error
     """
 
     name: str
@@ -350,6 +386,7 @@ class Formula:
     sheet_version: Callable[[], tuple[Any, Any]] | None = None  # the sheet's wrong statement, refuted
     module: str = ""  # the dotted name of the module that declares it (set by formula())
     uses_sympy: bool = False  # a symbolic command (mgf, robbins-monro): exempt from the no-SymPy start-up rule
+    infinite_ok: bool = False  # infinity is a true, documented answer (kl with a zero in q, cond of a singular matrix)
 
     @property
     def is_command(self) -> bool:
@@ -371,6 +408,9 @@ class Formula:
 
 
 REGISTRY: dict[str, Formula] = {}
+# Formulas whose infinite result is a true answer, until their declarations say infinite_ok=True
+# (the catalogue modules are being restructured; then this set goes).
+INFINITE_ANSWERS = frozenset({"kl", "kl-asymmetry", "cross-entropy", "cond"})
 ERRATA: dict[str, dict[str, str]] = {}
 
 
@@ -382,6 +422,7 @@ def formula(**fields: Any) -> Formula:
     )
     if fields.get("elementwise"):
         fields.setdefault("vectorised", True)
+    fields.setdefault("infinite_ok", fields.get("name") in INFINITE_ANSWERS)
     entry = Formula(params=params, examples=examples, module=_declaring_module(), **fields)
     if entry.vectorised and any((p.kind.parse not in _ARRAY_SAFE and not p.kind.choices) or p.positional or p.multiple for p in params):
         raise RuntimeError(f"formula {entry.name!r}: only numbers, flags and choices can be evaluated as arrays")

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any, TextIO
 
-from dlcalc.core.errors import ExitCode
+from dlcalc.core.errors import ExitCode, one_line
 from dlcalc.core.result import Result
 
 
@@ -64,8 +64,45 @@ def is_terminal(stream: TextIO) -> bool:
         return False
 
 
+def write_stdout(payload: str | bytes) -> None:
+    """The one writer of standard output: text, or bytes made in one piece (batch mode)."""
+    if isinstance(payload, str):
+        if len(payload) < 1 << 16 or getattr(sys.stdout, "buffer", None) is None:
+            sys.stdout.write(payload)
+            return
+        payload = payload.encode(sys.stdout.encoding or "utf-8")  # a large output: in one piece
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (an embedding program, the test runner)
+        sys.stdout.write(payload.decode())
+    else:
+        sys.stdout.flush()
+        buffer.write(payload)
+    sys.stdout.flush()
+
+
+def write_stderr(text: str) -> None:
+    if text:
+        sys.stderr.write(text)
+
+
+def write_error(message: str) -> None:
+    """The one error line, ``dlcalc: error: ...``: escaped and bounded so that it stays one line, and
+    written even where the error stream cannot take every character (or is gone)."""
+    line = f"dlcalc: error: {one_line(message)}\n"
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stderr, "encoding", None) or "ascii"
+        sys.stderr.write(line.encode(encoding, "backslashreplace").decode(encoding))
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
 def emit(result: Result, *, json_mode: bool = False, latex: bool = False, stream: TextIO | None = None) -> ExitCode:
-    """Write ``result`` to stdout in the right form and return its exit code."""
+    """Write ``result`` to stdout in the right form and return its exit code.
+
+    On a terminal the Rich form is shown unless DLCALC_PLAIN is set (then the plain line, as in a pipe)."""
     out = stream or sys.stdout
     if json_mode:
         out.write(dumps(to_json(result)) + "\n")
@@ -76,7 +113,6 @@ def emit(result: Result, *, json_mode: bool = False, latex: bool = False, stream
 
         render_terminal(result, out)
     else:
-        for warning in result.warnings:
-            sys.stderr.write(f"dlcalc: note: {warning}\n")
+        write_stderr("".join(f"dlcalc: note: {warning}\n" for warning in result.warnings))
         out.write((result.plain if result.plain is not None else plain_value(result.value)) + "\n")
     return result.exit_code

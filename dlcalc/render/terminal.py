@@ -53,35 +53,6 @@ def render_listing(entries: list[dict[str, str]]) -> None:
     _console().print(table)
 
 
-def render_info(record: dict[str, Any], *, rich: bool) -> None:
-    """`dlcalc info NAME`: plain text in a pipe, Rich on a terminal."""
-    lines = [
-        f"{record['name']}  (sheet §{record['section']}, {record['catalogue_id'] or record['kind']})",
-        record["summary"],
-        "",
-        f"formula: {record['formula']}",
-        f"latex:   {record['latex']}",
-        "",
-        "parameters:",
-    ]
-    for p in record["parameters"]:
-        names = p["name"].upper() if p["positional"] else ", ".join("--" + n for n in [p["name"], *p["aliases"]])
-        default = "required" if p["required"] else f"default {p['default']}"
-        lines.append(f"  {names} {p['type']}  {p['help']} ({default})")
-    lines += ["", "examples:"] + [f"  {e['command']}  ->  {e['output']}" for e in record["examples"]]
-    if record["sheet_says"]:
-        lines += ["", f"the sheet states it as: {record['sheet_says']}"]
-    for erratum in record["errata"]:
-        lines += [
-            "",
-            f"erratum {erratum['id']}: {erratum['title']}",
-            f"  the sheet says: {erratum['sheet']}",
-            f"  correct:        {erratum['correct']}",
-        ]
-    if record["notes"]:
-        lines += ["", record["notes"]]
-    text = "\n".join(lines)
-    if rich:
-        _console().print(escape(text))
-    else:
-        print(text)
+def render_text(text: str) -> None:
+    """Plain text on a terminal, through Rich (which wraps it to the width)."""
+    _console().print(escape(text))
