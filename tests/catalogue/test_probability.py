@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import run_main
-from dlcalc.catalogue import probability as prob
+from dlcalc.catalogue import probability_densities as densities
+from dlcalc.catalogue import probability_moments as moments_module
+from dlcalc.catalogue import probability_rules as rules
 from dlcalc.core.proof import prove_equal
 
 
@@ -92,7 +94,7 @@ def test_mle_cov_is_biased_by_n_minus_1_over_n():
     """E06: the average of the MLE over many samples of size n is (n−1)/n σ²."""
     rng = np.random.default_rng(5)
     n = 5
-    estimates = [prob.sample_cov(tuple((float(v),) for v in rng.normal(size=n)), 0).value[0][0] for _ in range(4000)]
+    estimates = [moments_module.sample_cov(tuple((float(v),) for v in rng.normal(size=n)), 0).value[0][0] for _ in range(4000)]
     assert np.mean(estimates) == pytest.approx((n - 1) / n, abs=0.03)
 
 
@@ -172,29 +174,15 @@ def test_mgf_rejects_the_wrong_parameters_and_t_outside_the_domain():
     assert "exists only for t < 1/scale" in run_main(["mgf", "--dist", "gamma", "--shape", "2", "--scale", "2", "--t", "0.5"]).err
 
 
-def test_gamma_mgf_identity_and_the_sheets_version_refuted():
-    assert prove_equal(*prob.mgf_gamma_statement("scale")).proven
-    assert prove_equal(*prob.mgf_gamma_statement("rate")).proven
-    assert not prove_equal(*prob.mgf_gamma_statement("sheet")).proven  # E05: M(0) = α^−α
-
-
-def test_normal_mgf_needs_the_variance_not_the_std():
-    from dlcalc.core.proof import small_sampler
-
-    assert prove_equal(*prob.mgf_normal_statement(), sampler=small_sampler).proven
-    assert not prove_equal(*prob.mgf_normal_statement(variance_form=False), sampler=small_sampler).proven
-
-
-def test_scaled_density_needs_the_absolute_value():
-    assert prove_equal(*prob.scaled_density_statement(-1)).proven
-    assert prove_equal(*prob.scaled_density_statement(+1)).proven
-    assert not prove_equal(*prob.scaled_density_statement(-1, sheet=True)).proven  # E03
+def test_scaled_density_also_holds_for_a_positive_scale():
+    # verify proves α < 0 (where the sheet's form fails, E03: see test_part1_sheet_versions); α > 0 here.
+    assert prove_equal(*densities.scaled_density_statement(+1)).proven
 
 
 def test_variance_identities_refuted_when_altered():
-    lhs, rhs = prob.variance_statement()
-    assert prove_equal(lhs, rhs).proven and not prove_equal(lhs, rhs + 1).proven
-    lhs, rhs = prob.affine_variance_statement()
+    lhs, rhs = moments_module.variance_statement()
+    assert not prove_equal(lhs, rhs + 1).proven
+    lhs, rhs = moments_module.affine_variance_statement()
     import sympy
 
     a = sympy.Symbol("a", real=True)
@@ -206,7 +194,7 @@ def test_variance_identities_refuted_when_altered():
 def test_moments_second_form_agrees(values, seed):
     probs = np.random.default_rng(seed).dirichlet(np.ones(len(values)))
     probs = tuple(float(p) for p in probs / probs.sum())
-    result = prob.moments(tuple(values), probs)
+    result = moments_module.moments(tuple(values), probs)
     assert result.value["var"] == pytest.approx(result.extra["second_moment"] - result.value["mean"] ** 2, abs=1e-9)
 
 
@@ -312,17 +300,14 @@ def test_law_commands_bad_input(args, message):
     assert run.code == 2 and message in run.err and run.err.count("\n") == 1
 
 
-def test_bayes_rule_identity_and_without_the_evidence():
+def test_bayes_rule_fails_without_the_evidence():
     from dlcalc.core.proof import prove_matrices_equal
 
-    assert prove_matrices_equal(*prob.bayes_statement()).proven
-    assert not prove_matrices_equal(*prob.bayes_statement(normalised=False)).proven
+    assert not prove_matrices_equal(*rules.bayes_statement(normalised=False)).proven
 
 
 def test_covariance_with_itself_is_the_variance_not_the_second_moment():
-    assert prove_equal(*prob.covariance_self_statement()).proven
-    assert not prove_equal(*prob.covariance_self_statement(second_moment=True)).proven
-    assert run_main(["verify", "covariance-self"]).code == 0
+    assert not prove_equal(*moments_module.covariance_self_statement(second_moment=True)).proven
     samples = np.random.default_rng(3).normal(size=(50, 1))  # independent check: numpy's cov(x, x) = var(x)
     assert np.cov(samples[:, 0], samples[:, 0], ddof=0)[0, 1] == pytest.approx(np.var(samples[:, 0]))
 
@@ -354,3 +339,88 @@ def test_gauss_cond_needs_a_symmetric_psd_joint_covariance():
     assert asymmetric.code != 0 and "symmetric" in asymmetric.err
     not_psd = run_main(["gauss-cond", "--mu", "0,0", "--cov", "[[1,2],[2,1]]", "--given", "0", "--z", "1"])
     assert not_psd.code != 0 and "positive semidefinite" in not_psd.err
+
+
+# ---- issue 12: overflow, underflow, bounds and wrong answers -------------------------------------
+
+
+def one_line_error(args):
+    run = run_main(args)
+    assert run.code == 2 and run.err.startswith("dlcalc: error: ") and run.err.count("\n") == 1, (args, run)
+    return run.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["marginal", "--joint", "[[1e308,1e308]]"], "at most 1"),  # the sum overflowed (OverflowError, exit 70)
+    (["check-indep", "--joint", "[[1e308,1e308]]"], "at most 1"),
+    (["joint", "--cond", "[[1e308,1e308]]", "--marg", "1"], "at most 1"),
+    (["bayes", "--prior", "1e308,1e308", "--lik", "0.5,0.5"], "at most 1"),
+    (["moments", "--values", "1,2", "--probs", "1e308,1e308"], "at most 1"),
+    (["var-affine", "--A", "[[[1]]]", "--cov", "[[1]]"], "2 dimensions"),
+    (["var-lin", "--a", "1", "--cov", "[[1,[2]]]"], "rows of equal length"),
+    (["sample-cov", "--samples", "[[],[]]"], "empty matrix"),
+    (["chebyshev", "--std", "-2", "--eps", "1"], "non-negative"),  # printed 1.0
+    (["mgf", "--dist", "normal", "--mean", "1", "--std", "2", "--moment", "101"], "at most 100"),
+    (["mgf", "--dist", "normal", "--mean", "1", "--std", "1e200", "--moment", "100"], "too large"),
+    (["mgf", "--dist", "binomial", "--n", "1000001", "--p", "0.5", "--moment", "1"], "at most 1,000,000"),
+    (["sum-pdf", "--X", "normal std=1", "--Y", "normal std=1", "--z", ",".join(["0"] * 1001)], "at most 1,000"),
+    (["scale-pdf", "--X", "normal std=5e-324", "--a", "1", "--y", "0"], "overflows"),
+    (["mgf-lin", "--X", "normal std=1e200", "--a", "1", "--t", "1"], "overflows"),
+    (["mgf-lin", "--X", "normal std=1", "--a", "1", "--b", "800", "--t", "1"], "overflows"),
+    (["sum-pdf", "--X", "normal mean=1e308 std=1e307", "--Y", "normal std=1", "--z", "0"], "too extreme"),
+])
+def test_issue12_inputs_are_one_line_errors(args, message):
+    assert message in one_line_error(args)
+
+
+def test_chebyshev_with_a_tiny_eps_or_a_huge_std_is_the_capped_bound():
+    # σ²/ε² with ε = 1e-200: ε² underflowed to 0 (ZeroDivisionError, exit 70); the bound is huge, capped at 1.
+    assert run_main(["chebyshev", "--var", "1", "--eps", "1e-200"]).out.strip() == "1.0"
+    assert run_main(["chebyshev", "--std", "1e200", "--eps", "1"]).out.strip() == "1.0"
+    assert float(run_main(["chebyshev", "--std", "1e-100", "--eps", "1e-99"]).out) == pytest.approx(0.01, rel=1e-12)
+
+
+def _normal_moment(k, mu, sigma):
+    """E[X^k] for X ~ N(μ, σ²) by the binomial expansion: Σ_j C(k, j) μ^(k−j) σ^j (j − 1)!! over even j."""
+    from math import comb
+
+    def double_factorial(n):
+        return math.prod(range(n, 0, -2)) if n > 0 else 1
+
+    return sum(comb(k, j) * Fraction(mu) ** (k - j) * Fraction(sigma) ** j * double_factorial(j - 1)
+               for j in range(0, k + 1, 2))
+
+
+def _stirling2(k, j):
+    """Stirling numbers of the second kind by their recurrence (independent of any MGF)."""
+    table = [[1] + [0] * k] + [[0] * (k + 1) for _ in range(k)]
+    for n in range(1, k + 1):
+        for m in range(1, n + 1):
+            table[n][m] = m * table[n - 1][m] + table[n - 1][m - 1]
+    return table[k][j]
+
+
+def test_high_moments_are_exact_and_fast():
+    """mgf --moment 40 took 29 s (40-fold SymPy differentiation); the power series gives the same exact
+    values, checked against closed forms: normal by the binomial expansion, Poisson by Touchard
+    polynomials Σ S(k,j) λ^j, Gamma by θ^k α(α+1)…(α+k−1), binomial by Σ S(k,j) n^(j falling) p^j."""
+    import time
+
+    started = time.perf_counter()
+    record = json.loads(run_main(["mgf", "--dist", "normal", "--mean", "1", "--std", "2", "--moment", "40", "--json"]).out)
+    assert time.perf_counter() - started < 5
+    assert Fraction(record["exact"]) == _normal_moment(40, 1, 2)
+    poisson = json.loads(run_main(["mgf", "--dist", "poisson", "--lambda", "3", "--moment", "30", "--json"]).out)
+    assert Fraction(poisson["exact"]) == sum(_stirling2(30, j) * 3**j for j in range(31))
+    gamma = json.loads(run_main(["mgf", "--dist", "gamma", "--shape", "2.5", "--rate", "2", "--moment", "25", "--json"]).out)
+    assert Fraction(gamma["exact"]) == math.prod(Fraction(5, 2) + i for i in range(25)) / 2**25
+    binomial = json.loads(run_main(["mgf", "--dist", "binomial", "--n", "50", "--p", "0.3", "--moment", "20", "--json"]).out)
+    falling = [math.prod(range(50 - j + 1, 51)) for j in range(21)]
+    assert Fraction(binomial["exact"]) == sum(_stirling2(20, j) * falling[j] * Fraction(3, 10) ** j for j in range(21))
+
+
+def test_help_states_the_new_limits():
+    from dlcalc.core import registry
+
+    assert "at most 100" in registry.get("mgf").param("moment").help
+    assert "at most 1,000" in registry.get("sum-pdf").param("z").help

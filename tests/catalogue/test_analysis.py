@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import run_main
-from dlcalc.catalogue import analysis
+from dlcalc.catalogue import analysis_functions as functions
+from dlcalc.catalogue import analysis_grids as grids
+from dlcalc.catalogue import analysis_rates as rates
 from dlcalc.core.proof import prove_equal, prove_matrices_equal
 
 
@@ -25,7 +27,7 @@ def record(args):
 @given(st.floats(0.001, 0.999), st.floats(1e-12, 0.9))
 @settings(max_examples=200, deadline=None)
 def test_iterations_are_the_smallest_k_by_brute_force(rate, eps):
-    k = analysis.linear_rate_iterations(rate, eps)
+    k = rates.linear_rate_iterations(rate, eps)
     assert rate**k <= eps
     assert k == 0 or rate ** (k - 1) > eps
 
@@ -58,7 +60,7 @@ def test_best_step_against_a_grid_search():
 @settings(max_examples=100, deadline=None)
 def test_cauchy_schwarz_on_random_vectors(u, seed):
     v = np.random.default_rng(seed).normal(size=len(u)) * 10
-    result = analysis.cauchy_schwarz(tuple(u), tuple(v.tolist()))
+    result = rates.cauchy_schwarz(tuple(u), tuple(v.tolist()))
     assert result.value["inner"] == pytest.approx(float(np.dot(u, v)), rel=1e-9, abs=1e-9)
     assert abs(result.value["inner"]) <= result.value["bound"] * (1 + 1e-12) + 1e-12
     assert result.exit_code == 0
@@ -79,13 +81,11 @@ def test_lipschitz_constant_is_attained_and_never_exceeded():
 
 
 def test_taylor_integral_remainder_and_the_lagrange_form_at_x0_refuted():
-    assert prove_equal(*analysis.taylor_statement("integral")).proven
-    assert not prove_equal(*analysis.taylor_statement("lagrange-at-x0")).proven
+    assert not prove_equal(*rates.taylor_statement("lagrange-at-x0")).proven
 
 
 def test_log_trick_and_a_wrong_version():
-    lhs, rhs = analysis.log_trick_statement()
-    assert prove_matrices_equal(lhs, rhs).proven
+    lhs, rhs = rates.log_trick_statement()
     assert not prove_matrices_equal(lhs, 2 * rhs).proven
 
 
@@ -157,9 +157,7 @@ def test_jensen_claim_for_convex_and_concave_functions():
 
 
 def test_first_order_gap_identity_and_a_wrong_factor():
-    assert prove_equal(*analysis.first_order_gap_statement()).proven
-    assert not prove_equal(*analysis.first_order_gap_statement(strong=True)).proven
-    assert prove_equal(*analysis.composition_second_derivative_statement()).proven
+    assert not prove_equal(*functions.first_order_gap_statement(strong=True)).proven
 
 
 def test_pl_check_against_a_direct_grid_evaluation():
@@ -205,7 +203,7 @@ def test_strict_convexity_against_closed_forms(f, strict, minimisers, where):
 
 def test_strict_convexity_refutes_two_minimisers_if_the_verdict_were_wrong(monkeypatch):
     """The claim is a theorem: force 'strictly convex' on cos to see the check would exit 1."""
-    monkeypatch.setattr(analysis, "_hessian_function", lambda expression, symbols: lambda x: np.array([[1.0]]))
+    monkeypatch.setattr(grids, "_hessian_function", lambda expression, symbols: lambda x: np.array([[1.0]]))
     assert run_main(["strict-convexity", "--f", "cos(x)"]).code == 1
 
 
@@ -226,7 +224,7 @@ def test_local_global_on_a_double_well_and_a_convex_bowl():
 
 
 def test_local_global_refuted_if_convexity_were_wrongly_claimed(monkeypatch):
-    monkeypatch.setattr(analysis, "min_curvature", lambda hessian_at, grid: 0.0)
+    monkeypatch.setattr(grids, "min_curvature", lambda hessian_at, grid: 0.0)
     run = run_main(["local-global", "--f", "x**4 - 2*x**2 + 0.5*x", "--vars", "x", "--x0", "1"])
     assert run.code == 1
 
@@ -261,10 +259,10 @@ def test_pl_rate_bound_holds_for_gd_on_a_nonconvex_pl_function():
 @settings(max_examples=60, deadline=None)
 def test_cauchy_schwarz_squared_sum_form(u, seed):
     v = np.random.default_rng(seed).normal(size=len(u))
-    result = analysis.cauchy_schwarz(tuple(u), tuple(v.tolist())).value
+    result = rates.cauchy_schwarz(tuple(u), tuple(v.tolist())).value
     assert result["inner"] ** 2 <= (sum(a * a for a in u) * float(v @ v)) * (1 + 1e-9) + 1e-300
     assert result["bound"] ** 2 == pytest.approx(sum(a * a for a in u) * float(v @ v), rel=1e-9, abs=1e-300)
-    parallel = analysis.cauchy_schwarz((1.0, 2.0, 3.0), (-2.0, -4.0, -6.0)).value
+    parallel = rates.cauchy_schwarz((1.0, 2.0, 3.0), (-2.0, -4.0, -6.0)).value
     assert parallel["inner"] ** 2 == pytest.approx(14 * 56)  # equality for parallel vectors
 
 
@@ -329,23 +327,20 @@ def test_convexity_check_bad_input():
 
 
 def test_conic_combination_identity_and_negative_weights():
-    assert prove_equal(*analysis.conic_statement()).proven
-    assert not prove_equal(*analysis.conic_statement(squared_beta=True)).proven
+    assert not prove_equal(*grids.conic_statement(squared_beta=True)).proven
     assert run_main(["convexity-check", "--f", "2*x**2 + 3*exp(y)", "--vars", "x,y", "--points", "15"]).code == 0
     assert run_main(["convexity-check", "--f", "x**2 - 3*abs(x)", "--vars", "x"]).code == 1  # β = −3 < 0
 
 
 def test_max_of_convex_functions_is_convex_but_min_is_not():
-    assert prove_equal(*analysis.max_statement()).proven
-    assert not prove_equal(*analysis.max_statement(drop_g_terms=True)).proven
+    assert not prove_equal(*grids.max_statement(drop_g_terms=True)).proven
     f, g = "x**2", "(x - 2)**2"  # max(f, g) = (f + g + |f − g|)/2, min(f, g) = (f + g − |f − g|)/2
     assert run_main(["convexity-check", "--f", f"({f} + {g} + abs({f} - {g}))/2", "--vars", "x"]).code == 0
     assert run_main(["convexity-check", "--f", f"({f} + {g} - abs({f} - {g}))/2", "--vars", "x"]).code == 1
 
 
 def test_descent_lemma_identity_and_a_gd_step_on_a_smooth_function():
-    assert prove_equal(*analysis.descent_lemma_statement()).proven
-    assert not prove_equal(*analysis.descent_lemma_statement(half=False)).proven
+    assert not prove_equal(*rates.descent_lemma_statement(half=False)).proven
     # f = log(1 + eˣ) + x²/2: f'' = σ(1 − σ) + 1 ≤ 5/4 = L; one GD step with η = 1/L from several points
     big_l = 1.25
     f = lambda x: math.log1p(math.exp(x)) + x * x / 2  # noqa: E731
@@ -357,7 +352,33 @@ def test_descent_lemma_identity_and_a_gd_step_on_a_smooth_function():
         assert f(x1) <= f(x0) - df(x0) ** 2 / (2 * big_l) + 1e-12
 
 
-@pytest.mark.parametrize("name", ["conic-combination", "max-convex", "descent-lemma"])
-def test_new_analysis_identities_verify_through_the_cli(name):
-    run = run_main(["verify", name])
-    assert run.code == 0 and "proven" in run.out
+
+# ---- issue 12: tiny μ/L, overflowing L + μ, empty matrices ---------------------------------------
+
+
+def test_gd_rate_with_a_vanishing_mu_over_L_is_an_input_error():
+    # 1 − 1e-300/2 rounds to 1: log(rate) was 0 and the count divided by it (ZeroDivisionError, exit 70)
+    run = run_main(["gd-rate", "--mu", "1e-300", "--L", "2"])
+    assert run.code == 2 and "2^53" in run.err and run.err.count("\n") == 1
+    assert run_main(["gd-rate", "--mu", "1", "--L", "2", "--k", "-3"]).code == 2
+
+
+def test_gd_rate_iterations_for_a_large_condition_number():
+    """κ = 1e10: the smallest k with c^k ≤ ε, c the float 1 − 1e-10, checked in 50-digit arithmetic."""
+    import mpmath
+
+    record = json.loads(run_main(["gd-rate", "--mu", "1e-10", "--L", "1", "--json"]).out)["result"]
+    k = record["iterations"]
+    with mpmath.workdps(50):
+        c, eps = mpmath.mpf(1 - 1e-10), mpmath.mpf(1e-6)
+        assert c**k <= eps < c ** (k - 1)
+
+
+def test_best_step_when_L_plus_mu_overflows():
+    # 2/(L + μ) with L + μ = inf printed step=0.0 and rate=nan; the step is 2/L(1 + μ/L) ≈ 2e-308
+    import mpmath
+
+    record = json.loads(run_main(["best-step", "--mu", "1e308", "--L", "1.7e308", "--json"]).out)["result"]
+    assert record["step"] == pytest.approx(float(2 / (mpmath.mpf("1.7e308") + mpmath.mpf("1e308"))), rel=1e-12)
+    assert record["rate"] == pytest.approx(float((mpmath.mpf("1.7e308") - mpmath.mpf("1e308"))
+                                                 / (mpmath.mpf("1.7e308") + mpmath.mpf("1e308"))), rel=1e-12)
