@@ -1,5 +1,5 @@
-"""Matrix-calculus identities: proven entrywise, refuted in the sheet's versions, and the matrix
-gradients checked again with NumPy finite differences (no SymPy involved)."""
+"""Matrix calculus of vector functions: the sheet's non-conforming forms, layouts checked by NumPy finite
+differences, and stacked identities whose every block is checked (an altered block is refuted)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ import numpy as np
 import pytest
 from sympy.matrices.exceptions import ShapeError
 
-from conftest import run_main
-from dlcalc.catalogue import matrix_calculus_matrices as matrices
 from dlcalc.catalogue import matrix_calculus_vectors as vectors
-from dlcalc.catalogue._matrix_calculus import gradient
 from dlcalc.core.proof import prove_matrices_equal
 from dlcalc.deriv import finite_diff
 
@@ -22,42 +19,6 @@ def test_layout_identities_need_the_transposes(build):
     with pytest.raises(ShapeError):  # E22 with m ≠ n
         build(sheet=True)
     assert prove_matrices_equal(*build(m=2)).proven
-
-
-def numeric_gradient(f, x):
-    """Central differences by dlcalc.deriv.finite_diff (NumPy only), for a scalar f of a matrix."""
-    return finite_diff.jacobian(lambda points: np.array([f(p) for p in points])[:, None, None], x)[0, 0]
-
-
-def test_matrix_gradients_by_finite_differences():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(3, 2))
-    a2, b3, a3, b2 = rng.normal(size=2), rng.normal(size=3), rng.normal(size=3), rng.normal(size=2)
-    assert np.allclose(numeric_gradient(lambda m: a3 @ m @ b2, x), np.outer(a3, b2), atol=1e-7)
-    assert np.allclose(numeric_gradient(lambda m: a2 @ m.T @ b3, x), np.outer(b3, a2), atol=1e-7)
-    c2 = rng.normal(size=2)
-    assert np.allclose(numeric_gradient(lambda m: a2 @ m.T @ m @ c2, x), x @ (np.outer(a2, c2) + np.outer(c2, a2)), atol=1e-6)
-    big_a, big_b = rng.normal(size=(4, 3)), rng.normal(size=(2, 4))
-    assert np.allclose(numeric_gradient(lambda m: np.trace(big_a @ m @ big_b), x), big_a.T @ big_b.T, atol=1e-6)
-
-
-def test_xa_kronecker_form_by_finite_differences():
-    rng = np.random.default_rng(1)
-    x, a = rng.normal(size=(2, 3)), rng.normal(size=3)
-    jac = finite_diff.jacobian(lambda points: points @ a[:, None], x).reshape(2, 6)  # d(Xa)/d vec_row(X)
-    assert np.allclose(jac, np.kron(np.eye(2), a[None, :]), atol=1e-8)
-
-
-@pytest.mark.parametrize("fn, x, g, verdict", [
-    ("abs", 0, 1.0, 0), ("abs", 0, -1.01, 1), ("abs", -2, -1, 0), ("relu", 0, 0.0, 0), ("relu", 0, -0.1, 1),
-    ("hinge", 1, -0.5, 0), ("hinge", 1, 0.1, 1),
-])
-def test_subgradient_claims_against_the_definition(fn, x, g, verdict):
-    f = {"abs": abs, "relu": lambda t: max(t, 0.0), "hinge": lambda t: max(0.0, 1 - t)}[fn]
-    ys = np.linspace(-5, 5, 2001)
-    by_definition = all(f(y) >= f(x) + g * (y - x) - 1e-12 for y in ys)
-    assert by_definition == (verdict == 0)
-    assert run_main(["subgradient", "--fn", fn, "--x", str(x), "--g", str(g)]).code == verdict
 
 
 # ---- DER-JAC, DER-DENOM, DER-CONST ---------------------------------------------------------------
@@ -139,17 +100,3 @@ def test_linear_maps_blocks_each_checked():
     row_as_column = (x.T * tall).T
     assert prove_matrices_equal(row_as_column.jacobian(x), tall.T).proven
     assert not prove_matrices_equal(row_as_column.jacobian(x), tall).proven
-
-
-def test_trace_gradients_and_transposed_variants_refuted():
-    import sympy
-
-    from dlcalc.catalogue._common import symbol_matrix
-
-    lhs, rhs = matrices.trace_gradients_statement()
-    assert not prove_matrices_equal(lhs, _altered(rhs, slice(0, 3), sympy.ones(3, 3))).proven  # ∂Tr X/∂X ≠ 𝟙
-    # ∂Tr(AXᵀB)/∂X = BA; with square X the tempting AᵀBᵀ (= (BA)ᵀ) conforms but is wrong
-    x, a, b = symbol_matrix("X", 3, 3), symbol_matrix("A", 4, 3), symbol_matrix("B", 3, 4)
-    grad = gradient((a * x.T * b).trace(), x)
-    assert prove_matrices_equal(grad, b * a).proven
-    assert not prove_matrices_equal(grad, a.T * b.T).proven
