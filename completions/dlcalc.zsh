@@ -277,13 +277,13 @@ _dlcalc() {
         '--mean[mean μ (normal)]:value: ' \
         '--std[standard deviation σ (normal)]:value: ' \
         '--var[variance σ² (normal)]:value: ' \
-        '--n[number of trials (binomial)]:value: ' \
+        '--n[number of trials (binomial; at most 1,000,000)]:value: ' \
         '--shape[shape α (gamma)]:value: ' \
         '--scale[scale β (gamma; mean αβ)]:value: ' \
         '--rate[rate β = 1/scale (gamma; mean α/β)]:value: ' \
         '--lambda[rate λ (poisson)]:value: ' \
         '--t[evaluate the MGF at t]:value: ' \
-        '--moment[the K-th moment E\[X^K\] = M^(K)(0)]:value: ' \
+        '--moment[the K-th moment E\[X^K\] = M^(K)(0) (K at most 100)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     mgf-lin)
@@ -326,7 +326,7 @@ _dlcalc() {
       _arguments \
         '--X[a distribution\: '\''normal mean=0 std=1'\'' (or var=), '\''uniform low=0 high=1'\'', '\''exponential rate=2'\'' (or scale=), '\''laplace mean=0 scale=1'\'']:value: ' \
         '--Y[the second distribution, same form as --X]:value: ' \
-        '--z[the point(s) z]:value: ' \
+        '--z[the point(s) z (at most 1,000)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     var-affine)
@@ -381,7 +381,7 @@ _dlcalc() {
         '--mu[strong convexity (or PL) constant μ > 0]:value: ' \
         '--L[smoothness constant L (Lipschitz constant of ∇f)]:value: ' \
         '--eps[target ratio (f(x_k) − f*)/(f(x_0) − f*)]:value: ' \
-        '--k[also print the bound after k steps]:value: ' \
+        '--k[also print the bound after k ≥ 0 steps (at most 1,000,000,000,000,000)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     hessian)
@@ -461,7 +461,7 @@ _dlcalc() {
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     is-group)
       _arguments \
-        '--table[the Cayley table\: entry \[a\]\[b\] is the index of a∘b, elements 0..n−1]:value: ' \
+        '--table[the Cayley table\: entry \[a\]\[b\] is the index of a∘b, elements 0..n−1 (n at most 200)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     psd)

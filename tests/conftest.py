@@ -89,3 +89,12 @@ def run_process(args: list[str], stdin: str = "", env: dict | None = None, stdou
 @pytest.fixture
 def cli():
     return run_main
+
+
+def run_json(args: list[str]) -> dict:
+    """``dlcalc ARGS --json`` in-process: the parsed JSON object (exit 0, or 1 for a refuted claim)."""
+    import json
+
+    run = run_main([*map(str, args), "--json"])
+    assert run.code in (0, 1), run.err
+    return json.loads(run.out)

