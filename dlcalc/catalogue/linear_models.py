@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import math
 
+from dlcalc.catalogue._activation_functions import activation_derivative, activation_value
 from dlcalc.catalogue._common import ABSENT, finite_array, given, rounded, shape_text, vector_text
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, choice, formula
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, choice, claim, formula
 from dlcalc.core.result import Result, Table
 
 
@@ -85,7 +86,7 @@ def perceptron(X, y, epochs, eta):
                   extra=extra, holds=separated)
 
 
-formula(
+claim(
     name="perceptron",
     section="7",
     catalogue_id="LIN-PERCEPTRON",
@@ -96,7 +97,6 @@ formula(
     formula="on a mistake (y wᵀx ≤ 0): w ← w + η y x;  #mistakes ≤ (R/γ)²",
     latex=r"w \leftarrow w + \eta\, y\, x,\quad \#\text{mistakes} \le (R/\gamma)^2",
     compute=perceptron,
-    kind="claim",
     examples=(("--X '[[1,1],[1,-1],[-1,1],[-1,-1]]' --y 1,1,-1,-1", "2.0,0.0",
                "mistakes on the first two points: w = (1,1), then (2,0)"),),
     notes="Exit 1 if the data were not separated within --epochs.",
@@ -156,8 +156,6 @@ def activation_pair(name, a):
 
     if name == "identity":
         return a, np.ones_like(a)
-    from dlcalc.catalogue.activations import activation_derivative, activation_value
-
     return activation_value(name, a, 0.01), activation_derivative(name, a, 0.01, 0.0)
 
 
