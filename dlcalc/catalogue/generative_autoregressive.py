@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, probability_vector, rounded,
-                                     square_array, the_one_given, vector_result, vector_text)
+from dlcalc.catalogue._common import matrix_text, rounded
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, choice, erratum, formula, identity
+from dlcalc.core.registry import FLOAT, INT, TEXT, VECTOR, Param, choice, formula
 from dlcalc.core.result import Result
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, probability_vector, rounded,
-                                     square_array, the_one_given, vector_result, vector_text)
+from dlcalc.catalogue._common import finite_array, rounded, vector_text
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, choice, erratum, formula, identity
+from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula, identity
 from dlcalc.core.result import Result
 
 
@@ -117,44 +116,50 @@ formula(
 )
 
 
-def ddpm_closed_form_statement(steps=3, variant="correct"):
-    """(lhs, rhs) pairs for composing x_t = √α_t x_{t−1} + √β_t ε_t, β_t = 1 − α_t, from x₀:
-    the mean coefficient and the variance after `steps` steps, against √ᾱ and 1 − ᾱ.
-
-    variant 'short-product' uses ᾱ = Π_{i=1}^{t−1} α_i (a wrong index range) and must be refuted."""
+def _composed_steps(steps=3):
+    """The mean coefficient and the variance after composing x_t = √α_t x_{t−1} + √β_t ε_t, β_t = 1 − α_t,
+    ``steps`` times from x₀, and the α's."""
     import sympy
 
     alphas = sympy.symbols(f"alpha1:{steps + 1}", positive=True)
     mean, variance = sympy.Integer(1), sympy.Integer(0)
     for a in alphas:  # independent Gaussian noise: variances add
         mean, variance = sympy.sqrt(a) * mean, a * variance + (1 - a)
-    included = alphas if variant == "correct" else alphas[:-1]
-    alpha_bar = sympy.Mul(*included)
-    return (mean, sympy.sqrt(alpha_bar)), (variance, 1 - alpha_bar)
+    return sympy.Matrix([mean, variance]), alphas
 
 
-def prove_ddpm_closed_form(steps=3, variant="correct"):
-    from dlcalc.core.proof import Proof, prove_equal
+def _closed_form(alpha_bar):
+    import sympy
 
-    (mean, mean_claim), (variance, variance_claim) = ddpm_closed_form_statement(steps, variant)
-    for what, lhs, rhs in (("mean", mean, mean_claim), ("variance", variance, variance_claim)):
-        proof = prove_equal(lhs, rhs, method="composition of Gaussian steps",
-                            sampler=lambda symbol, rng: rng.uniform(0.01, 0.99))
-        if not proof.proven:
-            return Proof(False, proof.method, f"{what}: {proof.detail}")
-    return Proof(True, proof.method, f"after {steps} steps: mean √ᾱ x₀, variance 1 − ᾱ")
+    return sympy.Matrix([sympy.sqrt(alpha_bar), 1 - alpha_bar])
 
 
-formula(
+def ddpm_closed_form_statement():
+    """(mean coefficient, variance) after three composed steps against (√ᾱ_t, 1 − ᾱ_t), ᾱ_t = Π_{i=1}^{t} α_i."""
+    import sympy
+
+    composed, alphas = _composed_steps()
+    return composed, _closed_form(sympy.Mul(*alphas))
+
+
+def ddpm_closed_form_sheet_version():
+    """The sheet leaves the range of ᾱ_t = Π α_i open (E84); Π_{i=1}^{t−1} α_i, one short, is refuted."""
+    import sympy
+
+    composed, alphas = _composed_steps()
+    return composed, _closed_form(sympy.Mul(*alphas[:-1]))
+
+
+identity(
     name="ddpm-closed-form",
     section="19.5",
     catalogue_id="GEN-DDPM-CF",
     summary="Composing q(x_t∣x_{t−1}) gives x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε with ᾱ_t = Π_{i=1}^{t} α_i",
-    params=(),
     formula="mean coefficient Π√α_i = √ᾱ_t; variance α_t·v_{t−1} + β_t = 1 − ᾱ_t",
     latex=r"x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon",
-    kind="identity",
-    prove=prove_ddpm_closed_form,
+    build=ddpm_closed_form_statement,
+    method="composition of Gaussian steps",
+    sheet_version=ddpm_closed_form_sheet_version,
     errata=(_E84,),
 )
 
@@ -318,10 +323,8 @@ formula(
 )
 
 
-def ddpm_eps_statement(variant="correct"):
-    """(μ̃(x_t, x₀) with x₀ = (x_t − √(1−ᾱ_t) ε)/√ᾱ_t, the ε-form (x_t − β_t/√(1−ᾱ_t)·ε)/√α_t).
-
-    ᾱ_t = α_t·ᾱ_{t−1}. Variant 'no-sqrt' drops the square root on α_t in the ε-form (refuted)."""
+def ddpm_eps_statement():
+    """(μ̃(x_t, x₀) with x₀ = (x_t − √(1−ᾱ_t) ε)/√ᾱ_t, the ε-form (x_t − β_t/√(1−ᾱ_t)·ε)/√α_t), ᾱ_t = α_t·ᾱ_{t−1}."""
     import sympy
 
     a, abar_prev = sympy.symbols("alpha abar_prev", positive=True)
@@ -329,25 +332,15 @@ def ddpm_eps_statement(variant="correct"):
     abar, beta = a * abar_prev, 1 - a
     x0 = (xt - sympy.sqrt(1 - abar) * eps) / sympy.sqrt(abar)
     posterior_mean = sympy.sqrt(abar_prev) * beta / (1 - abar) * x0 + sympy.sqrt(a) * (1 - abar_prev) / (1 - abar) * xt
-    scale = sympy.sqrt(a) if variant == "correct" else a
-    return posterior_mean, (xt - beta / sympy.sqrt(1 - abar) * eps) / scale
+    return posterior_mean, (xt - beta / sympy.sqrt(1 - abar) * eps) / sympy.sqrt(a)
 
 
-def prove_ddpm_eps(variant="correct"):
-    from dlcalc.core.proof import prove_equal
-
-    return prove_equal(*ddpm_eps_statement(variant), method="simplify",
-                       sampler=lambda symbol, rng: rng.uniform(0.05, 0.95) if symbol.is_positive else rng.uniform(-2, 2))
-
-
-formula(
+identity(
     name="ddpm-eps-mean",
     section="19.5",
     catalogue_id="GEN-DDPM-EPS",
     summary="DDPM posterior mean in the ε-parameterisation: μ̃ = (x_t − β_t/√(1−ᾱ_t)·ε)/√α_t",
-    params=(),
     formula="μ̃(x_t, x₀(x_t, ε)) = (x_t − β_t/√(1 − ᾱ_t)·ε)/√α_t",
     latex=r"\tilde\mu = \frac{1}{\sqrt{\alpha_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\epsilon\Big)",
-    kind="identity",
-    prove=prove_ddpm_eps,
+    build=ddpm_eps_statement,
 )

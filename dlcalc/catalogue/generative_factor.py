@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, probability_vector, rounded,
-                                     square_array, the_one_given, vector_result, vector_text)
+from dlcalc.catalogue._common import finite_array, matrix_result, matrix_text, rounded, vector_text
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, choice, erratum, formula, identity
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, Param, erratum, formula, identity
 from dlcalc.core.result import Result
 
 
@@ -293,33 +292,23 @@ formula(
 )
 
 
-def fa_rotation_statement(variant="orthogonal"):
-    """((WQ)(WQ)ᵀ, WWᵀ) for a 3×2 W and a 2×2 rotation Q(θ); variant 'scaled' uses 2Q (not orthogonal)."""
+def fa_rotation_statement():
+    """((WQ)(WQ)ᵀ, WWᵀ) for a 3×2 W and a 2×2 rotation Q(θ), the left side expanded."""
     import sympy
 
     theta = sympy.Symbol("theta", real=True)
     W = sympy.Matrix(3, 2, lambda i, j: sympy.Symbol(f"w{i}{j}"))
     Q = sympy.Matrix([[sympy.cos(theta), -sympy.sin(theta)], [sympy.sin(theta), sympy.cos(theta)]])
-    if variant == "scaled":
-        Q = 2 * Q
-    return (W * Q) * (W * Q).T, W * W.T
+    return ((W * Q) * (W * Q).T).applyfunc(sympy.expand), W * W.T
 
 
-def prove_fa_rotation(variant="orthogonal"):
-    from dlcalc.core.proof import prove_matrices_equal
-
-    lhs, rhs = fa_rotation_statement(variant)
-    return prove_matrices_equal(lhs.applyfunc(lambda e: e.expand()), rhs, method="trigsimp")
-
-
-formula(
+identity(
     name="fa-rotation",
     section="19.2",
     catalogue_id="GEN-FA-ROT",
     summary="Factor loadings are identifiable only up to rotation: (WQ)(WQ)ᵀ = WWᵀ for orthogonal Q",
-    params=(),
     formula="QQᵀ = I ⇒ (WQ)(WQ)ᵀ = WWᵀ",
     latex=r"(WQ)(WQ)^\top = WW^\top",
-    kind="identity",
-    prove=prove_fa_rotation,
+    build=fa_rotation_statement,
+    method="trigsimp",
 )

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, probability_vector, rounded,
-                                     square_array, the_one_given, vector_result, vector_text)
+from dlcalc.catalogue._common import rounded, vector_result
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, choice, erratum, formula, identity
+from dlcalc.core.registry import VECTOR, Param, choice, erratum, formula, identity
 from dlcalc.core.result import Result
 
 
@@ -64,63 +63,68 @@ formula(
 )
 
 
-def gan_dstar_statement(candidate="correct"):
-    """(derivative at the candidate, 0) for maximising a ln y + b ln(1 − y) over y ∈ (0, 1).
-
-    'correct' is a/(a + b); 'sheet' is the sheet's (exp(l/a) + b)/(a + b) with l = 𝓛_data."""
+def _discriminator_objective():
+    """a ln y + b ln(1 − y), the GAN value at one point, and its symbols (a = p_data, b = p_g, y = D)."""
     import sympy
 
-    a, b, l = sympy.symbols("a b l", positive=True)
-    y = sympy.Symbol("y", positive=True)
-    objective = a * sympy.log(y) + b * sympy.log(1 - y)
-    choice_ = a / (a + b) if candidate == "correct" else (sympy.exp(l / a) + b) / (a + b)
-    return sympy.diff(objective, y).subs(y, choice_), sympy.Integer(0)
+    a, b, y = sympy.symbols("a b y", positive=True)
+    return a * sympy.log(y) + b * sympy.log(1 - y), a, b, y
 
 
-def prove_gan_dstar(candidate="correct"):
+def gan_dstar_statement():
+    """(derivative of a ln y + b ln(1 − y) at y = a/(a + b), 0): the first-order condition."""
     import sympy
 
-    from dlcalc.core.proof import Proof, prove_equal
+    objective, a, b, y = _discriminator_objective()
+    return sympy.diff(objective, y).subs(y, a / (a + b)), sympy.Integer(0)
 
-    proof = prove_equal(*gan_dstar_statement(candidate), method="first-order condition")
+
+def gan_dstar_sheet_version():
+    """The sheet's D* = (exp(l/a) + b)/(a + b) with l = 𝓛_data (E83): not a stationary point."""
+    import sympy
+
+    objective, a, b, y = _discriminator_objective()
+    l = sympy.Symbol("l", positive=True)
+    return sympy.diff(objective, y).subs(y, (sympy.exp(l / a) + b) / (a + b)), sympy.Integer(0)
+
+
+def prove_gan_dstar():
+    """The first-order condition, and concavity there (so the stationary point is the maximum)."""
+    import sympy
+
+    from dlcalc.core.proof import Proof, prove_statement
+
+    proof = prove_statement(gan_dstar_statement, "first-order condition")
     if not proof.proven:
         return proof
-    a, b, y = sympy.symbols("a b y", positive=True)
-    curvature = sympy.diff(a * sympy.log(y) + b * sympy.log(1 - y), y, 2)
-    concave = sympy.simplify(curvature.subs(y, a / (a + b))).is_negative
+    objective, a, b, y = _discriminator_objective()
+    concave = sympy.simplify(sympy.diff(objective, y, 2).subs(y, a / (a + b))).is_negative
     return proof if concave else Proof(False, proof.method, "the stationary point is not a maximum")
 
 
-formula(
+identity(
     name="gan-optimal-discriminator",
     section="19.4",
     catalogue_id="GEN-GAN-DSTAR",
     summary="argmax_y a ln y + b ln(1 − y) = a/(a + b), hence D* = p_data/(p_data + p_g)",
-    params=(),
     formula="d/dy [a ln y + b ln(1 − y)] = 0 at y = a/(a + b), and the function is concave",
     latex=r"\arg\max_y\, a\ln y + b\ln(1-y) = \frac{a}{a+b}",
-    kind="identity",
+    build=gan_dstar_statement,
     prove=prove_gan_dstar,
+    sheet_version=gan_dstar_sheet_version,
     errata=(_E83,),
     sheet_says="D* = (exp(𝓛_data/p_data) + p_p)/(p_data + p_p)",
 )
 
 
-def gan_value_statement(claimed="-log 4"):
-    """(integrand of V(D*, G) at p_g = p_data, claimed value · p): pointwise, so ∫ gives −log 4."""
+def gan_value_statement():
+    """(integrand of V(D*, G) at p_g = p_data, −log 4 · p): pointwise, so ∫ gives −log 4."""
     import sympy
 
     p = sympy.Symbol("p", positive=True)
     d_star = p / (p + p)
     integrand = p * sympy.log(d_star) + p * sympy.log(1 - d_star)
-    value = -sympy.log(4) if claimed == "-log 4" else -sympy.log(2)
-    return integrand, value * p
-
-
-def prove_gan_value(claimed="-log 4"):
-    from dlcalc.core.proof import prove_equal
-
-    return prove_equal(*gan_value_statement(claimed), method="simplify (pointwise; ∫p = 1)")
+    return integrand, -sympy.log(4) * p
 
 
 def gan_jsd_statement():
@@ -135,34 +139,25 @@ def gan_jsd_statement():
     return lhs, -(p + q) * sympy.log(2) + p * sympy.log(p / m) + q * sympy.log(q / m)
 
 
-formula(
+identity(
     name="gan-value-at-optimum",
     section="19.4",
     catalogue_id="GEN-GAN-C",
     summary="With D = D* and p_g = p_data the GAN value is −log 4 (the sheet is right here)",
-    params=(),
     formula="V(D*, G) = ∫ p ln ½ + p ln ½ = −log 4 when p_g = p_data",
     latex=r"V(D^*, G)\big|_{p_g = p_{\mathrm{data}}} = -\log 4",
-    kind="identity",
-    prove=prove_gan_value,
+    build=gan_value_statement,
+    method="simplify (pointwise; ∫p = 1)",
 )
-
-def prove_gan_jsd():
-    from dlcalc.core.proof import prove_equal
-
-    return prove_equal(*gan_jsd_statement(), method="expand_log (pointwise)")
-
-
-formula(
+identity(
     name="gan-value-jsd",
     section="19.4",
     catalogue_id="GEN-GAN-C",
     summary="C(G) = V(D*, G) = −log 4 + 2·JSD(p_data‖p_g), proven pointwise",
-    params=(),
     formula="p ln(p/(p+q)) + q ln(q/(p+q)) = −(p+q) ln 2 + p ln(p/m) + q ln(q/m), m = (p+q)/2",
     latex=r"C(G) = -\log 4 + 2\,\mathrm{JSD}(p_{\mathrm{data}}\|p_g)",
-    kind="identity",
-    prove=prove_gan_jsd,
+    build=gan_jsd_statement,
+    method="expand_log (pointwise)",
 )
 
 

@@ -6,25 +6,42 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (finite_array, matrix_result, matrix_text, probability_vector, rounded,
-                                     square_array, the_one_given, vector_result, vector_text)
+from dlcalc.catalogue._common import (probability_vector, rounded, square_array, the_one_given, vector_result,
+                                      vector_text)
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, Rule, choice, erratum, formula, identity
+from dlcalc.core.registry import FLOAT, MATRIX, VECTOR, Param, erratum, formula, identity
 from dlcalc.core.result import Result
 
 
 # ---- VAE: KL term and reparameterisation -----------------------------------------------------------
 
 
-def vae_kl(mu, sigma, logvar):
-    source = the_one_given(sigma=sigma, logvar=logvar)
-    variances = [s * s for s in sigma] if source == "sigma" else [math.exp(v) for v in logvar]
-    if len(variances) != len(mu):
-        raise DlcalcError(f"--mu has {len(mu)} values but --{source} has {len(variances)}")
-    if any(v <= 0 for v in variances):
+def _log_variances(sigma, logvar):
+    """ln σ² per dimension, from σ (as 2 ln σ: σ = 1e-200 has σ² = 0 but ln σ² = −921) or given."""
+    if sigma == ():
+        return list(logvar), "logvar"
+    if any(s <= 0 for s in sigma):
         raise DlcalcError("the standard deviations must be positive")
-    terms = [0.5 * (v + m * m - 1 - math.log(v)) for m, v in zip(mu, variances)]
-    total = sum(terms)
+    return [2 * math.log(s) for s in sigma], "sigma"
+
+
+def _variance(log_variance):
+    """σ² = e^{ln σ²}; beyond the float range the KL is too (it holds σ² itself)."""
+    try:
+        return math.exp(log_variance)
+    except OverflowError:
+        raise DlcalcError("σ² is beyond the float range (1.8e308), and so is the KL divergence") from None
+
+
+def vae_kl(mu, sigma, logvar):
+    the_one_given(sigma=sigma, logvar=logvar)
+    log_variances, source = _log_variances(sigma, logvar)
+    if len(log_variances) != len(mu):
+        raise DlcalcError(f"--mu has {len(mu)} values but --{source} has {len(log_variances)}")
+    terms = [0.5 * (_variance(lv) + m * m - 1 - lv) for m, lv in zip(mu, log_variances)]
+    total = math.fsum(terms)
+    if not math.isfinite(total):  # μ² or the sum overflows: the true KL exceeds every float
+        raise DlcalcError("the KL divergence is beyond the float range (1.8e308): |μ| or σ is too large")
     return Result(value=rounded(total),
                   steps=["KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ (σ² + μ² − 1 − ln σ²)",
                          "per dimension: " + ", ".join(str(rounded(t)) for t in terms)],
@@ -54,10 +71,8 @@ formula(
 )
 
 
-def gaussian_kl_statement(variant="correct"):
-    """(lhs, rhs): ∫ q ln(q/p) for q = N(μ, σ²), p = N(0, 1), and the closed form.
-
-    variant 'log-sigma' uses ln σ in place of ln σ² (a common slip) and must be refuted."""
+def gaussian_kl_statement():
+    """(lhs, rhs): ∫ q ln(q/p) for q = N(μ, σ²), p = N(0, 1), and the closed form."""
     import sympy
 
     z = sympy.Symbol("z", real=True)
@@ -67,26 +82,18 @@ def gaussian_kl_statement(variant="correct"):
     # ln q − ln p written out (a polynomial in z), so that the integral is of Gaussian moments
     log_ratio = -(z - mu) ** 2 / (2 * sigma**2) - sympy.log(sigma) + z**2 / 2
     kl = sympy.integrate(sympy.expand(q * log_ratio), (z, -sympy.oo, sympy.oo))
-    log_var = sympy.log(sigma) if variant == "log-sigma" else sympy.log(sigma**2)
-    return kl, (sigma**2 + mu**2 - 1 - log_var) / 2
+    return kl, (sigma**2 + mu**2 - 1 - sympy.log(sigma**2)) / 2
 
 
-def prove_gaussian_kl(variant="correct"):
-    from dlcalc.core.proof import prove_equal
-
-    return prove_equal(*gaussian_kl_statement(variant), method="integrate", points=6)
-
-
-formula(
+identity(
     name="vae-kl-closed-form",
     section="19.1",
     catalogue_id="GEN-KL-GAUSS",
     summary="KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − ln σ²), proven by integrating q ln(q/p)",
-    params=(),
     formula="∫ q ln(q/p) dz = ½(σ² + μ² − 1 − ln σ²)",
     latex=r"\int q \ln\frac{q}{p}\,dz = \tfrac12(\sigma^2 + \mu^2 - 1 - \ln\sigma^2)",
-    kind="identity",
-    prove=prove_gaussian_kl,
+    build=gaussian_kl_statement,
+    method="integrate",
 )
 
 
@@ -196,9 +203,8 @@ formula(
 )
 
 
-def elbo_gap_statement(variant="correct"):
-    """(ln p(x) − ELBO, KL(q ‖ p(z∣x))) by integration over z for the toy model; variant 'prior'
-    claims the gap is KL(q ‖ p(z)) instead, which is wrong."""
+def elbo_gap_statement():
+    """(ln p(x) − ELBO, KL(q ‖ p(z∣x))) by integration over z for the toy model."""
     import sympy
 
     z, x, m = sympy.symbols("z x m", real=True)
@@ -213,26 +219,19 @@ def elbo_gap_statement(variant="correct"):
 
     log_q = log_normal(z, m, s**2)
     elbo = expect(log_normal(x, z, 1) + log_normal(z, 0, 1) - log_q)
-    target = log_normal(z, x / 2, sympy.Rational(1, 2)) if variant == "correct" else log_normal(z, 0, 1)
-    return log_normal(x, 0, 2) - elbo, expect(log_q - target)
+    posterior = log_normal(z, x / 2, sympy.Rational(1, 2))
+    return log_normal(x, 0, 2) - elbo, expect(log_q - posterior)
 
 
-def prove_elbo_gap(variant="correct"):
-    from dlcalc.core.proof import prove_equal
-
-    return prove_equal(*elbo_gap_statement(variant), method="integrate", points=6)
-
-
-formula(
+identity(
     name="elbo-gap",
     section="19.1",
     catalogue_id="GEN-ELBO",
     summary="ln p(x) − ELBO = KL(q(z∣x) ‖ p(z∣x)), proven on the Gaussian toy model by integration",
-    params=(),
     formula="ln p(x) − (E_q[ln p(x, z)] − E_q[ln q]) = E_q[ln q − ln p(z∣x)]",
     latex=r"\ln p(x) - \mathrm{ELBO}(q) = \mathrm{KL}(q \,\|\, p(z\mid x))",
-    kind="identity",
-    prove=prove_elbo_gap,
+    build=elbo_gap_statement,
+    method="integrate",
 )
 
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (STEPS_BOUNDED, ABSENT, finite_array, given, matrix_result, rounded, square_array,
-                                     vector_result, vector_text)
-from dlcalc.catalogue._optimisers import gradient_rows
+from dlcalc.catalogue._common import ABSENT, given, rounded, square_array, vector_result, vector_text
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, claim, erratum, formula
+from dlcalc.core.registry import FLOAT, INT, MATRIX, TEXT, VECTOR, Param, claim, erratum, formula
 from dlcalc.core.result import Result, Table
 from dlcalc.core.deadline import TimeUp, time_limit
 
@@ -179,7 +177,7 @@ _E37 = erratum(
     command='dlcalc robbins-monro --alpha "1/t"',
 )
 
-formula(
+claim(
     name="robbins-monro",
     section=SECTION,
     catalogue_id="OPT-RM",
@@ -189,7 +187,6 @@ formula(
     latex=r"\sum_t \alpha_t = \infty,\quad \sum_t \alpha_t^2 < \infty",
     compute=robbins_monro,
     uses_sympy=True,
-    kind="claim",
     errata=(_E36, _E37),
     examples=(
         ('--alpha "1/t"', "satisfied"),
@@ -230,25 +227,49 @@ formula(
 )
 
 
+def _gd_exponent(T, eta):
+    """The number of GD steps T/η as a float power, and how the steps line says it. Beyond the float range
+    (T = 1e308, η = 0.5) the count is +∞: x ↦ x^∞ is then the limit (0 for |x| < 1, 1 for x = ±1: every
+    float that large is an even whole number)."""
+    ratio = T / eta
+    if math.isinf(ratio):
+        return math.inf, "more than 1.8e308"
+    count = round(ratio)
+    if not math.isclose(count * eta, T, rel_tol=1e-9):
+        raise DlcalcError(f"--T ({T}) must be a whole number of steps --eta ({eta})")
+    return float(count), str(count)
+
+
+def _along_eigenvectors(q, factors, components):
+    """q · (factors ⊙ components), where a zero component stays 0 even if its factor is huge."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        return q @ np.where(components == 0, 0.0, factors * components)
+
+
 def gradient_flow(H, x0, T, eta):
     import numpy as np
 
     h = np.array(H, dtype=float)
     if h.shape != (len(x0), len(x0)) or not np.allclose(h, h.T):
         raise DlcalcError(f"--H must be a symmetric {len(x0)}×{len(x0)} matrix")
+    exponent, count_text = _gd_exponent(T, eta)
     eigenvalues, q = np.linalg.eigh(h)
-    start = np.array(x0, dtype=float)
-    flow = q @ (np.exp(-eigenvalues * T) * (q.T @ start))  # x(T) = e^{−HT} x0 solves ẋ = −Hx
-    steps_count = int(round(T / eta))
-    if not math.isclose(steps_count * eta, T, rel_tol=1e-9):
-        raise DlcalcError(f"--T ({T}) must be a whole number of steps --eta ({eta})")
-    euler = q @ ((1 - eta * eigenvalues) ** steps_count * (q.T @ start))  # GD = forward Euler
+    components = q.T @ np.array(x0, dtype=float)
+    with np.errstate(over="ignore", under="ignore"):
+        flow_factors = np.exp(-eigenvalues * T)  # x(T) = e^{−HT} x0 solves ẋ = −Hx
+        euler_factors = np.power(1 - eta * eigenvalues, exponent)  # GD = forward Euler
+    flow, euler = _along_eigenvectors(q, flow_factors, components), _along_eigenvectors(q, euler_factors, components)
+    if not (np.all(np.isfinite(flow)) and np.all(np.isfinite(euler))):
+        raise DlcalcError("x(T) or the GD iterate is beyond the float range (±1.8e308): the flow grows along a "
+                          "negative eigenvalue of H, GD where |1 − ηλ| > 1")
     gap = float(np.linalg.norm(flow - euler))
     value = {"flow": rounded(flow), "gd": rounded(euler), "gap": gap}
     return Result(value=value,
                   plain=f"flow={vector_text(flow)} gd={vector_text(euler)} gap={gap!r}",
                   steps=["gradient flow is the ODE ẋ = −∇f(x); for f = ½xᵀHx, x(T) = e^{−HT}x0",
-                         f"GD with step η is its forward-Euler discretisation: {steps_count} steps of x ← (I − ηH)x (E33)"])
+                         f"GD with step η is its forward-Euler discretisation: {count_text} steps of x ← (I − ηH)x (E33)"])
 
 
 _E33 = erratum(

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (STEPS_BOUNDED, ABSENT, finite_array, given, matrix_result, rounded, square_array,
-                                     vector_result, vector_text)
+from dlcalc.catalogue._common import STEPS_BOUNDED, ABSENT, given, rounded, vector_text
 from dlcalc.catalogue._optimisers import gradient_rows
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, claim, erratum, formula
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, Param, choice, erratum, formula
 from dlcalc.core.result import Result, Table
-from dlcalc.core.deadline import TimeUp, time_limit
 
 SECTION = "11.3"
 
@@ -56,16 +54,18 @@ _THETA0 = Param("theta0", VECTOR, "starting parameters (default zeros)", default
 # ---- SGD with momentum -------------------------------------------------------------------------
 
 
-def momentum(grads, theta0, eta, beta):
+def momentum(grads, theta0, eta, beta, nesterov):
     rows = gradient_rows(grads)
     velocity = [0.0] * len(rows[0])
 
     def update(t, theta, g):
         nonlocal velocity
         velocity = [beta * v - eta * gi for v, gi in zip(velocity, g)]
+        if nesterov:  # the step looks ahead along the new velocity: θ + βv_t − ηg_t
+            return [x + beta * v - eta * gi for x, v, gi in zip(theta, velocity, g)], [velocity]
         return [x + v for x, v in zip(theta, velocity)], [velocity]
 
-    return _replay("momentum", rows, _start(theta0, len(rows[0])), update, ["v_t"])
+    return _replay("nesterov momentum" if nesterov else "momentum", rows, _start(theta0, len(rows[0])), update, ["v_t"])
 
 
 _E38 = erratum(
@@ -82,12 +82,17 @@ formula(
     catalogue_id="OPT-MOM",
     summary="SGD with (heavy-ball) momentum over a sequence of gradients",
     params=(_GRADS, _THETA0, Param("eta", FLOAT, "learning rate η", default=0.1, minimum=0),
-            Param("beta", FLOAT, "momentum β in [0, 1)", default=0.9, minimum=0)),
-    formula="v ← βv − η g_t;  θ ← θ + v   (= θ_t − η g_t + β(θ_t − θ_{t−1}))",
-    latex=r"v_{t} = \beta v_{t-1} - \eta g_t,\quad \theta_{t} = \theta_{t-1} + v_t",
+            Param("beta", FLOAT, "momentum β in [0, 1)", default=0.9, minimum=0),
+            Param("nesterov", FLAG, "Nesterov's look-ahead, as torch.optim.SGD(nesterov=True): θ ← θ + βv − ηg",
+                  default=False)),
+    formula="v ← βv − η g_t;  θ ← θ + v   (= θ_t − η g_t + β(θ_t − θ_{t−1}));  Nesterov: θ ← θ + βv − η g_t",
+    latex=r"v_{t} = \beta v_{t-1} - \eta g_t,\quad \theta_{t} = \theta_{t-1} + v_t\ "
+    r"(\text{Nesterov: } \theta_{t} = \theta_{t-1} + \beta v_t - \eta g_t)",
     compute=momentum,
     errata=(_E38,),
-    examples=(("--grads '[[1],[1]]' --eta 0.1 --beta 0.5", "-0.25", "v = −0.1 then −0.15"),),
+    examples=(("--grads '[[1],[1]]' --eta 0.1 --beta 0.5", "-0.25", "v = −0.1 then −0.15"),
+              ("--grads '[[1],[1]]' --eta 0.1 --beta 0.5 --nesterov", "-0.325",
+               "v = −0.1, θ = −0.05 − 0.1; v = −0.15, θ −= 0.075 + 0.1")),
 )
 
 

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (STEPS_BOUNDED, ABSENT, finite_array, given, matrix_result, rounded, square_array,
-                                     vector_result, vector_text)
-from dlcalc.catalogue._optimisers import gradient_rows
+from dlcalc.catalogue._common import ABSENT, finite_array, given, matrix_result, rounded
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, claim, erratum, formula
-from dlcalc.core.result import Result, Table
-from dlcalc.core.deadline import TimeUp, time_limit
+from dlcalc.core.registry import FLOAT, INT, MATRIX, Param, choice, erratum, formula
 
 SECTION = "11.3"
 

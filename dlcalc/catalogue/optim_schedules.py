@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (STEPS_BOUNDED, ABSENT, finite_array, given, matrix_result, rounded, square_array,
-                                     vector_result, vector_text)
+from dlcalc.catalogue._common import rounded
 from dlcalc.catalogue._optimisers import gradient_rows
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, TEXT, VECTOR, Param, choice, claim, erratum, formula
+from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, erratum, formula
 from dlcalc.core.result import Result, Table
-from dlcalc.core.deadline import TimeUp, time_limit
 
 SECTION = "11.3"
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import (finite_array, matrix_result, natural_log, rounded, the_one_given, vector_result,
-                                     vector_text)
+from dlcalc.catalogue._common import finite_array, matrix_result, rounded, vector_result
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
+from dlcalc.core.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, choice, erratum, formula
 from dlcalc.core.result import Result
 
 
