@@ -75,11 +75,13 @@ def ddpm_schedule(schedule, T, t, beta_start, beta_end, s):
     )
 
 
+MAX_STEPS = 1_000_000  # the schedule is held as arrays of T entries (8 MB each at the limit)
 _SCHEDULE = (
     Param("schedule", choice("linear", "cosine"), "linear (Ho et al.) or cosine (Nichol & Dhariwal)",
           default="linear"),
-    Param("T", INT, "number of steps", default=1000, minimum=1),
-    Param("t", INT, "step t (1..T)", minimum=1),
+    Param("T", INT, f"number of steps (at most {MAX_STEPS:,}: the schedule is tabulated)", default=1000, minimum=1,
+          maximum=MAX_STEPS),
+    Param("t", INT, "step t (1..T)", minimum=1, maximum=MAX_STEPS),
     Param("beta-start", FLOAT, "linear: β_1", default=1e-4),
     Param("beta-end", FLOAT, "linear: β_T", default=0.02),
     Param("s", FLOAT, "cosine: offset s", default=0.008, minimum=0),

@@ -8,19 +8,36 @@ import math
 
 from dlcalc.catalogue._common import finite_array, matrix_result, matrix_text, rounded, vector_text
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, Param, erratum, formula, identity
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, erratum, formula, identity
 from dlcalc.core.result import Result
 
 
 # ---- factor analysis and PPCA ------------------------------------------------------------------------
 
 
-def _fa_inputs(W, psi, mu):
-    import numpy as np
+MAX_DIMENSION = 2000  # n×n covariances are formed, inverted and decomposed: 4e6 entries, about a second
 
+
+def dimension_checked(size, what):
+    if size > MAX_DIMENSION:
+        raise DlcalcError(f"{what} is {size:,}: at most {MAX_DIMENSION:,} (an n×n matrix is formed)")
+    return size
+
+
+def loadings_array(W):
+    """--W as an n×m array (a column for m = 1), both sizes bounded."""
     loadings = finite_array(W, "--W")
     if loadings.ndim == 1:
         loadings = loadings[:, None]
+    dimension_checked(loadings.shape[0], "the number of rows of --W (observed dimensions)")
+    dimension_checked(loadings.shape[1], "the number of columns of --W (latent dimensions)")
+    return loadings
+
+
+def _fa_inputs(W, psi, mu):
+    import numpy as np
+
+    loadings = loadings_array(W)
     n = loadings.shape[0]
     noise = np.array(psi, dtype=float)
     if noise.shape != (n,) or np.any(noise < 0):
@@ -103,6 +120,7 @@ def _data_and_latent_size(X, m):
     data = finite_array(X, "--X")
     if data.ndim != 2 or data.shape[0] < 2:
         raise DlcalcError("--X needs at least two rows (samples) of features")
+    dimension_checked(data.shape[1], "the number of features (columns of --X)")
     if m >= data.shape[1]:
         raise DlcalcError(f"--m must be smaller than the number of features {data.shape[1]}")
     return data
@@ -186,10 +204,17 @@ def fa_em_step(S, W, psi, isotropic):
     return W_new, np.full(len(psi), residual.mean()) if isotropic else residual
 
 
+MAX_EM_ITERATIONS = 1_000_000
+MAX_EM_WORK = 1e11  # iterations × features³: each EM step inverts a features × features matrix
+
+
 def fa_fit(X, m, isotropic, iters, tol):
     import numpy as np
 
     data = _data_and_latent_size(X, m)
+    if iters * data.shape[1] ** 3 > MAX_EM_WORK:
+        raise DlcalcError(f"--iters × features³ = {iters * data.shape[1] ** 3:.3g} is at most {MAX_EM_WORK:.0e} "
+                          "(each EM step inverts a features × features matrix): lower --iters")
     S = np.cov(data, rowvar=False, bias=True)
     floor = 1e-9 * float(np.trace(S)) / len(S)  # keeps Ψ invertible (a Heywood case drives ψ_i to 0)
     if floor == 0:
@@ -228,14 +253,16 @@ formula(
         Param("X", MATRIX, "data, one sample per row"),
         Param("m", INT, "latent dimension", minimum=1),
         Param("isotropic", FLAG, "constrain Ψ = σ²I (PPCA)", default=False),
-        Param("iters", INT, "most EM iterations", default=100000, minimum=1),
-        Param("tol", FLOAT, "stop when no entry of WWᵀ or Ψ moves more than tol·(1 + max S_ii)", default=1e-13,
-              minimum=0),
+        Param("iters", INT, f"most EM iterations (at most {MAX_EM_ITERATIONS:,}, and iters × features³ at most "
+              f"{MAX_EM_WORK:.0e})", default=100000, minimum=1, maximum=MAX_EM_ITERATIONS),
+        Param("tol", FLOAT, "stop when no entry of WWᵀ or Ψ moves more than tol·(1 + max S_ii); tol > 0",
+              default=1e-13, minimum=0),
     ),
     formula="(μ̂, Ŵ, Ψ̂) = argmax Σ_i ln N(x_i; μ, WWᵀ + Ψ);  μ̂ = x̄;  EM: β = Wᵀ(WWᵀ+Ψ)⁻¹, "
     "W ← Sβᵀ(I − βW + βSβᵀ)⁻¹, Ψ ← diag(S − WβS)",
     latex=r"\hat W, \hat\Psi = \arg\max \sum_i \ln \mathcal N(x_i;\bar x, WW^\top + \Psi)",
     compute=fa_fit,
+    rules=(Rule(broken=lambda tol, **_: tol <= 0, says=lambda tol, **_: f"--tol must be positive, got {tol}"),),
     errata=(_E80,),
     sheet_says="MLE: μ, W ← log p(μ, W∣S)",
     examples=(
@@ -250,9 +277,7 @@ formula(
 def pinv_check(W):
     import numpy as np
 
-    loadings = finite_array(W, "--W")
-    if loadings.ndim == 1:
-        loadings = loadings[:, None]
+    loadings = loadings_array(W)
     gram = loadings.T @ loadings
     pinv = np.linalg.pinv(loadings)
     orthogonal = bool(np.allclose(gram, np.diag(np.diag(gram))))

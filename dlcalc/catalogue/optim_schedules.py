@@ -7,7 +7,7 @@ import math
 from dlcalc.catalogue._common import rounded
 from dlcalc.catalogue._optimisers import gradient_rows
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, erratum, formula
+from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
 from dlcalc.core.result import Result, Table
 
 SECTION = "11.3"
@@ -85,6 +85,9 @@ def schedule_value(kind, t, peak, floor, total, warmup):
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * progress))
 
 
+MAX_TABLE_ROWS = 1_000_000
+
+
 def lr_schedule(kind, peak, floor, total, warmup, at, every):
     if warmup > total:
         raise DlcalcError(f"--warmup ({warmup}) cannot exceed --total ({total})")
@@ -116,6 +119,9 @@ formula(
     formula="cosine η_t = η_min + ½(η_max − η_min)(1 + cos(π (t−W)/(T−W)));  warm-up η_t = η_max (t+1)/W for t < W",
     latex=r"\eta_t = \eta_{\min} + \tfrac12(\eta_{\max} - \eta_{\min})\left(1 + \cos\frac{\pi t}{T}\right)",
     compute=lr_schedule,
+    rules=(Rule(broken=lambda total, every, at, **_: (at == -1) & (total // every + 1 > MAX_TABLE_ROWS),
+                says=lambda total, every, **_: f"the table would have {total // every + 1:,} rows: at most "
+                f"{MAX_TABLE_ROWS:,} (raise --every, or give --at)"),),
     examples=(
         ("--total 100 --peak 1 --at 50", "0.5", "half-way down the cosine"),
         ("--total 100 --peak 1 --at 100", "0.0"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from dlcalc.catalogue._common import matrix_result, rounded, vector_result
-from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, claim, formula, identity
+from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, claim, formula, identity
 from dlcalc.core.result import Result
 
 SECTION = "10"
@@ -169,6 +169,9 @@ identity(name="weight-decay-sgd", section=SECTION, catalogue_id="REG-WD",
 # ---- inverted dropout by Monte Carlo ------------------------------------------------------------
 
 
+MAX_MASK_ENTRIES = 100_000_000  # samples × len(x) booleans and floats: about 1 GB at the limit
+
+
 def dropout_expectation(x, p, samples, seed):
     """Average m ⊙ x/(1 − p) over sampled keep-masks m ~ Bernoulli(1 − p); compare with x within
     4 standard errors (the claim E[m x/(1 − p)] = x), and show plain dropout's (1 − p)x."""
@@ -200,11 +203,15 @@ claim(
     catalogue_id="REG-DROPOUT",
     summary="Inverted dropout keeps E[m x/(1 − p)] = x: a Monte-Carlo check (exit 1 if off by > 4 standard errors)",
     params=(Param("x", VECTOR, "the activations x"), Param("p", FLOAT, "drop probability p in [0, 1)", minimum=0),
-            Param("samples", INT, "number of sampled masks", default=100_000, minimum=1),
+            Param("samples", INT, "number of sampled masks (samples × entries of x at most 1e8)", default=100_000,
+                  minimum=1, maximum=MAX_MASK_ENTRIES),
             Param("seed", INT, "random seed", default=0, minimum=0)),
     formula="m ~ Bernoulli(1 − p):  E[m·x/(1 − p)] = x  (plain dropout: E[m·x] = (1 − p)x)",
     latex=r"\mathbb{E}\left[\frac{m x}{1-p}\right] = x,\quad m \sim \mathrm{Bernoulli}(1-p)",
     compute=dropout_expectation,
+    rules=(Rule(broken=lambda x, samples, **_: samples * len(x) > MAX_MASK_ENTRIES,
+                says=lambda x, samples, **_: f"--samples × the {len(x)} entries of --x is at most {MAX_MASK_ENTRIES:,} "
+                f"(the masks are held in memory), got {samples * len(x):,}"),),
     examples=(("--x 1,2 --p 0 --samples 10", "1.0,2.0", "p = 0 keeps everything"),
               ("--x 2 --p 0.5 --samples 4 --seed 1", "3.0",
                "masks keep, keep, drop, keep: (4 + 4 + 0 + 4)/4, within 4 standard errors (1 each) of 2")),

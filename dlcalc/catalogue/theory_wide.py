@@ -77,6 +77,9 @@ def mlp_parameter_gradient(params, x, act, beta):
     return np.concatenate([np.concatenate([gW.ravel(), gb]) for gW, gb in reversed(grads)])
 
 
+MAX_JACOBIAN_ENTRIES = 100_000_000  # the Jacobian (inputs × parameters) is held in memory
+
+
 def empirical_ntk(widths, X, act, beta, seed):
     import numpy as np
 
@@ -87,6 +90,10 @@ def empirical_ntk(widths, X, act, beta, seed):
         raise DlcalcError(f"--X rows need {widths[0]} features (the first width), got {inputs.shape[1]}")
     _check_widths(widths)
     params = init_mlp(widths, seed)
+    count = sum(W.size + b.size for W, b in params)
+    if len(inputs) * count > MAX_JACOBIAN_ENTRIES:
+        raise DlcalcError(f"{len(inputs)} inputs × {count:,} parameters is at most {MAX_JACOBIAN_ENTRIES:,} "
+                          "Jacobian entries")
     J = np.array([mlp_parameter_gradient(params, x, act, beta) for x in inputs])
     K = J @ J.T
     outputs = [mlp_output(params, x, act, beta) for x in inputs]
@@ -351,7 +358,8 @@ formula(
     params=(
         Param("x1", VECTOR, "first input"),
         Param("x2", VECTOR, "second input"),
-        Param("depth", INT, "hidden layers L", default=1, minimum=0),
+        Param("depth", INT, "hidden layers L (at most 10,000: the kernel has long reached its fixed point)", default=1,
+              minimum=0, maximum=10_000),
         *_VARIANCES,
     ),
     formula="K^l = σ_b² + σ_w² E_{(u,v)~N(0,K^{l−1})}[relu(u)relu(v)]",
