@@ -63,8 +63,9 @@ def gelu(x, approximate):
     import numpy as np
 
     exact = x * normal_cdf(x)
-    with np.errstate(over="ignore"):  # x³ overflows only where tanh is ±1 anyway
-        tanh_form = 0.5 * x * (1 + np.tanh(_tanh_argument(x)))
+    with np.errstate(over="ignore"):  # x³ overflows only where σ is 0 or 1 anyway
+        # ½x(1 + tanh u) = x·σ(2u): the same function, without 1 + tanh u cancelling in the left tail
+        tanh_form = x * sigmoid(2 * _tanh_argument(x))
     return np.where(np.asarray(approximate) == "tanh", tanh_form, exact)
 
 
@@ -73,10 +74,9 @@ def gelu_derivative(x, approximate):
 
     exact = normal_cdf(x) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
     with np.errstate(over="ignore", invalid="ignore"):
-        t = np.tanh(_tanh_argument(x))
-        # d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x(1 − tanh²u)·u'(x); (1 − tanh²u) vanishes far out
-        tanh_form = 0.5 * (1 + t) + np.where(t * t < 1, 0.5 * x * (1 - t * t) * GELU_TANH_SCALE
-                                             * (1 + 3 * GELU_TANH_CUBIC * x * x), 0.0)
+        s = sigmoid(2 * _tanh_argument(x))
+        slope = s * (1 - s)  # σ'(2u)·2u'(x) with u' = √(2/π)(1 + 3·0.044715x²); 0 far out, where u' may be ∞
+        tanh_form = s + np.where(slope > 0, 2 * x * slope * GELU_TANH_SCALE * (1 + 3 * GELU_TANH_CUBIC * x * x), 0.0)
     return np.where(np.asarray(approximate) == "tanh", tanh_form, exact)
 
 

@@ -119,7 +119,7 @@ _MASK_TAPS = {  # (taps kept of a kernel of size k, offset of the newest tap) al
 
 
 def masked_receptive_field(layers, first):
-    from dlcalc.catalogue.cnn import parse_layers, receptive_field_axis
+    from dlcalc.catalogue._cnn_rules import parse_layers, receptive_field_axis
 
     parsed = parse_layers(" ; ".join(layers))
     causal = []
