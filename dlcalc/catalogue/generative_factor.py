@@ -256,7 +256,7 @@ formula(
         Param("iters", INT, f"most EM iterations (at most {MAX_EM_ITERATIONS:,}, and iters × features³ at most "
               f"{MAX_EM_WORK:.0e})", default=100000, minimum=1, maximum=MAX_EM_ITERATIONS),
         Param("tol", FLOAT, "stop when no entry of WWᵀ or Ψ moves more than tol·(1 + max S_ii); tol > 0",
-              default=1e-13, minimum=0),
+              default=1e-13),
     ),
     formula="(μ̂, Ŵ, Ψ̂) = argmax Σ_i ln N(x_i; μ, WWᵀ + Ψ);  μ̂ = x̄;  EM: β = Wᵀ(WWᵀ+Ψ)⁻¹, "
     "W ← Sβᵀ(I − βW + βSβᵀ)⁻¹, Ψ ← diag(S − WβS)",

@@ -165,3 +165,9 @@ def test_ddpm_forward_logpdf_is_the_gaussian_density():
     expected = gaussian_logpdf(xt, math.sqrt(1 - beta) * np.array(x_prev), beta * np.eye(3))
     assert result["variance"] == pytest.approx(beta) and result["logpdf"] == pytest.approx(expected)
     assert run_main(["ddpm-forward", "--T", 5, "--t", 6, "--x-prev", 1]).code == 2
+
+
+@pytest.mark.parametrize("command", ["ddpm-schedule", "ddpm-posterior", "ddpm-forward", "ddpm-reverse"])
+def test_the_number_of_steps_is_bounded(command):
+    run = run_main([command, "--T", "100000000000", "--t", "1"])  # 745 GiB of schedule, were it allowed
+    assert run.code == 2 and "--T: must be at most 1,000,000" in run.err

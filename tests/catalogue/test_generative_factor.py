@@ -107,3 +107,21 @@ def test_fa_fit_recovers_an_exactly_representable_covariance():
     W, psi, _ = fa_fit_record(X, 1)
     assert np.allclose(W @ W.T + np.diag(psi), S, atol=1e-9)
     assert run_main(["fa-fit", "--X", "1,2;3,4", "--m", "2"]).code == 2
+
+
+@pytest.mark.parametrize("tol", ["-0", "0", "-1e-9"])
+def test_fa_fit_needs_a_positive_tolerance(tol):
+    run = run_main(["fa-fit", "--X", "2,2,2;-2,-2,-2;2,0,0;-2,0,0", "--m", "1", f"--tol={tol}"])
+    assert run.code == 2 and "--tol must be positive" in run.err
+
+
+def test_fa_sizes_are_bounded():
+    wide = ",".join(["1"] * 2001)  # one row, 2,001 latent columns: WᵀW would be 2,001 × 2,001
+    run = run_main(["ppca-limit", "--W", wide])
+    assert run.code == 2 and "at most 2,000" in run.err
+    tall = ";".join(["1"] * 2001)  # 2,001 observed dimensions: WWᵀ + Ψ would be 2,001 × 2,001
+    run = run_main(["fa-marginal", "--W", tall, "--psi", ",".join(["1"] * 2001)])
+    assert run.code == 2 and "at most 2,000" in run.err
+    data = json.dumps(np.eye(200).tolist())  # 200 features: 1e6 EM steps of 200³ is too much work
+    run = run_main(["fa-fit", "--X", data, "--m", "1", "--iters", "1000000"])
+    assert run.code == 2 and "lower --iters" in run.err

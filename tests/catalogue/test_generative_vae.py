@@ -66,3 +66,14 @@ def test_latent_marginal_integrates_to_one_and_matches_sampling_the_prior():
     assert sum(record["posterior"]) == pytest.approx(1)
     assert record["log_px"] == pytest.approx(math.log(record["result"]))
     assert run_main(["latent-marginal", "--prior", "0.5,0.6", "--means", "0,1", "--stds", "1,1", "--x", "0"]).code == 2
+
+
+def test_vae_kl_beyond_the_float_range_is_refused_and_tiny_sigmas_are_exact():
+    for args in (["--mu", "1e308", "--sigma", "1"], ["--mu", "0", "--sigma", "1e200"], ["--mu", "0", "--logvar", "800"]):
+        run = run_main(["vae-kl", *args])
+        assert run.code == 2 and "beyond the float range" in run.err
+    # σ = 1e-200: σ² underflows to 0 but ln σ² = −921.03…; ½(σ² + μ² − 1 − ln σ²) in 50 digits
+    import mpmath
+
+    exact = (mpmath.mpf("1e-400") - 1 - mpmath.log(mpmath.mpf("1e-400"))) / 2
+    assert float(plain(["vae-kl", "--mu", 0, "--sigma", 1e-200])) == pytest.approx(float(exact), rel=1e-11)

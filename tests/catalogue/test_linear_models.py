@@ -146,3 +146,8 @@ def test_backprop_shows_a_vanishing_layer_instead_of_zeroing_it():
     assert grads[0] != 0.0 and abs(grads[0]) < 1e-12 * max(map(abs, grads))
     # by hand: ∂L/∂W¹ / ∂L/∂W² = δ¹x / δ²h¹ = W²σ'(a¹)·1/σ(a¹) = 0.01·(1 − σ(0.01))
     assert grads[0] / grads[1] == pytest.approx(0.01 * (1 - 1 / (1 + math.exp(-0.01))), rel=1e-9)
+
+
+def test_perceptron_steps_are_bounded():
+    run = run_main(["perceptron", "--X", "1,1;2,2", "--y", "1,-1", "--epochs", "9999999"])
+    assert run.code == 2 and "at most 10,000,000" in run.err

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import as_json, run_main
+from conftest import as_json, plain, run_main
 from dlcalc.catalogue import optim_convergence
 
 
@@ -132,3 +132,18 @@ def test_rate_table_cli_and_mu_above_L():
     assert record["result"] == pytest.approx({"convex": 4 * 4 / 200, "strongly_convex": 0.75**100 * 8,
                                               "nesterov": 32 / 101**2, "sgd": 0.6}, rel=1e-14)
     assert run_main(["convergence-rates", "--k", "1", "--L", "1", "--mu", "2"]).code == 2
+
+
+def test_gradient_flow_over_a_time_beyond_the_float_range():
+    """T/η = 2e308 steps overflows a float: the answer is the limit, e^{−T} = 0 and 0.5^{2e308} = 0."""
+    assert plain(["gradient-flow", "--H", "[[1]]", "--x0", 39, "--T", 1e308, "--eta", 0.5]) == "flow=0.0 gd=0.0 gap=0.0"
+    # a zero component along a growing direction stays 0 (no 0·∞): x0 = (1, 0), H = diag(1, −1)
+    assert plain(["gradient-flow", "--H", "[[1,0],[0,-1]]", "--x0", "1,0", "--T", 1000, "--eta", 0.5]) == \
+        "flow=0.0,0.0 gd=0.0,0.0 gap=0.0"
+
+
+@pytest.mark.parametrize("H, eta", [("[[-1]]", 0.5), ("[[5]]", 0.5)])
+def test_gradient_flow_refuses_an_iterate_beyond_the_float_range(H, eta):
+    """e^{1000} (a negative eigenvalue) and (1 − 2.5)^{2000} (GD unstable) exceed 1.8e308: one-line errors."""
+    run = run_main(["gradient-flow", "--H", H, "--x0", "1", "--T", "1000", "--eta", str(eta)])
+    assert run.code == 2 and "beyond the float range" in run.err and run.err.count("\n") == 1

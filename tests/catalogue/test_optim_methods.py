@@ -74,6 +74,32 @@ def test_momentum_constant_gradient_closed_form():
     assert theta == [pytest.approx(sum(velocities), rel=1e-12)]
 
 
+def test_nesterov_momentum_constant_gradient_closed_form():
+    """PyTorch's form: b_t = μb_{t−1} + g = g(1 − μ^t)/(1 − μ), and the step is η(g + μb_t)."""
+    eta, beta, g, steps = 0.1, 0.9, 2.0, 12
+    step_sizes = [eta * (g + beta * g * (1 - beta**t) / (1 - beta)) for t in range(1, steps + 1)]
+    theta = as_json(["momentum", "--grads", grads_arg([[g]] * steps), "--eta", eta, "--beta", beta, "--nesterov"])["result"]
+    assert theta == [pytest.approx(-sum(step_sizes), rel=1e-12)]
+    heavy_ball = as_json(["momentum", "--grads", grads_arg([[g]] * steps), "--eta", eta, "--beta", beta])["result"]
+    assert heavy_ball[0] > theta[0]  # the look-ahead moves further along a constant gradient
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_momentum_matches_torch_sgd(nesterov):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    grads, start = rng.normal(size=(7, 3)), rng.normal(size=3)
+    weights = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.SGD([weights], lr=0.05, momentum=0.8, nesterov=nesterov)
+    for g in grads:
+        weights.grad = torch.tensor(g, dtype=torch.float64)
+        optimiser.step()
+    options = ["--nesterov"] if nesterov else []
+    theta = as_json(["momentum", "--grads", grads_arg(grads), "--theta0", ",".join(map(repr, start.tolist())),
+                     "--eta", 0.05, "--beta", 0.8, *options])["result"]
+    assert theta == pytest.approx(weights.detach().numpy().tolist(), rel=1e-10, abs=1e-12)
+
+
 def test_gd_on_quadratic_matches_the_eigen_closed_form():
     h = np.diag([1.0, 10.0])
     eta, steps = 0.05, 40

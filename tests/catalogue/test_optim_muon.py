@@ -60,3 +60,8 @@ def test_muon_step_newton_schulz_is_close_to_the_exact_step():
     step = np.linalg.norm(exact - w)
     assert np.linalg.norm(approx - exact) < 0.5 * step  # NS only pushes σ near 1, so close but not equal
     assert run_main(["muon-step", "--W", "[[1,2]]", "--grad", "[[1],[2]]"]).code == 2
+
+
+def test_newton_schulz_steps_are_bounded():
+    run = run_main(["muon-orth", "--matrix", "1", "--method", "newton-schulz", "--ns-steps", "100000000"])
+    assert run.code == 2 and "--ns-steps: must be at most 1,000" in run.err

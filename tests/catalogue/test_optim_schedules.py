@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import as_json
+from conftest import as_json, plain, run_main
 
 
 def test_cosine_schedule_closed_form_and_warmup():
@@ -30,3 +30,9 @@ def test_clipping_keeps_direction_and_caps_the_norm():
     clipped = np.array(as_json(["clip-grad", "--grad", "3,-4,12", "--max-norm", "2"])["result"])
     assert np.linalg.norm(clipped) == pytest.approx(2.0)
     assert np.allclose(clipped / np.linalg.norm(clipped), np.array([3, -4, 12]) / 13)
+
+
+def test_a_schedule_table_is_bounded_but_a_single_step_is_not():
+    run = run_main(["lr-schedule", "--total", "100000000000"])
+    assert run.code == 2 and "at most 1,000,000" in run.err
+    assert float(plain(["lr-schedule", "--total", 100_000_000_000, "--peak", 1, "--at", 50_000_000_000])) == pytest.approx(0.5)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import plain
+from conftest import plain, run_main
 
 
 def covariance_by_iteration(M, g, c, rounds=300_000):
@@ -57,3 +57,10 @@ def test_langevin_step_by_hand():
     record = json.loads(plain(["langevin-step", "--theta", "0.5,-1", "--v", "0.2,0", "--grad", "1,-2",
                              "--eps", "0.3,-0.7", "--gamma", gamma, "--eta", eta, "--temperature", T, "--json"]))
     assert np.allclose(record["result"]["v"], new_v) and np.allclose(record["result"]["theta"], new_theta)
+
+
+def test_the_simulation_is_bounded():
+    run = run_main(["langevin", "--chains", "1", "--steps", "100000000"])
+    assert run.code == 2 and "--steps: must be at most 1,000,000" in run.err
+    run = run_main(["langevin", "--chains", "100000000"])
+    assert run.code == 2 and "--chains: must be at most 1,000,000" in run.err

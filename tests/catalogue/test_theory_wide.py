@@ -132,3 +132,11 @@ def test_neal_limit_by_sampling_random_networks():
     # and the excess kurtosis falls as 1/n
     wide = json.loads(plain(["neal-limit", "--x", "0.6,-1.2", "--width", 400, "--sw2", sw2, "--sb2", sb2]))
     assert wide == pytest.approx(record["result"] / 100)
+
+
+def test_sizes_are_bounded():
+    run = run_main(["nngp", "--x1", "1", "--x2", "1", "--depth", "99999999"])
+    assert run.code == 2 and "--depth: must be at most 10,000" in run.err
+    rows = ";".join(["1"] * 200)  # 200 inputs × ~1.5e6 parameters: 3e8 Jacobian entries
+    run = run_main(["ntk", "--widths", "1,1200,1200,1", "--X", rows])
+    assert run.code == 2 and "Jacobian entries" in run.err
