@@ -116,6 +116,17 @@ def fixed_signs(W):
     return W * np.where(W[np.argmax(abs(W), axis=0), np.arange(W.shape[1])] < 0, -1, 1)
 
 
+def sample_covariance(data):
+    """The sample covariance with 1/s (the MLE's), or an error where its entries overflow (|x| ≳ 1e154)."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        covariance = np.cov(data, rowvar=False, bias=True)
+    if not np.all(np.isfinite(covariance)):
+        raise DlcalcError("the sample covariance of --X is beyond the float range (1.8e308): rescale the data")
+    return covariance
+
+
 def _data_and_latent_size(X, m):
     data = finite_array(X, "--X")
     if data.ndim != 2 or data.shape[0] < 2:
@@ -130,7 +141,7 @@ def ppca_fit(X, m, sigma2):
     import numpy as np
 
     data = _data_and_latent_size(X, m)
-    covariance = np.cov(data, rowvar=False, bias=True)  # the MLE uses 1/s
+    covariance = sample_covariance(data)
     eigenvalues, vectors = np.linalg.eigh(covariance)
     eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
     noise = float(eigenvalues[m:].mean()) if sigma2 < 0 else sigma2
@@ -204,7 +215,7 @@ def fa_em_step(S, W, psi, isotropic):
     return W_new, np.full(len(psi), residual.mean()) if isotropic else residual
 
 
-MAX_EM_ITERATIONS = 1_000_000
+MAX_EM_ITERATIONS = 100_000  # about 60 µs each (3 features): at most ~10 s
 MAX_EM_WORK = 1e11  # iterations × features³: each EM step inverts a features × features matrix
 
 
@@ -215,7 +226,7 @@ def fa_fit(X, m, isotropic, iters, tol):
     if iters * data.shape[1] ** 3 > MAX_EM_WORK:
         raise DlcalcError(f"--iters × features³ = {iters * data.shape[1] ** 3:.3g} is at most {MAX_EM_WORK:.0e} "
                           "(each EM step inverts a features × features matrix): lower --iters")
-    S = np.cov(data, rowvar=False, bias=True)
+    S = sample_covariance(data)
     floor = 1e-9 * float(np.trace(S)) / len(S)  # keeps Ψ invertible (a Heywood case drives ψ_i to 0)
     if floor == 0:
         raise DlcalcError("--X has no variance")

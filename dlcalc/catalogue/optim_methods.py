@@ -117,7 +117,8 @@ formula(
     catalogue_id="OPT-RMSPROP",
     summary="RMSProp over a sequence of gradients",
     params=(_GRADS, _THETA0, Param("alpha", FLOAT, "learning rate α", default=0.01, minimum=0),
-            Param("beta", FLOAT, "decay β of the squared-gradient average", default=0.9, minimum=0),
+            Param("beta", FLOAT, "decay β of the squared-gradient average, in [0, 1]", default=0.9, minimum=0,
+                  maximum=1),
             Param("eps", FLOAT, "ε added to sqrt(s_t)", default=1e-8, minimum=0)),
     formula="s_t = βs_{t−1} + (1−β)g_t²;  θ_{t+1} = θ_t − α g_t/(sqrt(s_t) + ε)",
     latex=r"s_t = \beta s_{t-1} + (1-\beta) g_t^2,\quad \theta_{t+1} = \theta_t - \frac{\alpha g_t}{\sqrt{s_t} + \epsilon}",
@@ -174,8 +175,8 @@ def adam_update(alpha, beta1, beta2, eps, weight_decay=0.0, bias_correction=True
 _ADAM_PARAMS = (
     _GRADS, _THETA0,
     Param("alpha", FLOAT, "learning rate α", default=0.001, aliases=("lr",), minimum=0),
-    Param("beta1", FLOAT, "first-moment decay β1", default=0.9, minimum=0),
-    Param("beta2", FLOAT, "second-moment decay β2", default=0.999, minimum=0),
+    Param("beta1", FLOAT, "first-moment decay β1, in [0, 1]", default=0.9, minimum=0, maximum=1),
+    Param("beta2", FLOAT, "second-moment decay β2, in [0, 1]", default=0.999, minimum=0, maximum=1),
     Param("eps", FLOAT, "ε added to sqrt(v̂)", default=1e-8, minimum=0),
 )
 

@@ -43,6 +43,8 @@ def stationary_covariance(M, g, c):
     """Σ = MΣMᵀ + c²ggᵀ (a discrete Lyapunov equation), solved through vec(Σ)."""
     import numpy as np
 
+    if not np.all(np.isfinite(M)):  # 1/σ² or η² overflows
+        raise DlcalcError("the chain's coefficients are beyond the float range: --target-var is too small or --eta too large")
     if max(abs(np.linalg.eigvals(M))) >= 1:
         raise DlcalcError("the chain does not settle (the step size is too large for this energy)")
     n = len(g)

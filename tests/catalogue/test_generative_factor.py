@@ -122,6 +122,12 @@ def test_fa_sizes_are_bounded():
     tall = ";".join(["1"] * 2001)  # 2,001 observed dimensions: WWᵀ + Ψ would be 2,001 × 2,001
     run = run_main(["fa-marginal", "--W", tall, "--psi", ",".join(["1"] * 2001)])
     assert run.code == 2 and "at most 2,000" in run.err
-    data = json.dumps(np.eye(200).tolist())  # 200 features: 1e6 EM steps of 200³ is too much work
-    run = run_main(["fa-fit", "--X", data, "--m", "1", "--iters", "1000000"])
+    data = json.dumps(np.eye(200).tolist())  # 200 features: 1e5 EM steps of 200³ is too much work
+    run = run_main(["fa-fit", "--X", data, "--m", "1", "--iters", "100000"])
     assert run.code == 2 and "lower --iters" in run.err
+    run = run_main(["fa-fit", "--X", "1,0;0,1;1,1", "--m", "1", "--iters", "100001"])
+    assert run.code == 2 and "--iters: must be at most 100,000" in run.err
+    huge = "2,2,2;-2,-1e200,-2;2,0,0;-2,0,0"  # the covariance overflows: refused, not 1e5 steps of NaN
+    for command in ("fa-fit", "ppca-fit"):
+        run = run_main([command, "--X", huge, "--m", "1"])
+        assert run.code == 2 and "beyond the float range" in run.err

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import as_json
+from conftest import as_json, run_main
 
 
 def grads_arg(rows):
@@ -130,3 +130,10 @@ def test_momentum_with_beta_one_does_not_converge():
     args = ["optimise-quadratic", "--H", "[[1,0],[0,10]]", "--x0", "1,1", "--method", "momentum", "--eta", "0.05", "--steps", "400"]
     assert as_json([*args, "--beta", "0.9"])["result"] < 1e-10
     assert as_json([*args, "--beta", "1"])["result"] > 0.1
+
+
+@pytest.mark.parametrize("command, option", [("rmsprop", "--beta"), ("adam", "--beta1"), ("adam", "--beta2"), ("adamw", "--beta2")])
+def test_decay_rates_lie_in_the_unit_interval(command, option):
+    """β > 1 makes (1 − β)g² negative and the square root undefined; torch.optim.Adam refuses it too."""
+    run = run_main([command, "--grads", "2", option, "1e308"])
+    assert run.code == 2 and f"{option}: must be at most 1" in run.err

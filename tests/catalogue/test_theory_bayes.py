@@ -64,3 +64,8 @@ def test_the_simulation_is_bounded():
     assert run.code == 2 and "--steps: must be at most 1,000,000" in run.err
     run = run_main(["langevin", "--chains", "100000000"])
     assert run.code == 2 and "--chains: must be at most 1,000,000" in run.err
+
+
+def test_coefficients_beyond_the_float_range_are_refused():
+    run = run_main(["langevin", "--target-var", "5e-324"])  # 1/σ² = ∞
+    assert run.code == 2 and "beyond the float range" in run.err
