@@ -671,8 +671,8 @@ _dlcalc() {
         '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
         '--theta0[starting parameters (default zeros)]:value: ' \
         '(--alpha --lr)'{--alpha,--lr}'[learning rate α]:value: ' \
-        '--beta1[first-moment decay β1]:value: ' \
-        '--beta2[second-moment decay β2]:value: ' \
+        '--beta1[first-moment decay β1, in \[0, 1\]]:value: ' \
+        '--beta2[second-moment decay β2, in \[0, 1\]]:value: ' \
         '--eps[ε added to sqrt(v̂)]:value: ' \
         '--no-bias-correction[omit m̂, v̂ (to see why they matter)]' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
@@ -759,7 +759,7 @@ _dlcalc() {
         '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
         '--theta0[starting parameters (default zeros)]:value: ' \
         '--alpha[learning rate α]:value: ' \
-        '--beta[decay β of the squared-gradient average]:value: ' \
+        '--beta[decay β of the squared-gradient average, in \[0, 1\]]:value: ' \
         '--eps[ε added to sqrt(s_t)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
@@ -1094,8 +1094,8 @@ _dlcalc() {
         '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
         '--theta0[starting parameters (default zeros)]:value: ' \
         '(--alpha --lr)'{--alpha,--lr}'[learning rate α]:value: ' \
-        '--beta1[first-moment decay β1]:value: ' \
-        '--beta2[second-moment decay β2]:value: ' \
+        '--beta1[first-moment decay β1, in \[0, 1\]]:value: ' \
+        '--beta2[second-moment decay β2, in \[0, 1\]]:value: ' \
         '--eps[ε added to sqrt(v̂)]:value: ' \
         '--weight-decay[decay λ]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
@@ -1490,7 +1490,7 @@ _dlcalc() {
         '--X[data, one sample per row]:value: ' \
         '--m[latent dimension]:value: ' \
         '--isotropic[constrain Ψ = σ²I (PPCA)]' \
-        '--iters[most EM iterations (at most 1,000,000, and iters × features³ at most 1e+11)]:value: ' \
+        '--iters[most EM iterations (at most 100,000, and iters × features³ at most 1e+11)]:value: ' \
         '--tol[stop when no entry of WWᵀ or Ψ moves more than tol·(1 + max S_ii); tol > 0]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
