@@ -399,18 +399,24 @@ _dlcalc() {
         --fn|--function) COMPREPLY=($(compgen -W 'relu leaky-relu sigmoid tanh softplus gelu silu elu' -- "$cur")); return;;
         --x) return;;
         --alpha) return;;
+        --approximate) COMPREPLY=($(compgen -W 'none tanh' -- "$cur")); return;;
+        --beta) return;;
+        --threshold) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
-      COMPREPLY=($(compgen -W '--fn --function --x --alpha --json --batch --help' -- "$cur"));;
+      COMPREPLY=($(compgen -W '--fn --function --x --alpha --approximate --beta --threshold --json --batch --help' -- "$cur"));;
     activation-grad)
       case "$prev" in
         --fn|--function) COMPREPLY=($(compgen -W 'relu leaky-relu sigmoid tanh softplus gelu silu elu' -- "$cur")); return;;
         --x) return;;
         --alpha) return;;
         --at-kink) return;;
+        --approximate) COMPREPLY=($(compgen -W 'none tanh' -- "$cur")); return;;
+        --beta) return;;
+        --threshold) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
-      COMPREPLY=($(compgen -W '--fn --function --x --alpha --at-kink --json --batch --help' -- "$cur"));;
+      COMPREPLY=($(compgen -W '--fn --function --x --alpha --at-kink --approximate --beta --threshold --json --batch --help' -- "$cur"));;
     sigmoid-jacobian)
       case "$prev" in
         --z) return;;
@@ -592,7 +598,7 @@ _dlcalc() {
         --beta) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
-      COMPREPLY=($(compgen -W '--grads --theta0 --eta --beta --json --batch --help' -- "$cur"));;
+      COMPREPLY=($(compgen -W '--grads --theta0 --eta --beta --nesterov --json --batch --help' -- "$cur"));;
     muon-orth)
       case "$prev" in
         --matrix|--M) return;;

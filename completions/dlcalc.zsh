@@ -538,6 +538,9 @@ _dlcalc() {
         '(--fn --function)'{--fn,--function}'[the activation]:value:(relu leaky-relu sigmoid tanh softplus gelu silu elu)' \
         '--x[the input x]:value: ' \
         '--alpha[slope (leaky-relu) or scale (elu) for x < 0]:value: ' \
+        '--approximate[gelu\: exact xΦ(x), or PyTorch'\''s approximate='\''tanh'\'' ½x(1 + tanh(√(2/π)(x + 0.044715x³)))]:value:(none tanh)' \
+        '--beta[softplus\: β in (1/β)·log(1 + e^{βx}), β > 0 (nn.Softplus'\''s beta)]:value: ' \
+        '--threshold[softplus\: the value is x where βx > threshold (nn.Softplus uses 20); default\: never, the exact function]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     activation-grad)
@@ -546,6 +549,9 @@ _dlcalc() {
         '--x[the input x]:value: ' \
         '--alpha[slope (leaky-relu) or scale (elu) for x < 0]:value: ' \
         '--at-kink[value used at x = 0 for relu, leaky-relu, elu (a subgradient)]:value: ' \
+        '--approximate[gelu\: exact xΦ(x), or PyTorch'\''s approximate='\''tanh'\'' ½x(1 + tanh(√(2/π)(x + 0.044715x³)))]:value:(none tanh)' \
+        '--beta[softplus\: β in (1/β)·log(1 + e^{βx}), β > 0 (nn.Softplus'\''s beta)]:value: ' \
+        '--threshold[softplus\: the value is x where βx > threshold (nn.Softplus uses 20); default\: never, the exact function]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     sigmoid-jacobian)
@@ -570,7 +576,7 @@ _dlcalc() {
       _arguments \
         '--X[examples, one per row]:value: ' \
         '--y[labels −1 or +1]:value: ' \
-        '--epochs[maximum passes over the data]:value: ' \
+        '--epochs[maximum passes over the data (epochs × rows at most 10,000,000)]:value: ' \
         '--eta[learning rate η]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
@@ -588,7 +594,7 @@ _dlcalc() {
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     label-smoothing)
       _arguments \
-        '--classes[number of classes K]:value: ' \
+        '--classes[number of classes K (at most 1,000,000\: one output value each)]:value: ' \
         '--index[the true class (0-based)]:value: ' \
         '--eps[smoothing ε]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
@@ -622,7 +628,7 @@ _dlcalc() {
       _arguments \
         '--x[the activations x]:value: ' \
         '--p[drop probability p in \[0, 1)]:value: ' \
-        '--samples[number of sampled masks]:value: ' \
+        '--samples[number of sampled masks (samples × entries of x at most 1e8)]:value: ' \
         '--seed[random seed]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
@@ -665,8 +671,8 @@ _dlcalc() {
         '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
         '--theta0[starting parameters (default zeros)]:value: ' \
         '(--alpha --lr)'{--alpha,--lr}'[learning rate α]:value: ' \
-        '--beta1[first-moment decay β1]:value: ' \
-        '--beta2[second-moment decay β2]:value: ' \
+        '--beta1[first-moment decay β1, in \[0, 1\]]:value: ' \
+        '--beta2[second-moment decay β2, in \[0, 1\]]:value: ' \
         '--eps[ε added to sqrt(v̂)]:value: ' \
         '--no-bias-correction[omit m̂, v̂ (to see why they matter)]' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
@@ -708,13 +714,14 @@ _dlcalc() {
         '--theta0[starting parameters (default zeros)]:value: ' \
         '--eta[learning rate η]:value: ' \
         '--beta[momentum β in \[0, 1)]:value: ' \
+        '--nesterov[Nesterov'\''s look-ahead, as torch.optim.SGD(nesterov=True)\: θ ← θ + βv − ηg]' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     muon-orth)
       _arguments \
         '(--matrix --M)'{--matrix,--M}'[the (momentum) matrix M]:value: ' \
         '--method[exact polar factor, or quintic Newton–Schulz]:value:(svd newton-schulz)' \
-        '--ns-steps[Newton–Schulz iterations]:value: ' \
+        '--ns-steps[Newton–Schulz iterations (at most 1,000; about 5 are used in practice)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     muon-step)
@@ -725,7 +732,7 @@ _dlcalc() {
         '--mu[momentum μ]:value: ' \
         '--eta[learning rate η]:value: ' \
         '--method[exact polar factor, or quintic Newton–Schulz]:value:(svd newton-schulz)' \
-        '--ns-steps[Newton–Schulz iterations]:value: ' \
+        '--ns-steps[Newton–Schulz iterations (at most 1,000; about 5 are used in practice)]:value: ' \
         '--scale[s = sqrt(d_out/d_in), or the reference code'\''s max(1, d_out/d_in)^½]:value:(paper reference)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
@@ -752,7 +759,7 @@ _dlcalc() {
         '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
         '--theta0[starting parameters (default zeros)]:value: ' \
         '--alpha[learning rate α]:value: ' \
-        '--beta[decay β of the squared-gradient average]:value: ' \
+        '--beta[decay β of the squared-gradient average, in \[0, 1\]]:value: ' \
         '--eps[ε added to sqrt(s_t)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
@@ -1087,8 +1094,8 @@ _dlcalc() {
         '--grads[gradients, one row per step\: 1,2 (one step) or '\''\[\[1,2\],\[0.5,1\]\]'\'' or @g.csv]:value: ' \
         '--theta0[starting parameters (default zeros)]:value: ' \
         '(--alpha --lr)'{--alpha,--lr}'[learning rate α]:value: ' \
-        '--beta1[first-moment decay β1]:value: ' \
-        '--beta2[second-moment decay β2]:value: ' \
+        '--beta1[first-moment decay β1, in \[0, 1\]]:value: ' \
+        '--beta2[second-moment decay β2, in \[0, 1\]]:value: ' \
         '--eps[ε added to sqrt(v̂)]:value: ' \
         '--weight-decay[decay λ]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
@@ -1376,8 +1383,8 @@ _dlcalc() {
         '(--temperature --T)'{--temperature,--T}'[temperature T]:value: ' \
         '--noise[noise scale\: √(2γηT) (correct) or the sheet'\''s 2γη]:value:(correct sheet)' \
         '--method[underdamped (with velocity) or overdamped SGLD]:value:(underdamped sgld)' \
-        '--chains[also simulate this many chains (0\: exact value only)]:value: ' \
-        '--steps[simulation steps]:value: ' \
+        '--chains[also simulate this many chains (0\: exact value only; at most 1,000,000)]:value: ' \
+        '--steps[simulation steps (at most 1,000,000; chains × steps at most 5e8)]:value: ' \
         '--seed[random seed of the simulation]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
@@ -1418,7 +1425,7 @@ _dlcalc() {
       _arguments \
         '--x1[first input]:value: ' \
         '--x2[second input]:value: ' \
-        '--depth[hidden layers L]:value: ' \
+        '--depth[hidden layers L (at most 10,000\: the kernel has long reached its fixed point)]:value: ' \
         '--sw2[weight variance σ_w²]:value: ' \
         '--sb2[bias variance σ_b²]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
@@ -1483,8 +1490,8 @@ _dlcalc() {
         '--X[data, one sample per row]:value: ' \
         '--m[latent dimension]:value: ' \
         '--isotropic[constrain Ψ = σ²I (PPCA)]' \
-        '--iters[most EM iterations]:value: ' \
-        '--tol[stop when no entry of WWᵀ or Ψ moves more than tol·(1 + max S_ii)]:value: ' \
+        '--iters[most EM iterations (at most 100,000, and iters × features³ at most 1e+11)]:value: ' \
+        '--tol[stop when no entry of WWᵀ or Ψ moves more than tol·(1 + max S_ii); tol > 0]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     fa-marginal)
@@ -1551,7 +1558,7 @@ _dlcalc() {
     ddpm-forward)
       _arguments \
         '--schedule[linear (Ho et al.) or cosine (Nichol & Dhariwal)]:value:(linear cosine)' \
-        '--T[number of steps]:value: ' \
+        '--T[number of steps (at most 1,000,000\: the schedule is tabulated)]:value: ' \
         '--t[step t (1..T)]:value: ' \
         '--beta-start[linear\: β_1]:value: ' \
         '--beta-end[linear\: β_T]:value: ' \
@@ -1569,7 +1576,7 @@ _dlcalc() {
     ddpm-posterior)
       _arguments \
         '--schedule[linear (Ho et al.) or cosine (Nichol & Dhariwal)]:value:(linear cosine)' \
-        '--T[number of steps]:value: ' \
+        '--T[number of steps (at most 1,000,000\: the schedule is tabulated)]:value: ' \
         '--t[step t (1..T)]:value: ' \
         '--beta-start[linear\: β_1]:value: ' \
         '--beta-end[linear\: β_T]:value: ' \
@@ -1581,7 +1588,7 @@ _dlcalc() {
     ddpm-reverse)
       _arguments \
         '--schedule[linear (Ho et al.) or cosine (Nichol & Dhariwal)]:value:(linear cosine)' \
-        '--T[number of steps]:value: ' \
+        '--T[number of steps (at most 1,000,000\: the schedule is tabulated)]:value: ' \
         '--t[step t (1..T)]:value: ' \
         '--beta-start[linear\: β_1]:value: ' \
         '--beta-end[linear\: β_T]:value: ' \
@@ -1595,7 +1602,7 @@ _dlcalc() {
     ddpm-schedule)
       _arguments \
         '--schedule[linear (Ho et al.) or cosine (Nichol & Dhariwal)]:value:(linear cosine)' \
-        '--T[number of steps]:value: ' \
+        '--T[number of steps (at most 1,000,000\: the schedule is tabulated)]:value: ' \
         '--t[step t (1..T)]:value: ' \
         '--beta-start[linear\: β_1]:value: ' \
         '--beta-end[linear\: β_T]:value: ' \

@@ -37,6 +37,22 @@ def run_main(args: list[str], stdin: str = "") -> Run:
     return Run(code, out.getvalue(), err.getvalue())
 
 
+def plain(args) -> str:
+    """The plain output of ``dlcalc ARGS`` (each argument str()-ed), stripped; the test fails unless it exits 0."""
+    run = run_main([str(a) for a in args])
+    assert run.code == 0, run.err
+    return run.out.strip()
+
+
+def as_json(args, codes=(0, 1)) -> dict:
+    """``dlcalc ARGS --json`` parsed; the test fails unless it exits with one of ``codes`` (1: a refuted claim)."""
+    import json
+
+    run = run_main([*map(str, args), "--json"])
+    assert run.code in codes, run.err
+    return json.loads(run.out)
+
+
 def run_typer(args: list[str], stdin: str = "") -> Run:
     """Run through the Typer app only (never the fast path)."""
     from dlcalc.cli.app import run_app

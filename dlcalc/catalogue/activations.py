@@ -7,10 +7,9 @@ single call gets a plain float back.
 
 from __future__ import annotations
 
-import math
-
-from dlcalc.catalogue._common import declare_identity, finite_array, matrix_result
-from dlcalc.core.registry import FLOAT, VECTOR, Param, choice, erratum, formula
+from dlcalc.catalogue._activation_functions import activation_derivative, activation_value, sigmoid
+from dlcalc.catalogue._common import finite_array, matrix_result
+from dlcalc.core.registry import ABSENT, FLOAT, VECTOR, Param, Rule, choice, erratum, formula, identity
 
 SECTION = "6"
 FUNCTIONS = ("relu", "leaky-relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "elu")
@@ -37,70 +36,18 @@ def per_function(compute, fn, x, *args):
     return out
 
 
-def _erfc(x):
-    import numpy as np
-
-    return np.vectorize(math.erfc, otypes=[float])(x)
-
-
-def sigmoid(x):
-    import numpy as np
-
-    # Two branches so that neither exp overflows: σ(x) = 1/(1+e^{−x}) = e^{x}/(1+e^{x}).
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
-
-
-def softplus(x):
-    import numpy as np
-
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def normal_cdf(x):
-    # Φ(x) = ½ erfc(−x/√2): no cancellation in the left tail, unlike ½(1 + erf(x/√2)).
-    return 0.5 * _erfc(-x / math.sqrt(2))
-
-
-def activation_value(fn, x, alpha):
-    import numpy as np
-
-    x = np.asarray(x, dtype=float)
-    values = {
-        "relu": lambda: np.maximum(x, 0.0),
-        "leaky-relu": lambda: np.where(x > 0, x, alpha * x),
-        "sigmoid": lambda: sigmoid(x),
-        "tanh": lambda: np.tanh(x),
-        "softplus": lambda: softplus(x),
-        "gelu": lambda: x * normal_cdf(x),
-        "silu": lambda: x * sigmoid(x),
-        "elu": lambda: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
-    }
-    return values[fn]()
-
-
-def activation_derivative(fn, x, alpha, at_kink):
-    import numpy as np
-
-    x = np.asarray(x, dtype=float)
-    s = sigmoid(x)
-    derivatives = {
-        # At the kink x = 0 ReLU-like functions have no derivative; --at-kink picks the convention.
-        "relu": lambda: np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_kink)),
-        "leaky-relu": lambda: np.where(x > 0, 1.0, np.where(x < 0, alpha, at_kink)),
-        "sigmoid": lambda: s * (1 - s),
-        "tanh": lambda: 1 - np.tanh(x) ** 2,
-        "softplus": lambda: s,
-        "gelu": lambda: normal_cdf(x) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi),
-        "silu": lambda: s * (1 + x * (1 - s)),
-        "elu": lambda: np.where(x > 0, 1.0, np.where(x < 0, alpha * np.exp(np.minimum(x, 0)), at_kink)),
-    }
-    return derivatives[fn]()
-
-
 _FN = Param("fn", choice(*FUNCTIONS), "the activation", aliases=("function",))
 _X = Param("x", FLOAT, "the input x")
 _ALPHA = Param("alpha", FLOAT, "slope (leaky-relu) or scale (elu) for x < 0", default=0.01)
+# The variants, as PyTorch defines them: gelu(x, approximate='tanh') and nn.Softplus(beta, threshold).
+_VARIANTS = (
+    Param("approximate", choice("none", "tanh"), "gelu: exact xΦ(x), or PyTorch's approximate='tanh' "
+          "½x(1 + tanh(√(2/π)(x + 0.044715x³)))", default="none"),
+    Param("beta", FLOAT, "softplus: β in (1/β)·log(1 + e^{βx}), β > 0 (nn.Softplus's beta)", default=1.0),
+    Param("threshold", FLOAT, "softplus: the value is x where βx > threshold (nn.Softplus uses 20); "
+          "default: never, the exact function", default=ABSENT),
+)
+_BETA_POSITIVE = Rule(broken=lambda beta, **_: beta <= 0, says=lambda beta, **_: f"--beta must be > 0, got {beta}")
 
 formula(
     name="activation",
@@ -108,10 +55,13 @@ formula(
     section=SECTION,
     catalogue_id="ACT-RELU ACT-SIG",
     summary="Value of an activation: relu, leaky-relu, sigmoid, tanh, softplus, gelu, silu, elu",
-    params=(_FN, _X, _ALPHA),
-    formula="ReLU max(x,0); σ(x) = 1/(1+e^{−x}); tanh; softplus log(1+eˣ); GELU xΦ(x); SiLU xσ(x); ELU α(eˣ−1) for x<0",
+    params=(_FN, _X, _ALPHA, *_VARIANTS),
+    formula="ReLU max(x,0); σ(x) = 1/(1+e^{−x}); tanh; softplus (1/β)log(1+e^{βx}); GELU xΦ(x) "
+    "(tanh form ½x(1 + tanh(√(2/π)(x + 0.044715x³)))); SiLU xσ(x); ELU α(eˣ−1) for x<0",
     latex=r"\mathrm{ReLU}(x) = \max(x, 0),\ \sigma(x) = \frac{1}{1+e^{-x}},\ \mathrm{GELU}(x) = x\Phi(x)",
-    compute=lambda fn, x, alpha: per_function(activation_value, fn, x, alpha),
+    compute=lambda fn, x, alpha, approximate, beta, threshold: per_function(activation_value, fn, x, alpha, approximate,
+                                                                            beta, threshold),
+    rules=(_BETA_POSITIVE,),
     examples=(
         ("--fn relu --x -2", "0.0"),
         ("--fn sigmoid --x 0", "0.5"),
@@ -119,12 +69,14 @@ formula(
         ("--fn leaky-relu --x -2 --alpha 0.1", "-0.2"),
         ("--fn gelu --x 0", "0.0"),
         ("--fn softplus --x 0", "0.6931471805599453", "ln 2"),
+        ("--fn gelu --x 1 --approximate tanh", "0.8411919906082768", "½(1 + tanh(√(2/π)·1.044715))"),
+        ("--fn softplus --x 1 --beta 2 --threshold 1", "1.0", "βx = 2 > 1: the linear branch"),
     ),
 )
 
 
-def derivative(fn, x, alpha, at_kink):
-    return per_function(activation_derivative, fn, x, alpha, at_kink)
+def derivative(fn, x, alpha, at_kink, approximate, beta, threshold):
+    return per_function(activation_derivative, fn, x, alpha, at_kink, approximate, beta, threshold)
 
 
 def _kink_note(fn, x, **_):
@@ -149,10 +101,12 @@ formula(
     catalogue_id="ACT-RELU-D",
     summary="Derivative of an activation at x (the kink of ReLU-like functions follows --at-kink)",
     params=(_FN, _X, _ALPHA,
-            Param("at-kink", FLOAT, "value used at x = 0 for relu, leaky-relu, elu (a subgradient)", default=0.0)),
-    formula="ReLU' = 1 (x>0), 0 (x<0), undefined at 0;  σ' = σ(1−σ);  tanh' = 1 − tanh²;  softplus' = σ",
+            Param("at-kink", FLOAT, "value used at x = 0 for relu, leaky-relu, elu (a subgradient)", default=0.0),
+            *_VARIANTS),
+    formula="ReLU' = 1 (x>0), 0 (x<0), undefined at 0;  σ' = σ(1−σ);  tanh' = 1 − tanh²;  softplus' = σ(βx)",
     latex=r"\sigma'(x) = \sigma(x)(1-\sigma(x)),\quad \tanh'(x) = 1 - \tanh^2 x",
     compute=derivative,
+    rules=(_BETA_POSITIVE,),
     show=_kink_note,
     errata=(_E32,),
     examples=(
@@ -163,6 +117,8 @@ formula(
         ("--fn relu --x 0 --at-kink 0.5", "0.5", "any value in [0, 1] is a subgradient"),
         ("--fn softplus --x 0", "0.5"),
         ("--fn gelu --x 0", "0.5"),
+        ("--fn gelu --x 0 --approximate tanh", "0.5"),
+        ("--fn softplus --x 0 --beta 3", "0.5", "σ(βx) = σ(0)"),
     ),
 )
 
@@ -242,17 +198,20 @@ def sigmoid_symmetry_statement():
     return _sigma(-x), 1 - _sigma(x)
 
 
-def tanh_sigmoid_link_statement(sheet_wrong: bool = False):
-    """tanh(x) vs 2σ(2x) − 1 (``sheet_wrong`` tries 2σ(x) − 1, which a test checks is refuted)."""
+def tanh_sigmoid_link_statement():
+    """tanh(x) vs 2σ(2x) − 1."""
     import sympy
 
     x = _x()
-    return sympy.tanh(x).rewrite(sympy.exp), 2 * _sigma(x if sheet_wrong else 2 * x) - 1
+    return sympy.tanh(x).rewrite(sympy.exp), 2 * _sigma(2 * x) - 1
 
 
+def tanh_sigmoid_link_sheet_version():
+    """The slip the sheet's missing formula invites (E31): tanh(x) = 2σ(x) − 1, refuted."""
+    import sympy
 
-def _identity(*args, **kwargs):
-    declare_identity(SECTION, *args, **kwargs)
+    x = _x()
+    return sympy.tanh(x).rewrite(sympy.exp), 2 * _sigma(x) - 1
 
 
 _E31 = erratum(
@@ -264,16 +223,22 @@ _E31 = erratum(
     command="dlcalc verify tanh-sigmoid-link",
 )
 
-_identity("tanh-derivative", "ACT-TANH", "tanh' = 1 − tanh²", "d/dx tanh x = 1 − tanh² x",
-          r"\tanh'(x) = 1 - \tanh^2 x", tanh_derivative_statement, errata=(_E31,))
-_identity("sigmoid-derivative", "ACT-SIG-D", "σ' = σ(1 − σ)", "σ'(x) = σ(x)(1 − σ(x))",
-          r"\sigma'(x) = \sigma(x)(1-\sigma(x))", sigmoid_derivative_statement)
-_identity("logit-inverse", "ACT-LOGIT", "The logit ln(y/(1−y)) inverts the sigmoid", "σ⁻¹(y) = ln(y/(1 − y))",
-          r"\sigma^{-1}(y) = \ln\frac{y}{1-y}", logit_statement)
-_identity("sigmoid-tanh-derivative", "ACT-SIG-TANH-D", "σ'(x) = ¼(1 − tanh²(x/2))",
-          "σ'(x) = ¼ tanh'(x/2) = ¼(1 − tanh²(x/2))", r"\sigma'(x) = \tfrac14\big(1 - \tanh^2(x/2)\big)",
-          sigmoid_tanh_derivative_statement, "rewrite(exp) + simplify")
-_identity("sigmoid-symmetry", "ACT-SIG-SYM", "σ(−x) = 1 − σ(x)", "σ(−x) = 1 − σ(x)",
-          r"\sigma(-x) = 1 - \sigma(x)", sigmoid_symmetry_statement)
-_identity("tanh-sigmoid-link", "ACT-LINK", "tanh(x) = 2σ(2x) − 1 (tanh and sigmoid networks are equivalent)",
-          "tanh(x) = 2σ(2x) − 1", r"\tanh x = 2\sigma(2x) - 1", tanh_sigmoid_link_statement, errata=(_E31,))
+identity(name="tanh-derivative", section=SECTION, catalogue_id="ACT-TANH", summary="tanh' = 1 − tanh²",
+         formula="d/dx tanh x = 1 − tanh² x", latex=r"\tanh'(x) = 1 - \tanh^2 x", build=tanh_derivative_statement,
+         errata=(_E31,))
+identity(name="sigmoid-derivative", section=SECTION, catalogue_id="ACT-SIG-D", summary="σ' = σ(1 − σ)",
+         formula="σ'(x) = σ(x)(1 − σ(x))", latex=r"\sigma'(x) = \sigma(x)(1-\sigma(x))",
+         build=sigmoid_derivative_statement)
+identity(name="logit-inverse", section=SECTION, catalogue_id="ACT-LOGIT",
+         summary="The logit ln(y/(1−y)) inverts the sigmoid", formula="σ⁻¹(y) = ln(y/(1 − y))",
+         latex=r"\sigma^{-1}(y) = \ln\frac{y}{1-y}", build=logit_statement)
+identity(name="sigmoid-tanh-derivative", section=SECTION, catalogue_id="ACT-SIG-TANH-D",
+         summary="σ'(x) = ¼(1 − tanh²(x/2))", formula="σ'(x) = ¼ tanh'(x/2) = ¼(1 − tanh²(x/2))",
+         latex=r"\sigma'(x) = \tfrac14\big(1 - \tanh^2(x/2)\big)", build=sigmoid_tanh_derivative_statement,
+         method="rewrite(exp) + simplify")
+identity(name="sigmoid-symmetry", section=SECTION, catalogue_id="ACT-SIG-SYM", summary="σ(−x) = 1 − σ(x)",
+         formula="σ(−x) = 1 − σ(x)", latex=r"\sigma(-x) = 1 - \sigma(x)", build=sigmoid_symmetry_statement)
+identity(name="tanh-sigmoid-link", section=SECTION, catalogue_id="ACT-LINK",
+         summary="tanh(x) = 2σ(2x) − 1 (tanh and sigmoid networks are equivalent)", formula="tanh(x) = 2σ(2x) − 1",
+         latex=r"\tanh x = 2\sigma(2x) - 1", build=tanh_sigmoid_link_statement,
+         sheet_version=tanh_sigmoid_link_sheet_version, errata=(_E31,))

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import math
 
+from dlcalc.catalogue._activation_functions import activation_derivative, activation_value
 from dlcalc.catalogue._common import ABSENT, finite_array, given, rounded, shape_text, vector_text
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, choice, formula
+from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, Rule, choice, claim, formula
 from dlcalc.core.result import Result, Table
 
 
@@ -53,6 +54,9 @@ formula(
 )
 
 
+MAX_PERCEPTRON_STEPS = 10_000_000  # the rule visits the examples one by one in Python
+
+
 def perceptron(X, y, epochs, eta):
     import numpy as np
 
@@ -85,18 +89,21 @@ def perceptron(X, y, epochs, eta):
                   extra=extra, holds=separated)
 
 
-formula(
+claim(
     name="perceptron",
     section="7",
     catalogue_id="LIN-PERCEPTRON",
     summary="Train a perceptron (no bias; add a column of ones) and check Novikoff's mistake bound",
     params=(Param("X", MATRIX, "examples, one per row"), Param("y", VECTOR, "labels −1 or +1"),
-            Param("epochs", INT, "maximum passes over the data", default=100, minimum=1),
+            Param("epochs", INT, f"maximum passes over the data (epochs × rows at most {MAX_PERCEPTRON_STEPS:,})",
+                  default=100, minimum=1, maximum=MAX_PERCEPTRON_STEPS),
             Param("eta", FLOAT, "learning rate η", default=1.0, minimum=0)),
     formula="on a mistake (y wᵀx ≤ 0): w ← w + η y x;  #mistakes ≤ (R/γ)²",
     latex=r"w \leftarrow w + \eta\, y\, x,\quad \#\text{mistakes} \le (R/\gamma)^2",
     compute=perceptron,
-    kind="claim",
+    rules=(Rule(broken=lambda X, epochs, **_: epochs * len(X) > MAX_PERCEPTRON_STEPS,
+                says=lambda X, epochs, **_: f"--epochs × the {len(X)} rows of --X is at most {MAX_PERCEPTRON_STEPS:,} "
+                f"(one Python step each), got {epochs * len(X):,}"),),
     examples=(("--X '[[1,1],[1,-1],[-1,1],[-1,-1]]' --y 1,1,-1,-1", "2.0,0.0",
                "mistakes on the first two points: w = (1,1), then (2,0)"),),
     notes="Exit 1 if the data were not separated within --epochs.",
@@ -156,8 +163,6 @@ def activation_pair(name, a):
 
     if name == "identity":
         return a, np.ones_like(a)
-    from dlcalc.catalogue.activations import activation_derivative, activation_value
-
     return activation_value(name, a, 0.01), activation_derivative(name, a, 0.01, 0.0)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import declare_identity, probability_vector, rounded, same_length, vector_text
+from dlcalc.catalogue._common import probability_vector, rounded, same_length, vector_text
 from dlcalc.core.errors import DlcalcError
-from dlcalc.core.registry import FLOAT, INT, VECTOR, Param, choice, formula
+from dlcalc.core.registry import FLOAT, INT, VECTOR, Param, choice, formula, identity
 from dlcalc.core.result import Result
 
 SECTION = "9"
@@ -163,6 +163,9 @@ formula(
 )
 
 
+MAX_CLASSES = 1_000_000  # the answer lists one probability per class: bounded like every size
+
+
 def label_smoothing(classes, index, eps):
     if not 0 <= index < classes:
         raise DlcalcError(f"--index must lie in 0..{classes - 1}")
@@ -176,7 +179,9 @@ formula(
     section=SECTION,
     catalogue_id="LOSS-SMOOTH",
     summary="Label-smoothed target distribution",
-    params=(Param("classes", INT, "number of classes K", minimum=1), Param("index", INT, "the true class (0-based)", minimum=0),
+    params=(Param("classes", INT, f"number of classes K (at most {MAX_CLASSES:,}: one output value each)", minimum=1,
+                  maximum=MAX_CLASSES),
+            Param("index", INT, "the true class (0-based)", minimum=0),
             Param("eps", FLOAT, "smoothing ε", default=0.1)),
     formula="y_i = (1 − ε)·[i = c] + ε/K",
     latex=r"y_i = (1-\varepsilon)\,\mathbb{1}[i = c] + \varepsilon/K",
@@ -208,14 +213,13 @@ def softmax_shift_statement():
     return _softmax_sym(z + c * sympy.ones(len(z), 1)), _softmax_sym(z)
 
 
-def softmax_jacobian_statement(sheet_like: bool = False):
-    """The Jacobian of softmax vs diag(s) − ssᵀ (``sheet_like`` drops the ssᵀ term: refuted)."""
+def softmax_jacobian_statement():
+    """The Jacobian of softmax vs diag(s) − ssᵀ."""
     import sympy
 
     z = _logits()
     s = _softmax_sym(z)
-    claimed = sympy.diag(*s) - (sympy.zeros(len(z)) if sheet_like else s * s.T)
-    return s.jacobian(z), claimed
+    return s.jacobian(z), sympy.diag(*s) - s * s.T
 
 
 def softmax_ce_gradient_statement():
@@ -254,24 +258,23 @@ def softplus_derivative_statement():
     return sympy.diff(sympy.log(1 + sympy.exp(x)), x), 1 / (1 + sympy.exp(-x))
 
 
-
-def _identity(*args, section=SECTION, **kwargs):
-    declare_identity(section, *args, **kwargs)
-
-
-_identity("softmax-shift", "LOSS-SOFTMAX-SHIFT", "Softmax is invariant to adding a constant to every logit",
-          "softmax(z + c·1) = softmax(z)", r"\mathrm{softmax}(z + c\mathbf{1}) = \mathrm{softmax}(z)",
-          softmax_shift_statement)
-_identity("softmax-jacobian", "LOSS-SOFTMAX-JAC", "Jacobian of softmax", "∂softmax(z)/∂z = diag(s) − ssᵀ",
-          r"\frac{\partial s}{\partial z} = \mathrm{diag}(s) - ss^\top", softmax_jacobian_statement)
-_identity("softmax-ce-gradient", "LOSS-CE-GRAD", "Gradient of softmax cross-entropy",
-          "∂/∂z [−Σ y_i log softmax(z)_i] = softmax(z) − y  (Σ y_i = 1)",
-          r"\nabla_z \mathrm{CE} = \mathrm{softmax}(z) - y", softmax_ce_gradient_statement)
-_identity("logsumexp-shift", "LOSS-LSE", "The stable log-sum-exp is exact for any shift m",
-          "log Σ e^{z_i} = m + log Σ e^{z_i − m}", r"\log\sum_i e^{z_i} = m + \log\sum_i e^{z_i-m}",
-          logsumexp_shift_statement, "expand_log + simplify")
-_identity("bce-gradient", "LIN-BCE-GRAD", "Gradient of binary cross-entropy in the logit",
-          "∂BCE(σ(z), y)/∂z = σ(z) − y", r"\partial_z \mathrm{BCE}(\sigma(z), y) = \sigma(z) - y",
-          bce_gradient_statement, section="7")
-_identity("softplus-derivative", "LOSS-SOFTPLUS", "softplus' = σ", "d/dx log(1 + eˣ) = σ(x)",
-          r"\frac{d}{dx}\log(1+e^x) = \sigma(x)", softplus_derivative_statement)
+identity(name="softmax-shift", section=SECTION, catalogue_id="LOSS-SOFTMAX-SHIFT",
+         summary="Softmax is invariant to adding a constant to every logit", formula="softmax(z + c·1) = softmax(z)",
+         latex=r"\mathrm{softmax}(z + c\mathbf{1}) = \mathrm{softmax}(z)", build=softmax_shift_statement)
+identity(name="softmax-jacobian", section=SECTION, catalogue_id="LOSS-SOFTMAX-JAC", summary="Jacobian of softmax",
+         formula="∂softmax(z)/∂z = diag(s) − ssᵀ", latex=r"\frac{\partial s}{\partial z} = \mathrm{diag}(s) - ss^\top",
+         build=softmax_jacobian_statement)
+identity(name="softmax-ce-gradient", section=SECTION, catalogue_id="LOSS-CE-GRAD",
+         summary="Gradient of softmax cross-entropy",
+         formula="∂/∂z [−Σ y_i log softmax(z)_i] = softmax(z) − y  (Σ y_i = 1)",
+         latex=r"\nabla_z \mathrm{CE} = \mathrm{softmax}(z) - y", build=softmax_ce_gradient_statement)
+identity(name="logsumexp-shift", section=SECTION, catalogue_id="LOSS-LSE",
+         summary="The stable log-sum-exp is exact for any shift m", formula="log Σ e^{z_i} = m + log Σ e^{z_i − m}",
+         latex=r"\log\sum_i e^{z_i} = m + \log\sum_i e^{z_i-m}", build=logsumexp_shift_statement,
+         method="expand_log + simplify")
+identity(name="bce-gradient", section="7", catalogue_id="LIN-BCE-GRAD",
+         summary="Gradient of binary cross-entropy in the logit", formula="∂BCE(σ(z), y)/∂z = σ(z) − y",
+         latex=r"\partial_z \mathrm{BCE}(\sigma(z), y) = \sigma(z) - y", build=bce_gradient_statement)
+identity(name="softplus-derivative", section=SECTION, catalogue_id="LOSS-SOFTPLUS", summary="softplus' = σ",
+         formula="d/dx log(1 + eˣ) = σ(x)", latex=r"\frac{d}{dx}\log(1+e^x) = \sigma(x)",
+         build=softplus_derivative_statement)

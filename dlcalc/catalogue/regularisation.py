@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import declare_identity, matrix_result, rounded, vector_result
-from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, choice, formula
+from dlcalc.catalogue._common import matrix_result, rounded, vector_result
+from dlcalc.core.registry import FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, claim, formula, identity
 from dlcalc.core.result import Result
 
 SECTION = "10"
@@ -79,16 +79,30 @@ formula(
 )
 
 
+def scaled_by_spread(centred, eps, axis):
+    """centred / sqrt(mean(centred²) + ε) along ``axis``, without squaring the raw values: the root
+    mean square is c·sqrt(mean((x/c)²)) with c = max |x|, and sqrt(r² + ε) is hypot(r, √ε). So
+    1e-200 is not squared to 0 (0/0) nor 1e200 to ∞; a constant slice with ε = 0 is 0/0 (NaN, refused)."""
+    import numpy as np
+
+    scale = np.max(np.abs(centred), axis=axis, keepdims=True)
+    scale = np.where(scale > 0, scale, 1.0)  # a zero slice has spread 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = centred / scale
+        spread = scale * np.sqrt((unit**2).mean(axis=axis, keepdims=True))
+        return centred / np.hypot(spread, math.sqrt(eps))
+
+
 def normalise(x, kind, eps, gamma, beta):
     import numpy as np
 
     a = np.array(x, dtype=float)
-    if kind == "batch":  # per feature (column), over the batch (rows)
-        out = (a - a.mean(axis=0)) / np.sqrt(a.var(axis=0) + eps)
+    if kind == "batch":  # per feature (column), over the batch (rows); biased variance
+        out = scaled_by_spread(a - a.mean(axis=0), eps, axis=0)
     elif kind == "layer":  # per sample (row), over its features
-        out = (a - a.mean(axis=1, keepdims=True)) / np.sqrt(a.var(axis=1, keepdims=True) + eps)
+        out = scaled_by_spread(a - a.mean(axis=1, keepdims=True), eps, axis=1)
     else:  # RMSNorm: no centring
-        out = a / np.sqrt((a**2).mean(axis=1, keepdims=True) + eps)
+        out = scaled_by_spread(a, eps, axis=1)
     out = gamma * out + beta
     where = {"batch": "each column over the rows (the batch)", "layer": "each row over its columns",
              "rms": "each row by its root mean square"}[kind]
@@ -132,30 +146,30 @@ def inverted_dropout_statement():
     return keep * (x / keep) + p * 0, x
 
 
-def weight_decay_statement(optimiser: str = "sgd"):
-    """One step with an L2 penalty (λ/2)‖θ‖² in the loss vs one step of decoupled decay.
+def weight_decay_statement():
+    """One SGD step with an L2 penalty (λ/2)‖θ‖² in the loss vs one step of decoupled decay.
 
-    For SGD the two agree; for ``optimiser='adam-first-step'`` (one Adam step, where the penalty's
-    gradient passes through the normalisation) they do not, which a test checks."""
+    (For Adam the two differ: the penalty's gradient passes through the normalisation; hence AdamW.)"""
     import sympy
 
     theta, g, eta, lam = sympy.symbols("theta g eta lambda", positive=True)
-    if optimiser == "sgd":
-        return theta - eta * (g + lam * theta), (1 - eta * lam) * theta - eta * g
-    # Adam's first step is η·sign-like: (g + λθ)/|g + λθ|; decoupled: η(g/|g| + λθ).
-    coupled = theta - eta * (g + lam * theta) / sympy.sqrt((g + lam * theta) ** 2)
-    return coupled, theta - eta * (g / sympy.sqrt(g**2) + lam * theta)
+    return theta - eta * (g + lam * theta), (1 - eta * lam) * theta - eta * g
 
 
-declare_identity(SECTION, "inverted-dropout", "REG-DROPOUT", "Inverted dropout keeps the expectation: E[m x/(1 − p)] = x",
-                 "m ~ Bernoulli(1 − p):  E[m·x/(1 − p)] = x", r"\mathbb{E}\left[\frac{m x}{1-p}\right] = x",
-                 inverted_dropout_statement, "expectation over m")
-declare_identity(SECTION, "weight-decay-sgd", "REG-WD", "For SGD an L2 penalty equals decoupled weight decay (not for Adam: AdamW)",
-                 "θ − η(g + λθ) = (1 − ηλ)θ − ηg", r"\theta - \eta(g + \lambda\theta) = (1-\eta\lambda)\theta - \eta g",
-                 weight_decay_statement, "expand")
+identity(name="inverted-dropout", section=SECTION, catalogue_id="REG-DROPOUT",
+         summary="Inverted dropout keeps the expectation: E[m x/(1 − p)] = x",
+         formula="m ~ Bernoulli(1 − p):  E[m·x/(1 − p)] = x", latex=r"\mathbb{E}\left[\frac{m x}{1-p}\right] = x",
+         build=inverted_dropout_statement, method="expectation over m")
+identity(name="weight-decay-sgd", section=SECTION, catalogue_id="REG-WD",
+         summary="For SGD an L2 penalty equals decoupled weight decay (not for Adam: AdamW)",
+         formula="θ − η(g + λθ) = (1 − ηλ)θ − ηg", latex=r"\theta - \eta(g + \lambda\theta) = (1-\eta\lambda)\theta - \eta g",
+         build=weight_decay_statement, method="expand")
 
 
 # ---- inverted dropout by Monte Carlo ------------------------------------------------------------
+
+
+MAX_MASK_ENTRIES = 100_000_000  # samples × len(x) booleans and floats: about 1 GB at the limit
 
 
 def dropout_expectation(x, p, samples, seed):
@@ -183,18 +197,21 @@ def dropout_expectation(x, p, samples, seed):
                          holds=holds)
 
 
-formula(
+claim(
     name="dropout-expectation",
     section=SECTION,
     catalogue_id="REG-DROPOUT",
     summary="Inverted dropout keeps E[m x/(1 − p)] = x: a Monte-Carlo check (exit 1 if off by > 4 standard errors)",
     params=(Param("x", VECTOR, "the activations x"), Param("p", FLOAT, "drop probability p in [0, 1)", minimum=0),
-            Param("samples", INT, "number of sampled masks", default=100_000, minimum=1),
+            Param("samples", INT, "number of sampled masks (samples × entries of x at most 1e8)", default=100_000,
+                  minimum=1, maximum=MAX_MASK_ENTRIES),
             Param("seed", INT, "random seed", default=0, minimum=0)),
     formula="m ~ Bernoulli(1 − p):  E[m·x/(1 − p)] = x  (plain dropout: E[m·x] = (1 − p)x)",
     latex=r"\mathbb{E}\left[\frac{m x}{1-p}\right] = x,\quad m \sim \mathrm{Bernoulli}(1-p)",
     compute=dropout_expectation,
-    kind="claim",
+    rules=(Rule(broken=lambda x, samples, **_: samples * len(x) > MAX_MASK_ENTRIES,
+                says=lambda x, samples, **_: f"--samples × the {len(x)} entries of --x is at most {MAX_MASK_ENTRIES:,} "
+                f"(the masks are held in memory), got {samples * len(x):,}"),),
     examples=(("--x 1,2 --p 0 --samples 10", "1.0,2.0", "p = 0 keeps everything"),
               ("--x 2 --p 0.5 --samples 4 --seed 1", "3.0",
                "masks keep, keep, drop, keep: (4 + 4 + 0 + 4)/4, within 4 standard errors (1 each) of 2")),

@@ -9,15 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from conftest import run_main
+from conftest import as_json, run_main
 from dlcalc.catalogue import linear_models as lm
 from dlcalc.deriv import finite_diff
 
-
-def result(args):
-    run = run_main([*args, "--json"])
-    assert run.code in (0, 1), run.err
-    return json.loads(run.out)
 
 
 def test_least_squares_matches_polyfit():
@@ -25,13 +20,13 @@ def test_least_squares_matches_polyfit():
     x = rng.uniform(-2, 2, size=30)
     y = 0.5 - 1.5 * x + 2.0 * x**2 + rng.normal(scale=0.1, size=30)
     design = np.column_stack([np.ones_like(x), x, x**2])
-    w = result(["least-squares", "--X", json.dumps(design.tolist()), "--y", ",".join(repr(float(v)) for v in y)])["result"]
+    w = as_json(["least-squares", "--X", json.dumps(design.tolist()), "--y", ",".join(repr(float(v)) for v in y)])["result"]
     assert w == pytest.approx(np.polyfit(x, y, 2)[::-1].tolist(), abs=1e-9)
 
 
 def test_ridge_matches_the_one_dimensional_closed_form():
     x, y, lam = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.5, 7.0]), 0.7
-    w = result(["least-squares", "--X", json.dumps([[v] for v in x]), "--y", "2,2.5,7", "--ridge", str(lam)])["result"]
+    w = as_json(["least-squares", "--X", json.dumps([[v] for v in x]), "--y", "2,2.5,7", "--ridge", str(lam)])["result"]
     assert w == [pytest.approx(x @ y / (x @ x + lam), rel=5e-12)]  # shown with 12 significant digits
 
 
@@ -48,7 +43,7 @@ def test_perceptron_separates_within_novikoffs_bound(seed):
     margins = x @ w_true / np.linalg.norm(w_true)
     keep = np.abs(margins) > 0.3  # a guaranteed margin γ* ≥ 0.3
     x, labels = x[keep], np.sign(margins[keep])
-    record = result(["perceptron", "--X", json.dumps(x.tolist()), "--y", ",".join(str(int(v)) for v in labels), "--epochs", "1000"])
+    record = as_json(["perceptron", "--X", json.dumps(x.tolist()), "--y", ",".join(str(int(v)) for v in labels), "--epochs", "1000"])
     assert record["separated"]
     w = np.array(record["result"])
     assert (labels * (x @ w) > 0).all()
@@ -151,3 +146,8 @@ def test_backprop_shows_a_vanishing_layer_instead_of_zeroing_it():
     assert grads[0] != 0.0 and abs(grads[0]) < 1e-12 * max(map(abs, grads))
     # by hand: ∂L/∂W¹ / ∂L/∂W² = δ¹x / δ²h¹ = W²σ'(a¹)·1/σ(a¹) = 0.01·(1 − σ(0.01))
     assert grads[0] / grads[1] == pytest.approx(0.01 * (1 - 1 / (1 + math.exp(-0.01))), rel=1e-9)
+
+
+def test_perceptron_steps_are_bounded():
+    run = run_main(["perceptron", "--X", "1,1;2,2", "--y", "1,-1", "--epochs", "9999999"])
+    assert run.code == 2 and "at most 10,000,000" in run.err

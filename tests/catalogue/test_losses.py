@@ -1,5 +1,5 @@
 """Losses and softmax: stability at large logits, gradients against finite differences, Huber's
-continuity, and the identities (the softmax Jacobian without −ssᵀ refuted)."""
+continuity, label smoothing's bound, and the identities' usual slips refuted (the softmax Jacobian without −ssᵀ)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import run_main
+from conftest import plain, run_main
 from dlcalc.catalogue import losses
 from dlcalc.deriv import finite_diff
-from dlcalc.core.proof import prove_equal, prove_matrices_equal
+from dlcalc.core.proof import prove_statement
 
 mpmath.mp.dps = 50
 
@@ -75,17 +75,28 @@ def test_label_smoothing_sums_to_one():
     assert math.fsum(values) == pytest.approx(1.0) and values[3] == pytest.approx(0.91)
 
 
-def test_identities_and_their_wrong_versions():
-    assert prove_matrices_equal(*losses.softmax_jacobian_statement()).proven
-    assert not prove_matrices_equal(*losses.softmax_jacobian_statement(sheet_like=True)).proven
-    assert prove_matrices_equal(*losses.softmax_ce_gradient_statement()).proven
-    lhs, rhs = losses.softmax_ce_gradient_statement()
-    assert not prove_matrices_equal(lhs, -rhs).proven
-    assert prove_matrices_equal(*losses.softmax_shift_statement()).proven
-    assert prove_equal(*losses.bce_gradient_statement()).proven
-    assert prove_equal(*losses.softplus_derivative_statement()).proven
-    lhs, rhs = losses.logsumexp_shift_statement()
-    assert prove_equal(lhs, rhs).proven
+def _softmax_of_three_logits():
     import sympy
 
-    assert not prove_equal(lhs, rhs - sympy.Symbol("m", real=True)).proven  # forgetting to add m back
+    z = sympy.symbols("z1:4", real=True)
+    total = sum(sympy.exp(v) for v in z)
+    return sympy.Matrix([sympy.exp(v) / total for v in z])
+
+
+def test_wrong_versions_of_the_identities_are_refuted():
+    """The identities are proven once, by test_verify; here the usual slips must fail to prove."""
+    import sympy
+
+    lhs, rhs = losses.softmax_jacobian_statement()
+    s = _softmax_of_three_logits()
+    assert not prove_statement(lambda: (lhs, rhs + s * s.T)).proven  # diag(s) alone: the −ssᵀ dropped
+    lhs, rhs = losses.softmax_ce_gradient_statement()
+    assert not prove_statement(lambda: (lhs, -rhs)).proven  # y − softmax(z): the sign flipped
+    lhs, rhs = losses.logsumexp_shift_statement()
+    assert not prove_statement(lambda: (lhs, rhs - sympy.Symbol("m", real=True))).proven  # m not added back
+
+
+def test_label_smoothing_is_bounded():
+    run = run_main(["label-smoothing", "--classes", "1000000000", "--index", "0"])
+    assert run.code == 2 and "--classes: must be at most 1,000,000" in run.err
+    assert len(plain(["label-smoothing", "--classes", 1_000_000, "--index", 0]).split(",")) == 1_000_000
