@@ -96,6 +96,21 @@ def parse_layers(spec):
     return layers
 
 
+def _spread(support, copies, step):
+    """support | support << step | … | support << (copies − 1)·step: the offsets a kernel of ``copies``
+    taps reaches, by doubling, in O(log copies) big-integer steps (a loop over the taps is quadratic)."""
+    result, block, count, offset = 0, support, 1, 0  # block holds ``count`` consecutive copies
+    while copies:
+        if copies & 1:
+            result |= block << offset
+            offset += count * step
+        copies >>= 1
+        if copies:
+            block |= block << (count * step)
+            count *= 2
+    return result
+
+
 def receptive_field_axis(layers):
     """Per-layer (r, j, start, nonzero) along one axis; layers hold scalars k, s, d, (pb, pa)."""
     r, j, start, support = 1, 1, 0, 1  # support: bit t set <=> offset t of the field contributes
@@ -105,7 +120,7 @@ def receptive_field_axis(layers):
         r += (k - 1) * d * j
         start -= pad_before * j
         if support is not None and r <= _NONZERO_LIMIT:
-            support = reduce(lambda acc, t: acc | (support << (t * d * j)), range(k), 0)
+            support = _spread(support, k, d * j)
         else:
             support = None
         j *= s

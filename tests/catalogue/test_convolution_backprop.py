@@ -11,9 +11,6 @@ from conftest import run_main, run_process
 from dlcalc.catalogue import convolution_backprop as cb
 
 FAST = settings(max_examples=40, deadline=None)
-numbers = st.integers(-5, 5).map(float)
-signal = st.lists(numbers, min_size=1, max_size=7).map(tuple)
-modes = st.sampled_from(["full", "valid", "same"])
 
 
 def value(result):

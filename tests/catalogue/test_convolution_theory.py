@@ -15,15 +15,14 @@ from dlcalc.catalogue._common import ABSENT
 FAST = settings(max_examples=40, deadline=None)
 numbers = st.integers(-5, 5).map(float)
 signal = st.lists(numbers, min_size=1, max_size=7).map(tuple)
-modes = st.sampled_from(["full", "valid", "same"])
-
-
-def value(result):
-    return np.array(result.value, dtype=float)
 
 
 def rows(array):
     return tuple(tuple(float(v) for v in row) for row in np.asarray(array))
+
+
+def value(result):
+    return np.array(result.value, dtype=float)
 
 
 # ---- shift equivariance, circular convolution, LTI -------------------------------------------
