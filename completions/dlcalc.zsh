@@ -957,9 +957,9 @@ _dlcalc() {
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     gru-params)
       _arguments \
-        '(--input --input-size)'{--input,--input-size}'[input features d (input_size)]:value: ' \
-        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size)]:value: ' \
-        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers)]:value: ' \
+        '(--input --input-size)'{--input,--input-size}'[input features d (input_size; at most 10,000,000)]:value: ' \
+        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size; at most 10,000,000)]:value: ' \
+        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers; at most 10,000)]:value: ' \
         '--bidirectional[both directions; the next layer sees 2h inputs]' \
         '--no-bias[no bias vectors (bias=False)]' \
         '--convention[pytorch\: b_ih and b_hh; keras\: one bias (two for its default GRU, reset_after=True); textbook\: one bias per gate set]:value:(pytorch keras textbook)' \
@@ -967,20 +967,20 @@ _dlcalc() {
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     lstm-params)
       _arguments \
-        '(--input --input-size)'{--input,--input-size}'[input features d (input_size)]:value: ' \
-        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size)]:value: ' \
-        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers)]:value: ' \
+        '(--input --input-size)'{--input,--input-size}'[input features d (input_size; at most 10,000,000)]:value: ' \
+        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size; at most 10,000,000)]:value: ' \
+        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers; at most 10,000)]:value: ' \
         '--bidirectional[both directions; the next layer sees 2h inputs]' \
         '--no-bias[no bias vectors (bias=False)]' \
         '--convention[pytorch\: b_ih and b_hh; keras\: one bias (two for its default GRU, reset_after=True); textbook\: one bias per gate set]:value:(pytorch keras textbook)' \
-        '--proj-size[LSTM projection size p (proj_size; 0 = none)]:value: ' \
+        '--proj-size[LSTM projection size p (proj_size; 0 = none; below --hidden)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     rnn-params)
       _arguments \
-        '(--input --input-size)'{--input,--input-size}'[input features d (input_size)]:value: ' \
-        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size)]:value: ' \
-        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers)]:value: ' \
+        '(--input --input-size)'{--input,--input-size}'[input features d (input_size; at most 10,000,000)]:value: ' \
+        '(--hidden --hidden-size)'{--hidden,--hidden-size}'[hidden units h (hidden_size; at most 10,000,000)]:value: ' \
+        '(--layers --num-layers)'{--layers,--num-layers}'[stacked layers (num_layers; at most 10,000)]:value: ' \
         '--bidirectional[both directions; the next layer sees 2h inputs]' \
         '--no-bias[no bias vectors (bias=False)]' \
         '--convention[pytorch\: b_ih and b_hh; keras\: one bias (two for its default GRU, reset_after=True); textbook\: one bias per gate set]:value:(pytorch keras textbook)' \
@@ -1164,9 +1164,9 @@ _dlcalc() {
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     positional-encoding)
       _arguments \
-        '--pos[position]:value: ' \
-        '--d-model[model width d (even)]:value: ' \
-        '--base[frequency base]:value: ' \
+        '--pos[position (at most 1e+15)]:value: ' \
+        '--d-model[model width d (even, at most 100,000)]:value: ' \
+        '--base[frequency base (at least 1\: a smaller base overflows the angles)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     training-flops)

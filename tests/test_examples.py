@@ -77,4 +77,4 @@ def test_a_command_imports_only_its_own_module():
         "print(sorted(m for m in sys.modules if m.startswith('dlcalc.catalogue.') and not m.split('.')[-1].startswith('_')))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert proc.stdout.strip() == "['dlcalc.catalogue.cnn']", proc.stderr
+    assert proc.stdout.strip() == "['dlcalc.catalogue.cnn_sizes']", proc.stderr

@@ -250,7 +250,7 @@ def test_perm_matrix_times_X_gathers_rows_pi_j():
 
 
 def test_pointnet_is_permutation_invariant_but_not_rotation_invariant():
-    from dlcalc.catalogue.graphs import _set_functions
+    from dlcalc.catalogue.graphs_sets import _set_functions
 
     f = _set_functions()["pointnet"]
     X = np.array([[1.0, 0.0], [2.0, 1.0], [4.0, 1.0], [-1.0, 3.0]])

@@ -1,9 +1,6 @@
-"""Recurrent networks: parameter counts against PyTorch's weight shapes enumerated here tensor by
-tensor, the BPTT gradient regime against explicit Jacobian products, LRUs against the recurrence.
-
-Figures marked "torch" were produced with PyTorch 2.13 (sum of p.numel() over nn.RNN/GRU/LSTM
-parameters) during development; torch is not a dependency and is not imported here.
-"""
+"""Recurrent networks over sequences: the BPTT gradient regime against explicit Jacobian products,
+forward passes, GRU and LSTM steps against the equations written out here, BPTT against forward
+mode, bidirectional RNNs, the unrolled network, and the Jacobian product against finite differences."""
 
 from __future__ import annotations
 
@@ -12,101 +9,9 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from conftest import run_main
-from dlcalc.catalogue import rnn
-
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-
-
-def pytorch_weight_shapes(cell, d, h, layers=1, bidirectional=False, proj=0, bias=True):
-    """The named tensors of nn.RNN/GRU/LSTM, as PyTorch's _flat_weights_names lists them."""
-    g = GATES[cell] * h
-    real_h = proj or h
-    shapes = {}
-    for layer in range(layers):
-        for suffix in ("", "_reverse") if bidirectional else ("",):
-            layer_in = d if layer == 0 else real_h * (2 if bidirectional else 1)
-            shapes[f"weight_ih_l{layer}{suffix}"] = (g, layer_in)
-            shapes[f"weight_hh_l{layer}{suffix}"] = (g, real_h)
-            if bias:
-                shapes[f"bias_ih_l{layer}{suffix}"] = (g,)
-                shapes[f"bias_hh_l{layer}{suffix}"] = (g,)
-            if proj:
-                shapes[f"weight_hr_l{layer}{suffix}"] = (proj, h)
-    return shapes
-
-
-def count(shapes):
-    return sum(math.prod(s) for s in shapes.values())
-
-
-def cli_count(cell, *args):
-    run = run_main([f"{cell}-params", *map(str, args)])  # argv is text
-    assert run.code == 0, run.err
-    return int(run.out)
-
-
-@pytest.mark.parametrize(
-    "cell, args, torch_total",
-    [
-        ("lstm", ("--input", 10, "--hidden", 20), 2560),
-        ("lstm", ("--input", 10, "--hidden", 20, "--layers", 2, "--bidirectional", "--proj-size", 5), 5840),
-        ("lstm", ("--input", 10, "--hidden", 20, "--layers", 3, "--bidirectional", "--no-bias"), 24000),
-        ("lstm", ("--input", 300, "--hidden", 512, "--layers", 2, "--bidirectional"), 9633792),
-        ("gru", ("--input", 10, "--hidden", 20), 1920),
-        ("gru", ("--input", 32, "--hidden", 64, "--layers", 2, "--bidirectional"), 112128),
-        ("rnn", ("--input", 10, "--hidden", 20), 640),
-        ("rnn", ("--input", 64, "--hidden", 128, "--layers", 3), 90880),
-    ],
-)
-def test_counts_match_pytorch_figures(cell, args, torch_total):
-    assert cli_count(cell, *args) == torch_total
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    cell=st.sampled_from(["rnn", "gru", "lstm"]),
-    d=st.integers(1, 50),
-    h=st.integers(2, 50),
-    layers=st.integers(1, 4),
-    bidirectional=st.booleans(),
-    bias=st.booleans(),
-    proj=st.integers(0, 10),
-)
-def test_counts_match_enumerated_weight_shapes(cell, d, h, layers, bidirectional, bias, proj):
-    proj = proj % h if cell == "lstm" else 0  # PyTorch: 0 ≤ proj_size < hidden_size, LSTM only
-    args = ["--input", d, "--hidden", h, "--layers", layers]
-    args += ["--bidirectional"] * bidirectional + ["--no-bias"] * (not bias)
-    args += ["--proj-size", proj] if proj else []
-    assert cli_count(cell, *args) == count(pytorch_weight_shapes(cell, d, h, layers, bidirectional, proj, bias))
-
-
-def test_single_bias_conventions():
-    # textbook: G·h(h + d + 1); Keras LSTM/SimpleRNN likewise; Keras GRU (reset_after=True) has two biases
-    d, h = 64, 128
-    assert cli_count("rnn", "--input", d, "--hidden", h, "--convention", "textbook") == h * (h + d + 1) == 24704
-    assert cli_count("lstm", "--input", d, "--hidden", h, "--convention", "keras") == 4 * h * (h + d + 1) == 98816
-    assert cli_count("gru", "--input", d, "--hidden", h, "--convention", "textbook") == 3 * h * (h + d + 1) == 74112
-    assert cli_count("gru", "--input", d, "--hidden", h, "--convention", "keras") == 3 * h * (h + d + 2)
-
-
-def test_json_components_sum_to_total():
-    run = run_main(["lstm-params", "--input", "8", "--hidden", "16", "--layers", "2", "--bidirectional", "--json"])
-    import json
-
-    record = json.loads(run.out)
-    assert record["result"] == record["total"] == sum(record["components"].values())
-    assert set(record["components"]) == {"layer1.forward", "layer1.backward", "layer2.forward", "layer2.backward"}
-
-
-def test_projection_errors():
-    assert run_main(["lstm-params", "--input", "4", "--hidden", "8", "--proj-size", "8"]).code == 2
-    bad = run_main(["lstm-params", "--input", "4", "--hidden", "8", "--proj-size", "2", "--convention", "keras"])
-    assert bad.code == 2 and "pytorch" in bad.err
-
+from dlcalc.catalogue import rnn_bptt
 
 # ---- gradient regime ---------------------------------------------------------------------------
 
@@ -150,35 +55,6 @@ def test_linear_regimes_follow_the_spectral_radius():
     assert regime([[0, -1], [1, 0]], "linear")[0] == "marginal"
     assert regime([[2, 0], [0, 0.5]], "tanh")[0] == "undetermined"
     assert regime([[3, 0], [0, 3]], "sigmoid")[0] == "vanishing"  # 3 · 1/4 < 1
-
-
-# ---- LRU and forward passes ---------------------------------------------------------------------
-
-
-def test_lru_state_matches_the_plain_recurrence():
-    A = [[0.5, 0.2, 0.0], [0.0, 0.3, 0.1], [0.1, 0.0, -0.4]]
-    B = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
-    xs = [[1.0, 0.0], [0.5, -1.0], [0.0, 2.0], [1.0, 1.0]]
-    z = [0.0, 0.0, 0.0]
-    for x in xs:  # z ← Az + Bx with lists only
-        z = [sum(A[i][k] * z[k] for k in range(3)) + sum(B[i][k] * x[k] for k in range(2)) for i in range(3)]
-    run = run_main(["lru", "--A", str(A), "--B", str(B), "--x", str(xs), "--json"])
-    import json
-
-    record = json.loads(run.out)
-    assert np.allclose(record["result"]["z"], z, atol=1e-10)
-    assert record["agreement"] < 1e-10 and record["result"]["stable"] is True
-
-
-def test_lru_refuses_defective_matrices():
-    run = run_main(["lru", "--A", "[[1,1],[0,1]]"])
-    assert run.code == 2 and "diagonalisable" in run.err
-
-
-def test_lru_proofs_and_the_sheet_version():
-    assert rnn.prove_lru_basis().proven
-    assert not rnn.prove_lru_basis("sheet").proven
-    assert rnn.prove_lru_unroll().proven
 
 
 def test_rnn_forward_matches_a_loop():
@@ -308,11 +184,11 @@ def test_unrolled_network_equals_the_recurrence_and_shares_its_weights():
     layer = np.array(json.loads(run.out)["layer_matrix"])
     assert np.allclose(layer[:3, :3], U) and np.allclose(layer[:3, 3:5], V)  # the shared weights
     states = np.array(scalar_loop_states(U.tolist(), V.tolist(), xs.tolist()))
-    assert np.allclose(rnn.unrolled_states([layer] * 5, 3, xs, np.tanh), states, rtol=1e-12)
+    assert np.allclose(rnn_bptt.unrolled_states([layer] * 5, 3, xs, np.tanh), states, rtol=1e-12)
     # an unrolling that misplaces V (reads x_{t+1} at layer t) is refuted by the same comparison
     wrong = layer.copy()
     wrong[:3, 3:5], wrong[:3, 5:7] = 0, V
-    assert not np.allclose(rnn.unrolled_states([wrong] * 5, 3, xs, np.tanh), states)
+    assert not np.allclose(rnn_bptt.unrolled_states([wrong] * 5, 3, xs, np.tanh), states)
     # the shared-weight gradient is BPTT's: rnn-bptt with W = I and targets 0 has the same loss ½Σ‖z_t‖²
     bptt = json.loads(run_main(["rnn-bptt", "--U", json.dumps(U.tolist()), "--V", json.dumps(V.tolist()), "--W",
                                 json.dumps(np.eye(3).tolist()), "--x", json.dumps(xs.tolist()), "--y",
@@ -369,3 +245,4 @@ def test_rnn_jacobian_linear_and_errors():
     assert run_main(["rnn-jacobian", "--U", "0.5", "--V", "1", "--x", "1;0;0", "--act", "linear"]).out.strip() == "[[0.125]]"
     assert run_main(["rnn-jacobian", "--U", "0.5", "--V", "1", "--x", "1;0", "--k", "2"]).code == 2
     assert run_main(["rnn-jacobian", "--U", "0.5", "--V", "1,1", "--x", "1;0"]).code == 2
+
