@@ -289,6 +289,8 @@ def _finite_differences(problem, inst: Instance):
     if problem.kind == "jacobian":
         m = jac.shape[0] * jac.shape[1]
         return jac.reshape(m, x0.size).T
+    if problem.kind == "by_scalar":
+        return jac[:, :, 0, 0]
     return jac
 
 
@@ -647,6 +649,8 @@ def _tensor_text(problem, closed) -> str:
 
 
 _LAYOUT_TEXT = {
+    ("by_scalar", "denominator"): "a matrix by a scalar: [i,j] = ∂Y[i,j]/∂{x}, shaped like the expression (both layouts)",
+    ("by_scalar", "numerator"): "a matrix by a scalar: [i,j] = ∂Y[i,j]/∂{x}, shaped like the expression (both layouts)",
     ("gradient", "denominator"): "denominator layout: the gradient, shaped like {x}",
     ("gradient", "numerator"): "numerator layout: the transpose of the gradient",
     ("jacobian", "denominator"): "denominator layout: [i,j] = ∂y_j/∂{x}_i (Jᵀ)",

@@ -17,6 +17,15 @@ MARGIN = 1e-3
 MAX_CONDITION = 1e5
 
 
+_KINKED = {
+    "relu": lambda x: np.maximum(x, 0.0),
+    "step": lambda x: (x > 0).astype(float),
+    "abs": np.abs,
+    "sign": np.sign,  # sign(0) = 0: the subgradient convention of abs at 0
+}
+_TRIG = {"sin": np.sin, "cos": np.cos, "tan": np.tan, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan}
+
+
 class DomainViolation(Exception):
     """The instance is outside (or too close to the edge of) the expression's domain."""
 
@@ -103,9 +112,11 @@ class _Evaluator:
                 return 0.5 * (1.0 + np.tanh(0.5 * x))
             if name == "softplus":
                 return np.logaddexp(0.0, x)
-            if name in ("relu", "step"):
-                self.guard(np.abs(x) > MARGIN, node, "the kink of relu at 0")
-                return np.maximum(x, 0.0) if name == "relu" else (x > 0).astype(float)
+            if name in ("relu", "step", "abs", "sign"):
+                self.guard(np.abs(x) > MARGIN, node, f"the kink of {name} at 0")
+                return _KINKED[name](x)
+            if name in _TRIG:
+                return self._trig(node, name, x)
             if name == "trace":
                 return np.trace(x, axis1=-2, axis2=-1)[..., None, None]
             if name == "sum":
@@ -136,6 +147,13 @@ class _Evaluator:
                 except np.linalg.LinAlgError:
                     raise DomainViolation(f"a singular matrix in {to_numpy(node)}") from None
         raise TypeError(f"cannot evaluate {name}")
+
+    def _trig(self, node: ir.Func, name: str, x: np.ndarray) -> np.ndarray:
+        if name == "tan":
+            self.guard(np.abs(np.cos(x)) > MARGIN, node, "a pole of tan")
+        if name in ("arcsin", "arccos"):
+            self.guard(np.abs(x) < 1 - MARGIN, node, f"{name} outside (-1, 1)")
+        return _TRIG[name](x)
 
     def _guard_conditioned(self, x: np.ndarray, node: ir.Node) -> None:
         if self.check:

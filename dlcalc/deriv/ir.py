@@ -21,7 +21,12 @@ Shape = tuple  # (Dim, Dim)
 SCALAR: Shape = (1, 1)
 
 # Functions of the user grammar, and what they do to shapes.
-ELEMENTWISE = ("log", "exp", "tanh", "sigmoid", "softplus", "relu", "sqrt", "step")
+ELEMENTWISE = (
+    "log", "exp", "tanh", "sigmoid", "softplus", "relu", "sqrt", "step",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "abs", "sign",
+)
+# Functions with a kink or jump at 0 (relu, abs, sign, step): the derivative there is the
+# subgradient convention 0 for step/sign and sign(0) = 0 for abs; instances stay away from 0.
 SCALAR_OF_SQUARE = ("trace", "det", "logdet")
 FUNCTIONS = ELEMENTWISE + SCALAR_OF_SQUARE + ("inv", "norm", "sum", "softmax", "diag")
 
@@ -132,11 +137,15 @@ def is_one(node: Node) -> bool:
 
 
 def broadcast_shape(nodes) -> Shape:
-    """The common shape of elementwise operands: the non-scalar one, or scalar."""
+    """The common shape of elementwise operands by NumPy's rule: along each axis, a size 1
+    stretches to the other operand's size (a column times a row is their outer product)."""
+    rows, cols = 1, 1
     for node in nodes:
-        if not node.is_scalar:
-            return node.shape
-    return SCALAR
+        if node.shape[0] != 1:
+            rows = node.shape[0]
+        if node.shape[1] != 1:
+            cols = node.shape[1]
+    return (rows, cols)
 
 
 def add(*args: Node) -> Node:

@@ -30,7 +30,8 @@ GREEK = frozenset(
 )
 # Functions beyond the documented ones: ``step`` (derivative of relu), ``ones`` and ``diag`` of a
 # matrix appear in printed derivatives, and a printed derivative must parse back.
-CALLABLE = frozenset(ir.FUNCTIONS) | {"eye", "ones"}
+CALLABLE = frozenset(ir.FUNCTIONS) | {"eye", "ones", "mean", "norm1", "norm2"}
+MAX_SIZE_DIGITS = 4  # a literal dimension is at most 9999
 MATRIX_PROPERTIES = ("symmetric", "spd", "diagonal", "orthogonal", "invertible", "posdet")
 ENTRY_PROPERTIES = ("positive", "unit", "sign")
 VECTOR_PROPERTIES = ("simplex",)
@@ -131,6 +132,8 @@ class ShapeEnv:
         if a in self._frozen and b in self._frozen:
             return False
         keep, drop = (a, b) if a.order <= b.order else (b, a)
+        if drop.name in self._reserved_names and keep.name not in self._reserved_names:
+            keep, drop = drop, keep  # a dimension the user named (eye(n)) keeps its name
         self._parent[drop] = keep
         if drop in self._frozen:
             self._frozen.add(keep)
@@ -163,12 +166,15 @@ class ShapeEnv:
             raise DlcalcError(f"--shape {name}={spec}: at most two dimensions (rows,cols)")
         dims = []
         for part in parts:
-            if re.fullmatch(r"[1-9][0-9]{0,3}", part):
+            if re.fullmatch(r"[1-9][0-9]{0,%d}" % (MAX_SIZE_DIGITS - 1), part):
                 dims.append(int(part))
             elif re.fullmatch(r"[^\W\d]\w*", part):
                 dims.append(part)
             else:
-                raise DlcalcError(f"--shape {name}={spec}: {part!r} is not a dimension (a name or a positive integer)")
+                raise DlcalcError(
+                    f"--shape {name}={spec[:60]}: {part[:20]!r} is not a dimension (a name or a positive "
+                    f"integer of at most {MAX_SIZE_DIGITS} digits)"
+                )
         if not dims:
             return (1, 1)
         if len(dims) == 1:
@@ -365,11 +371,9 @@ class _Builder:
             if not self.env._unify(left.shape[1], right.shape[0]):
                 self.mismatch(node, node.left, left, node.right, right)
             return ir.MatMul((left.shape[0], right.shape[1]), (left, right))
-        if op == "**":
-            if not self._is_scalar(right):
-                self.fail(node, f"the exponent {self.text(node.right)} is {self.env._show(right.shape)}, not a scalar")
-            return ir.Pow(left.shape, left, right)
         shape = self._elementwise_shape(node, left, right)
+        if op == "**":
+            return ir.Pow(shape, left, right)
         if op == "+":
             return ir.Add(shape, (left, right))
         if op == "-":
@@ -382,13 +386,22 @@ class _Builder:
         return self.env.resolve_shape(node.shape) == (1, 1)
 
     def _elementwise_shape(self, node, left, right) -> tuple:
+        """NumPy broadcasting: along each axis equal sizes, or a size 1 that stretches."""
         if self._is_scalar(left):
             return right.shape
         if self._is_scalar(right):
             return left.shape
-        if not self.env.unify_shapes(left.shape, right.shape):
-            self.mismatch(node, node.left, left, node.right, right)
-        return left.shape
+        shape = []
+        for a, b in zip(left.shape, right.shape):
+            if self.env._find(a) == 1:
+                shape.append(b)
+            elif self.env._find(b) == 1:
+                shape.append(a)
+            elif self.env._unify(a, b):
+                shape.append(a)
+            else:
+                self.mismatch(node, node.left, left, node.right, right)
+        return tuple(shape)
 
     def call(self, node: ast.Call) -> ir.Node:
         if not isinstance(node.func, ast.Name):
@@ -396,10 +409,14 @@ class _Builder:
         fname = node.func.id
         if fname not in CALLABLE:
             self.fail(node, f"unknown function {fname} (known: {', '.join(sorted(CALLABLE - {'step'}))})")
+        if fname in ("eye", "ones"):
+            if node.keywords:
+                self.fail(node, f"{fname} takes no keyword arguments")
+            return self.constant_matrix(node, fname)
+        if fname in ("norm", "norm1", "norm2", "sum", "mean"):
+            return self.reduction(node, fname)
         if node.keywords:
             self.fail(node, f"{fname} takes no keyword arguments")
-        if fname in ("eye", "ones"):
-            return self.constant_matrix(node, fname)
         if len(node.args) != 1:
             self.fail(node, f"{fname} takes exactly one argument")
         arg = self.build(node.args[0])
@@ -416,6 +433,55 @@ class _Builder:
                 self.fail(node, f"{self.text(node.args[0])} is {format_shape(shape)}: diag takes a column vector or a square matrix")
             return ir.Func((arg.shape[0], 1), fname, arg)
         return ir.Func(ir.func_shape(fname, arg.shape), fname, arg)
+
+    def option(self, node: ast.Call, fname: str, keyword: str):
+        """The one optional second argument of a reduction (positional or ``keyword=``), or None."""
+        extra = list(node.args[1:]) + [k.value for k in node.keywords if k.arg == keyword]
+        unknown = [k.arg for k in node.keywords if k.arg != keyword]
+        if unknown or not node.args or len(extra) > 1:
+            self.fail(node, f"{fname} takes an array and at most one {keyword}")
+        if not extra:
+            return None
+        if not isinstance(extra[0], ast.Constant) or isinstance(extra[0].value, bool):
+            self.fail(node, f"{keyword} must be a literal")
+        return extra[0].value
+
+    def reduction(self, node: ast.Call, fname: str) -> ir.Node:
+        """norm(x, 1|2|'fro') (norm1, norm2), sum(X, axis=0|1), mean(X, axis=0|1)."""
+        if fname.startswith("norm"):
+            order = self.option(node, fname, "ord") if fname == "norm" else int(fname[-1])
+            if len(node.args) > 1 and fname != "norm":
+                self.fail(node, f"{fname} takes one argument")
+            return self.norm(node, self.build(node.args[0]), order)
+        axis = self.option(node, fname, "axis")
+        if axis not in (None, 0, 1):
+            self.fail(node, "axis must be 0 (a row of column sums) or 1 (a column of row sums)")
+        arg = self.build(node.args[0])
+        total = self.axis_sum(arg, axis, "sum")
+        if fname == "sum":
+            return total
+        count = self.axis_sum(ir.Ones(arg.shape) if not self._is_scalar(arg) else ir.ONE, axis, "sum")
+        return ir.Mul(total.shape, (total, ir.Pow(count.shape, count, ir.MINUS_ONE)))
+
+    def axis_sum(self, arg: ir.Node, axis, fname: str) -> ir.Node:
+        """sum over everything (a scalar), over rows (axis=0: ones(1, rows)@X) or columns (axis=1:
+        X@ones(cols)), with NumPy's keepdims shapes."""
+        rows, cols = arg.shape
+        if axis is None:
+            return ir.Func(ir.SCALAR, fname, arg)
+        if axis == 0:
+            return arg if self.env._find(rows) == 1 else ir.MatMul((1, cols), (ir.Ones((1, rows)), arg))
+        return arg if self.env._find(cols) == 1 else ir.MatMul((rows, 1), (arg, ir.Ones((cols, 1))))
+
+    def norm(self, node: ast.Call, arg: ir.Node, order) -> ir.Node:
+        vector = 1 in self.env.resolve_shape(arg.shape)
+        if order in (None, 2, "fro") and (vector or order != 2):
+            return ir.Func(ir.SCALAR, "norm", arg)
+        if order == 1 and vector:
+            return ir.Func(ir.SCALAR, "sum", ir.Func(arg.shape, "abs", arg))
+        if order == 2:
+            self.fail(node, "the 2-norm of a matrix is its spectral norm, which is not supported; use 'fro'")
+        self.fail(node, "the norm order must be 1 or 2 for a vector, 'fro' for a matrix")
 
     def constant_matrix(self, node: ast.Call, fname: str) -> ir.Node:
         limit = 1 if fname == "eye" else 2

@@ -72,9 +72,11 @@ def _expand_leaf(node: ir.Node) -> list:
 def _expand_add(node: ir.Add) -> list:
     if all(a.shape == node.shape for a in node.args):
         return collect([t for a in node.args for t in expand(a)])
-    # A scalar added to every entry (1 - tanh(u)**2): keep it as one elementwise atom.
     scalars = [a for a in node.args if a.is_scalar]
     arrays = [a for a in node.args if not a.is_scalar]
+    if any(a.shape != node.shape for a in arrays):  # broadcast (a column plus a row): one atom
+        return _expand_leaf(ir.Add(node.shape, tuple(simplify(a) for a in node.args)))
+    # A scalar added to every entry (1 - tanh(u)**2): keep it as one elementwise atom.
     parts = [simplify(ir.add(*scalars)), simplify(ir.add(*arrays))]
     return [Term(Fraction(1), (), (ir.Add(node.shape, tuple(p for p in parts if not ir.is_zero(p))),))]
 
@@ -101,9 +103,23 @@ def _expand_mul(node: ir.Mul) -> list:
         else:
             factors.append(rebuild(expanded, a.shape))
     factors = [g for f in factors for g in (f.args if _is_hadamard(f) else (f,))]
-    factors = [f for f in factors if not isinstance(f, ir.Ones)] or [factors[0]]
+    if any(f.shape == node.shape and not isinstance(f, ir.Ones) for f in factors):
+        factors = [f for f in factors if not isinstance(f, ir.Ones)]  # ones broadcast nothing here
+    factors = _powers_of_repeats(factors)
     inner = factors[0] if len(factors) == 1 else ir.Mul(node.shape, tuple(sorted(factors, key=key)))
     return product(product(terms, [pulled]), _expand_leaf(inner) if len(factors) > 1 else expand(inner))
+
+
+def _powers_of_repeats(factors: list) -> list:
+    """u*u -> u**2 in an elementwise product (bases compared by their printed form)."""
+    counts: dict = {}
+    for f in factors:
+        base, exponent = (f.base, f.exp.value) if isinstance(f, ir.Pow) and isinstance(f.exp, ir.Num) else (f, Fraction(1))
+        entry = counts.setdefault(key(base), [base, Fraction(0)])
+        entry[1] += exponent
+    if len(counts) == len(factors):
+        return factors
+    return [ir.pow_(base, ir.num(e)) if e != 0 else ir.ones(base.shape) for base, e in counts.values()]
 
 
 def _is_hadamard(node: ir.Node) -> bool:
@@ -172,6 +188,10 @@ def _expand_linear_reduction(name: str, arg: ir.Node) -> list:
             first, second = inner.args  # sum(u*v) == u.T@v for columns, u@v.T for rows
             pair = (ir.transpose(first), second) if inner.shape[1] == 1 else (first, ir.transpose(second))
             out.extend(product([Term(t.coef, t.scalars, ())], expand(ir.MatMul(ir.SCALAR, pair))))
+            continue
+        if name == "sum" and _is_hadamard(inner) and any(isinstance(a, ir.Eye) for a in inner.args):
+            rest = [a for a in inner.args if not isinstance(a, ir.Eye)]  # sum(eye*M) == trace(M)
+            out.extend(product([Term(t.coef, t.scalars, ())], expand(ir.func("trace", ir.mul(*rest)))))
             continue
         if name == "trace" and isinstance(inner, ir.Eye) and isinstance(inner.shape[0], int):
             reduced = expand(ir.num(inner.shape[0]))  # trace(eye(3)) == 3
