@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
         json_: bool = typer.Option(False, "--json", help="print one JSON object"),
         latex: bool = typer.Option(False, "--latex", help="print the derivative as LaTeX"),
         timeout: float = typer.Option(5.0, "--timeout", metavar="SECONDS", help="give up after this long"),
+        emit_code: Optional[str] = typer.Option(None, "--emit", metavar="numpy", help="print a self-contained NumPy function computing the value and the derivative"),
     ) -> None:
         from dlcalc.deriv.check import check_derivative
         from dlcalc.render.output import emit
@@ -72,5 +73,6 @@ def register(app: typer.Typer) -> None:
             layout=layout,
             hessian=hessian,
             timeout=timeout,
+            emit=emit_code,
         )
         raise typer.Exit(int(emit(result, json_mode=json_, latex=latex)))

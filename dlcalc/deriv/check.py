@@ -56,6 +56,7 @@ class Outcome:
     notes: list = field(default_factory=list)
     route: str = ""  # how the answer was obtained, for the "method:" line
     entries: dict | None = None  # component-wise: {"sizes": ..., "entries": nested strings}
+    form: object = None  # the verified closed form as shown (the vjp for a tensor), for --emit
 
 
 def check_derivative(
@@ -69,7 +70,10 @@ def check_derivative(
     hessian: bool = False,
     timeout: float = 5.0,
     seed: int = 0,
+    emit: str | None = None,
 ) -> Result:
+    if emit not in (None, "numpy"):
+        raise DlcalcError(f"--emit must be numpy, not {str(emit)[:60]!r}")
     if layout not in LAYOUTS:
         raise DlcalcError(f"--layout must be denominator or numerator, not {layout!r}")
     if not (0 < timeout <= MAX_TIMEOUT):
@@ -78,12 +82,12 @@ def check_derivative(
 
     def work():
         budget = Budget(COMPONENTWISE_SHARE * timeout)
-        return _check(expr, wrt, expect, shapes or {}, assume or {}, layout, hessian, seed, budget)
+        return _check(expr, wrt, expect, shapes or {}, assume or {}, layout, hessian, seed, budget, emit)
 
     return run_with_deadline(work, timeout)
 
 
-def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget) -> Result:
+def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emit=None) -> Result:
     from dlcalc.deriv.parser import ShapeEnv
 
     env = ShapeEnv(shapes, assume)
@@ -98,7 +102,32 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget) -> 
     verdict = Verdict()
     if expect is not None:
         verdict = _judge(env, problem, layout, expect, outcome)
-    return _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
+    result = _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
+    if emit:
+        _attach_code(result, _code(env, expr, problem, layout, outcome))
+    return result
+
+
+def _code(env, expr, problem, layout, outcome) -> str | None:
+    """The --emit numpy source for a verified closed form (None for the fallback routes)."""
+    from dlcalc.deriv.emit_numpy import emit_numpy
+
+    if outcome.form is None:
+        return None
+    variables = {name: env.resolve_shape(shape) for name, shape in env.var_shapes.items()}
+    seed = problem.seed if problem.kind == "tensor" else None
+    return emit_numpy(expr, problem.f, outcome.form, problem.wrt, variables, _layout_text(problem, layout), seed)
+
+
+def _attach_code(result: Result, code: str | None) -> None:
+    """--emit numpy: the code is what a pipe gets, and the JSON field ``code``."""
+    result.extra["code"] = code
+    if code is None:
+        result.warnings.append("no verified closed form, so no code was generated")
+        return
+    if result.extra["holds"] is None:
+        result.plain = code.rstrip("\n")
+    result.steps.append("code:\n" + code.rstrip("\n"))
 
 
 def _check_declared_names(env, shapes: dict, assume: dict) -> None:
@@ -162,7 +191,7 @@ def _closed_outcome(problem, layout, closed, shown, text, method, error, instanc
     text_out = _tensor_text(problem, closed) if problem.kind == "tensor" else text
     for inst in instances:
         inst.derivative = _to_layout(inst.closed, problem, layout)
-    return Outcome(text_out, to_latex(shown), method, error, instances, notes, route)
+    return Outcome(text_out, to_latex(shown), method, error, instances, notes, route, form=shown)
 
 
 def _reparse(env, problem, text: str):
