@@ -240,12 +240,55 @@ def _draw_instances(env, problem, rng, draws=None) -> list:
 
 
 def _instances_at(env, problem, sizes, hints, rng) -> list:
+    from dlcalc.deriv.bounds import check_evaluation, full_differences
+
+    cost = check_evaluation(problem.f, sizes, _sizes_text(sizes))
+    full = full_differences(problem, sizes, cost)
     instances = []
     for _ in range(VALUES_PER_DRAW):
         inst = Instance(sizes, _values_in_domain(env, problem.f, sizes, hints, rng))
-        inst.reference = _finite_differences(problem, inst)
+        inst.reference = _finite_differences(problem, inst) if full else _directional_differences(problem, inst, rng)
         instances.append(inst)
     return instances
+
+
+@dataclass
+class Directional:
+    """Finite differences along random directions v (for a variable too large for the full
+    Jacobian): ``slopes[i]`` ≈ the derivative applied to ``directions[i]``."""
+
+    directions: object  # (k, rows, cols)
+    slopes: object  # (k, p, q)
+
+    def error(self, problem, value) -> float:
+        """Max |derivative applied to v - finite difference| over the directions."""
+        import numpy as np
+
+        value = np.asarray(value, dtype=float)
+        worst = 0.0
+        for v, slope in zip(self.directions, self.slopes):
+            if problem.kind == "gradient":
+                applied = np.sum(value * v)
+            else:  # jacobian, denominator layout (n, m): J v = value.T @ v
+                applied = value.T @ v.reshape(-1)
+            worst = max(worst, _difference(np.reshape(applied, -1), np.reshape(slope, -1)))
+        return worst
+
+    def scale(self) -> float:
+        return _scale(self.slopes)
+
+
+def _directional_differences(problem, inst: Instance, rng) -> Directional:
+    from dlcalc.deriv.bounds import DIRECTIONS
+    from dlcalc.deriv.evaluate import evaluate
+    from dlcalc.deriv.finite_diff import directional
+
+    def fn(points):
+        return evaluate(problem.f, {**inst.values, problem.wrt: points}, inst.sizes)
+
+    x0 = inst.values[problem.wrt][0]
+    directions = rng.standard_normal((DIRECTIONS,) + x0.shape)
+    return Directional(directions, directional(fn, x0, directions))
 
 
 def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
@@ -364,8 +407,11 @@ def _agreement(problem, values, references, tolerance=None) -> float | None:
     tolerance = _tolerance(problem) if tolerance is None else tolerance
     worst = 0.0
     for value, reference in zip(values, references):
-        error = _difference(value, reference)
-        if error > tolerance * _scale(reference):
+        if isinstance(reference, Directional):
+            error, scale = reference.error(problem, value), reference.scale()
+        else:
+            error, scale = _difference(value, reference), _scale(reference)
+        if error > tolerance * scale:
             return None
         worst = max(worst, error)
     return worst
@@ -397,6 +443,11 @@ def _scale(reference) -> float:
 def _fallback(env, problem, layout, instances, notes, rejected, rng, budget) -> Outcome:
     """The rules failed or disagreed. Derive component-wise (checked against finite differences),
     recognise a closed form if one fits, else give the exact entries at the smallest size."""
+    if any(isinstance(inst.reference, Directional) for inst in instances):
+        raise DlcalcError(
+            f"no closed form could be verified, and {problem.wrt} is too large here for a derivative by "
+            "finite differences alone (see the limits in check-deriv --help); try smaller sizes"
+        )
     from dlcalc.deriv.componentwise import ComponentwiseFailed
 
     try:
@@ -469,7 +520,8 @@ def _generalise(env, problem, layout, rejected, derivations, exact, instances, n
     from dlcalc.deriv.derivative import in_layout
     from dlcalc.deriv.to_numpy_syntax import to_numpy
 
-    candidate = _fitted(problem, candidate_terms(problem, rejected), exact)
+    symbolic_zero = all(entry == 0 for d in derivations for entry in _flat_entries(d.entries))
+    candidate = _fitted(problem, candidate_terms(problem, rejected), exact, symbolic_zero)
     if candidate is None:
         return None
     shown = in_layout(candidate, problem, layout)
@@ -487,7 +539,13 @@ def _generalise(env, problem, layout, rejected, derivations, exact, instances, n
     return _closed_outcome(problem, layout, candidate, shown, text, "componentwise", error, instances + exact, notes, route)
 
 
-def _fitted(problem, basis: list, exact: list):
+def _flat_entries(entries) -> list:
+    import sympy
+
+    return list(sympy.flatten(entries.tolist()))
+
+
+def _fitted(problem, basis: list, exact: list, symbolic_zero: bool = True):
     """The combination of ``basis`` with small rational coefficients that matches the exact
     component-wise values, simplified; None if there is none."""
     import numpy as np
@@ -497,7 +555,7 @@ def _fitted(problem, basis: list, exact: list):
     from dlcalc.deriv.simplify import simplify
 
     if not any(np.any(inst.closed) for inst in exact):
-        return zero_form(problem)
+        return zero_form(problem) if symbolic_zero else None  # 0 by underflow is not a derivative of 0
     if not basis:
         return None
     try:
@@ -600,7 +658,7 @@ def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
     from dlcalc.deriv.instances import small_draw
     from dlcalc.deriv.derivative import closed_form
 
-    if outcome.method != "rules":
+    if outcome.method != "rules" or any(isinstance(inst.reference, Directional) for inst in outcome.instances):
         return None
     rng = np.random.default_rng(12345)
     sizes = small_draw(env.all_dims())
@@ -657,9 +715,14 @@ def _format_array(array) -> str:
     return _format_value(_to_list(array))
 
 
+MAX_SHOWN = 8  # entries of a long vector or matrix shown in a one-line message
+
+
 def _format_value(value) -> str:
     if isinstance(value, list):
-        return "[" + ", ".join(_format_value(v) for v in value) + "]"
+        shown = ", ".join(_format_value(v) for v in value[:MAX_SHOWN])
+        more = f", … ({len(value)} in all)" if len(value) > MAX_SHOWN else ""
+        return "[" + shown + more + "]"
     if value is None:
         return "undefined"
     return f"{value:.4g}"

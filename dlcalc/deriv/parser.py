@@ -354,6 +354,9 @@ class _Builder:
         self.fail(node, f"{describe_node(node)} is not supported")
 
     def constant(self, node: ast.Constant) -> ir.Node:
+        if self.what == "derivative" and isinstance(node.value, int) and not isinstance(node.value, bool):
+            if abs(node.value).bit_length() <= 128:  # a printed derivative may hold a computed constant
+                return ir.num(node.value)
         return ir.num(exact_constant(node, self.fail))
 
     def name(self, node: ast.Name) -> ir.Node:
@@ -373,6 +376,10 @@ class _Builder:
             return ir.MatMul((left.shape[0], right.shape[1]), (left, right))
         shape = self._elementwise_shape(node, left, right)
         if op == "**":
+            if isinstance(left, ir.Num) and isinstance(right, ir.Num) and right.value.denominator == 1:
+                from dlcalc.deriv.simplify import exact_power  # fold 2**3, bounded before computing
+
+                return ir.num(exact_power(left.value, right.value.numerator))
             return ir.Pow(shape, left, right)
         if op == "+":
             return ir.Add(shape, (left, right))

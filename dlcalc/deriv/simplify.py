@@ -20,6 +20,7 @@ from dlcalc.deriv import ir
 from dlcalc.deriv.to_numpy_syntax import to_numpy
 
 MAX_TERMS = 400
+MAX_CONSTANT_BITS = 128  # a constant computed from the expression (2**2**2**2**2) stays below 2**128
 
 
 class TooComplex(Exception):
@@ -219,12 +220,25 @@ _EXPANDERS = {
 # --- term algebra -----------------------------------------------------------------------------
 
 
+def exact_power(base: Fraction, exponent: int) -> Fraction:
+    """base**exponent, refused before it is computed if it would exceed MAX_CONSTANT_BITS."""
+    size = max(abs(base.numerator), base.denominator).bit_length()
+    if size > 1 and abs(exponent) * (size - 1) > MAX_CONSTANT_BITS:
+        from dlcalc.core.errors import DlcalcError
+
+        raise DlcalcError(
+            f"the constant {base}**{str(exponent)[:20]} is too large (constants computed from the expression "
+            f"must stay below 2**{MAX_CONSTANT_BITS})"
+        )
+    return base ** exponent
+
+
 def scalar_atom(atom: ir.Node, exponent=Fraction(1)) -> list:
     if isinstance(atom, ir.Num):
         if atom.value == 0:
             return []
         if Fraction(exponent).denominator == 1:
-            return [Term(atom.value ** int(exponent), (), ())]
+            return [Term(exact_power(atom.value, int(exponent)), (), ())]
     return [Term(Fraction(1), ((atom, Fraction(exponent)),), ())]
 
 
@@ -250,7 +264,7 @@ def product(left: list, right: list) -> list:
 def power(term: Term, exponent: Fraction) -> Term:
     """A scalar term to a numeric power; fractional powers keep a non-unit coefficient as an atom."""
     if exponent.denominator == 1:
-        return Term(term.coef ** int(exponent), tuple((x, e * exponent) for x, e in term.scalars), ())
+        return Term(exact_power(term.coef, int(exponent)), tuple((x, e * exponent) for x, e in term.scalars), ())
     if term.coef == 1:
         return Term(Fraction(1), tuple((x, e * exponent) for x, e in term.scalars), ())
     return Term(Fraction(1), ((term_node(term, ir.SCALAR), exponent),), ())
