@@ -47,7 +47,7 @@ def parse_pairs(items: Optional[List[str]], option: str, what: str) -> dict:
 def register(app: typer.Typer) -> None:
     # ignore_unknown_options: an expression may start with a minus sign ("-y.T@log(softmax(z))").
     @app.command("check-deriv", help=HELP, epilog=EPILOG, rich_help_panel=section_title("4"),
-                 context_settings={"ignore_unknown_options": True})
+                 context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
     def check_deriv(
         expr: str = typer.Argument(..., metavar="EXPR", help="the expression to differentiate (NumPy syntax)"),
         wrt: str = typer.Option(..., "--wrt", metavar="VAR", help="the variable to differentiate by"),

@@ -266,7 +266,8 @@ def derivative_entries(value, x, kind: str, budget=None):
     def d(expr, symbol):
         if budget is not None:
             budget.check()
-        return sympy.diff(expr, symbol)
+        # sign and step jump at 0 only: their derivative is 0 away from it (instances avoid 0)
+        return sympy.diff(expr, symbol).replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
 
     xs = list(x)  # row-major, like the finite differences
     if kind == "gradient":

@@ -182,11 +182,15 @@ class ShapeEnv:
         return tuple(dims)
 
     @staticmethod
-    def _check_property(name: str, prop: str) -> str:
-        prop = prop.strip().lower()
-        if prop not in PROPERTIES:
-            raise DlcalcError(f"--assume {name}={prop}: unknown property (choose from {', '.join(PROPERTIES)})")
-        return prop
+    def _check_property(name: str, text: str) -> str:
+        """One property or several, comma-separated (``symmetric,invertible``), normalised."""
+        props = []
+        for prop in (p.strip().lower() for p in text.split(",")):
+            if prop not in PROPERTIES:
+                raise DlcalcError(f"--assume {name}={text[:60]}: unknown property {prop[:30]!r} (choose from {', '.join(PROPERTIES)})")
+            if prop not in props:
+                props.append(prop)
+        return ",".join(props)
 
     def _declare(self, name: str, kind_text: str) -> tuple:
         """Create the shape of a variable the first time it is seen."""
@@ -209,7 +213,10 @@ class ShapeEnv:
         return shape
 
     def _apply_assumption(self, name: str, shape: tuple) -> None:
-        prop = self.assume.get(name)
+        for prop in (self.assume.get(name) or "").split(","):
+            self._apply_property(name, prop, shape)
+
+    def _apply_property(self, name: str, prop: str, shape: tuple) -> None:
         if prop in MATRIX_PROPERTIES:
             if shape[1] == 1 or not self._unify(shape[0], shape[1]):
                 raise DlcalcError(f"--assume {name}={prop}: {name} is {self._show(shape)}, not a square matrix")
