@@ -94,6 +94,8 @@ def _sympy_entries(env, f, wrt, sizes):
 def _as_tensor(kind, value, f_shape, x_shape):
     """dlcalc's denominator-layout derivative as T[i,j,k,l] = dF[i,j]/dx[k,l]."""
     value = np.asarray(value, dtype=float)
+    if value.size == 1 and np.prod(f_shape) * np.prod(x_shape) > 1:  # a printed 0 broadcasts
+        return np.full(f_shape + x_shape, float(value.ravel()[0]))
     if kind == "gradient":
         return value.reshape((1, 1) + x_shape)
     if kind == "jacobian":  # (n, m) = J.T
@@ -410,3 +412,96 @@ def test_constant_bound_checked_before_the_power_is_computed():
 
 def test_underflow_to_zero_is_not_a_derivative_of_zero():
     assert check_derivative("x**(1000*1000*1000)", "x").plain == "1000000000*diag(x**999999999)"
+
+
+# --- higher orders ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("expr,claim_true,claim_false", [
+    # Cookbook: d²/dX² log det X = -inv(X)[j,k] inv(X)[l,i]; the vjp of the gradient inv(X).T
+    ("logdet(X)", None, None),
+    ("trace(X@A@X)", None, None),
+    ("norm(X, 'fro')**2", None, None),
+])
+def test_hessian_by_a_matrix_against_finite_differences_of_the_function(expr, claim_true, claim_false):
+    from dlcalc.deriv.evaluate import evaluate
+
+    result = check_derivative(expr, "X", hessian=True, timeout=30)
+    assert result.extra["method"] == "rules"
+    vjp_text = result.plain.split("vjp: G -> ")[1]
+    env, f = _env(expr, "X")
+    env.var_shapes["G"] = env.var_shapes["X"]
+    env.freeze()
+    vjp = env.finish(env.parse(vjp_text, what="derivative", claim=True))
+    rng = np.random.default_rng(5)
+    sizes = {d: 3 for d in env.all_dims()}
+    values = _instance(env, f, sizes, {"X": "posdet"} if "logdet" in expr else {}, rng)
+    x0 = values["X"][0]
+    h = 1e-4
+    n = x0.size
+    hessian = np.zeros((n, n))
+    for a in range(n):  # second differences of f itself, written here
+        for b in range(n):
+            ea, eb = np.zeros(n), np.zeros(n)
+            ea[a], eb[b] = h, h
+            def at(dx):
+                return evaluate(f, {**values, "X": (x0 + dx.reshape(x0.shape))[None]}, sizes)[0, 0, 0]
+            hessian[a, b] = (at(ea + eb) - at(ea - eb) - at(eb - ea) + at(-ea - eb)) / (4 * h * h)
+    g = rng.standard_normal(x0.shape)
+    applied = evaluate(vjp, {**values, "G": g[None]}, sizes)[0]
+    assert np.allclose(applied.ravel(), hessian @ g.ravel(), rtol=1e-3, atol=1e-4)
+
+
+def test_hessian_by_a_matrix_claims():
+    assert check_derivative("trace(X@A@X)", "X", hessian=True, expect="0").extra["holds"] is False
+    assert check_derivative("trace(X@X.T)", "X", hessian=True).plain.startswith("T[i,j,k,l] = 2*δ[")
+
+
+# --- random expression trees from the whole grammar ------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+LEAVES = st.sampled_from(["x", "y", "A", "alpha", "2", "0.5"])
+UNARY = st.sampled_from(["tanh", "sigmoid", "softplus", "exp", "sin", "cos", "arctan", "sqrt", "log", "abs",
+                         "relu", "softmax", "sum", "norm", "trace", "inv", "logdet", "-", ".T"])
+BINARY = st.sampled_from(["@", "+", "-", "*", "/", "**"])
+
+
+def _tree(children):
+    unary = st.tuples(UNARY, children).map(
+        lambda t: f"({t[1]}).T" if t[0] == ".T" else (f"-({t[1]})" if t[0] == "-" else f"{t[0]}({t[1]})"))
+    binary = st.tuples(children, BINARY, children).map(lambda t: f"({t[0]}){t[1]}({t[2]})")
+    return unary | binary
+
+
+TREES = st.recursive(LEAVES, _tree, max_leaves=5)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(expr=TREES, wrt=st.sampled_from(["x", "A", "alpha"]))
+def test_every_printed_derivative_of_a_random_tree_matches_finite_differences(expr, wrt):
+    from dlcalc.deriv.derivative import classify
+    from dlcalc.deriv.evaluate import evaluate
+
+    try:
+        result = check_derivative(expr, wrt, timeout=10)
+    except DlcalcError:
+        return  # bad shapes, empty domain, out of time: refused with a message, fine
+    if result.extra["method"] != "rules" or result.extra["derivative"].startswith(("T[", "vjp")):
+        return
+    env, f = _env(expr, wrt)
+    x_shape = env.resolve_shape(env.var_shapes[wrt])
+    problem = classify(f, wrt, x_shape, False, set(env.var_shapes))
+    env.freeze()
+    printed = env.finish(env.parse(result.extra["derivative"], what="derivative", claim=True))
+    sizes = {d: 2 + i % 2 for i, d in enumerate(env.all_dims())}
+    try:
+        values = _instance(env, f, sizes, {}, np.random.default_rng(11))
+    except AssertionError:
+        return
+    mine = _as_tensor(problem.kind, evaluate(printed, values, sizes)[0], ir.concrete_shape(f.shape, sizes),
+                      ir.concrete_shape(x_shape, sizes))
+    reference = _own_finite_differences(f, wrt, values, sizes)
+    scale = max(1.0, float(np.max(np.abs(reference))))
+    assert np.max(np.abs(mine - reference)) <= 1e-4 * scale, (expr, wrt, result.extra["derivative"])

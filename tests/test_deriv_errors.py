@@ -38,7 +38,7 @@ KNOWN = ("abs, arccos, arcsin, arctan, cos, det, diag, exp, eye, inv, log, logde
         ("x.T@A@x", "x", {"assume": {"x": "symmetric"}}, "--assume x=symmetric: x is n×1, not a square matrix"),
         ("x.T@A@x", "x", {"layout": "sideways"}, "--layout must be denominator or numerator, not 'sideways'"),
         ("x.T@x", "1x", {}, "--wrt must be a variable name, not '1x'"),
-        ("A@x", "x", {"hessian": True}, "--hessian needs a scalar expression and a vector variable (the expression is n×1, x is m×1)"),
+        ("A@x", "x", {"hessian": True}, "--hessian needs a scalar expression (the expression is n×1, x is m×1)"),
     ],
 )
 def test_error_messages(expr, wrt, options, message):

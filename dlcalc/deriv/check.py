@@ -98,7 +98,13 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
     x_raw_shape = env.declare_variable(wrt)
     _check_declared_names(env, shapes, assume)
     problem = _classify(env, raw, wrt, x_raw_shape, hessian)
+    if problem.kind == "gradient" and hessian:  # by a matrix: the derivative of the verified gradient
+        problem = _gradient_as_expression(env, problem, seed, budget)
     outcome = _derive(env, problem, layout, seed, budget)
+    if hessian and problem.kind == "tensor":
+        from dlcalc.deriv.to_numpy_syntax import to_numpy
+
+        outcome.notes.insert(0, f"the Hessian by a matrix: T[i,j,k,l] = ∂²f/∂{wrt}[i,j]∂{wrt}[k,l], the derivative of the gradient Y = {to_numpy(problem.f)}")
     verdict = Verdict()
     if expect is not None:
         verdict = _judge(env, problem, layout, expect, outcome)
@@ -106,6 +112,19 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
     if emit:
         _attach_code(result, _code(env, expr, problem, layout, outcome))
     return result
+
+
+def _gradient_as_expression(env, problem, seed, budget):
+    """The Hessian of a scalar by a matrix X is the derivative of its gradient G(X) by X, a tensor
+    H[i,j,k,l] = ∂²f/∂X[i,j]∂X[k,l]. The gradient is derived and verified first; its closed form is
+    then differentiated like any matrix expression (and verified against finite differences of it)."""
+    from dlcalc.deriv.derivative import classify
+
+    gradient = _derive(env, problem, "denominator", seed, budget)
+    if gradient.method != "rules":
+        raise DlcalcError("--hessian by a matrix needs a verified closed-form gradient, and none was found")
+    taken = set(env.var_shapes) | set(env.all_dims())
+    return classify(gradient.form, problem.wrt, problem.x_shape, False, taken)
 
 
 def _code(env, expr, problem, layout, outcome) -> str | None:
@@ -143,13 +162,13 @@ def _classify(env, raw, wrt, x_raw_shape, hessian):
 
     f = env.finish(raw)
     x_shape = env.resolve_shape(x_raw_shape)
-    if hessian and not (f.is_scalar and x_shape[1] == 1):
+    if hessian and not f.is_scalar:
         raise DlcalcError(
-            f"--hessian needs a scalar expression and a vector variable (the expression is "
-            f"{format_shape(f.shape)}, {wrt} is {format_shape(x_shape)})"
+            f"--hessian needs a scalar expression (the expression is {format_shape(f.shape)}, "
+            f"{wrt} is {format_shape(x_shape)})"
         )
     taken = set(env.var_shapes) | set(env.all_dims())
-    return classify(f, wrt, x_shape, hessian, taken)
+    return classify(f, wrt, x_shape, hessian and x_shape[1] == 1, taken)
 
 
 # --- deriving and verifying -------------------------------------------------------------------
