@@ -505,3 +505,40 @@ def test_every_printed_derivative_of_a_random_tree_matches_finite_differences(ex
     reference = _own_finite_differences(f, wrt, values, sizes)
     scale = max(1.0, float(np.max(np.abs(reference))))
     assert np.max(np.abs(mine - reference)) <= 1e-4 * scale, (expr, wrt, result.extra["derivative"])
+
+
+@pytest.mark.parametrize("expr", ["sum(x**3)", "x.T@A@x*(x.T@x)", "sum(exp(A@x))", "log(1 + x.T@x)"])
+def test_third_derivative_by_a_vector_against_sympy(expr):
+    import sympy
+
+    from dlcalc.deriv.componentwise import entry_matrices, to_sympy
+    from dlcalc.deriv.evaluate import evaluate
+
+    result = check_derivative(expr, "x", order=3, timeout=30)
+    assert result.extra["method"] == "rules"
+    env, f = _env(expr, "x")
+    n = 2
+    sizes = {d: n for d in env.all_dims()}
+    shapes = {name: env.resolve_shape(s) for name, s in env.var_shapes.items()}
+    matrices = entry_matrices(shapes, sizes)
+    value = to_sympy(f, matrices, sizes)[0, 0]
+    xs = list(matrices["x"])
+    third = [[[sympy.diff(value, xs[i], xs[j], xs[k]) for k in range(n)] for j in range(n)] for i in range(n)]
+    rng = np.random.default_rng(2)
+    values = {name: rng.uniform(0.2, 1.0, (1,) + ir.concrete_shape(shape, sizes)) for name, shape in shapes.items()}
+    subs = {s: float(v) for name in shapes for s, v in zip(matrices[name], values[name][0].ravel())}
+    exact = np.array([[[float(third[i][j][k].subs(subs)) for k in range(n)] for j in range(n)] for i in range(n)])
+    g = rng.standard_normal((n, n))
+    env.var_shapes["G"] = (env.var_shapes["x"][0], env.var_shapes["x"][0])
+    env.freeze()
+    vjp = env.finish(env.parse(result.plain.split("vjp: G -> ")[1], what="derivative", claim=True))
+    applied = evaluate(vjp, {**values, "G": g[None]}, sizes)[0].ravel()
+    assert np.allclose(applied, np.einsum("ij,ijk->k", g, exact), rtol=1e-8, atol=1e-10)
+
+
+def test_order_limits():
+    with pytest.raises(DlcalcError, match=r"^--order 3 needs a vector variable \(X is a matrix: at most --order 2\)$"):
+        check_derivative("logdet(X)", "X", order=3)
+    with pytest.raises(DlcalcError, match=r"^--order must be 1, 2 or 3, not 4$"):
+        check_derivative("x.T@x", "x", order=4)
+    assert check_derivative("sum(exp(A@x))", "x", order=2).plain == "A.T@diag(exp(A@x))@A"

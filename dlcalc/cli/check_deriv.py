@@ -61,6 +61,7 @@ def register(app: typer.Typer) -> None:
         assume: Optional[List[str]] = typer.Option(None, "--assume", metavar="NAME=PROPERTY", help="symmetric spd diagonal orthogonal invertible posdet positive unit sign simplex, or several joined by commas; repeatable"),
         layout: str = typer.Option("denominator", "--layout", metavar="denominator|numerator", help="denominator: the gradient has the variable's shape; numerator: the Jacobian"),
         hessian: bool = typer.Option(False, "--hessian", help="the second derivative of a scalar (by a matrix: a tensor in index notation)"),
+        order: int = typer.Option(1, "--order", metavar="1|2|3", help="the order of the derivative (2 = --hessian; 3 by a vector: a tensor)"),
         json_: bool = typer.Option(False, "--json", help="print one JSON object"),
         latex: bool = typer.Option(False, "--latex", help="print the derivative as LaTeX"),
         timeout: float = typer.Option(5.0, "--timeout", metavar="SECONDS", help="give up after this long"),
@@ -77,6 +78,7 @@ def register(app: typer.Typer) -> None:
             assume=parse_pairs(assume, "--assume", "PROPERTY"),
             layout=layout,
             hessian=hessian,
+            order=order,
             timeout=timeout,
             emit=emit_code,
         )

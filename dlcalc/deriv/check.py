@@ -25,6 +25,7 @@ LAYOUTS = ("denominator", "numerator")
 VALUES_PER_DRAW = 2
 MAX_TIMEOUT = 600.0
 COMPONENTWISE_SHARE = 0.6  # of --timeout, for the SymPy route; the rest stays for the finite differences
+MAX_ORDER = 3  # a third derivative by a vector is a tensor; a fourth would be beyond a tensor's vjp
 EXACT_TOLERANCE = 1e-8  # relative, for a claim against a verified symbolic derivative
 NUMERIC_TOLERANCE = 1e-5  # relative, for a claim against finite differences alone
 
@@ -68,10 +69,16 @@ def check_derivative(
     assume: dict[str, str] | None = None,
     layout: str = "denominator",
     hessian: bool = False,
+    order: int = 1,
     timeout: float = 5.0,
     seed: int = 0,
     emit: str | None = None,
 ) -> Result:
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise DlcalcError(f"--order must be 1, 2 or {MAX_ORDER}, not {str(order)[:20]}")
+    if hessian and order not in (1, 2):
+        raise DlcalcError("--hessian is --order 2; give one of them")
+    hessian = hessian or order
     if emit not in (None, "numpy"):
         raise DlcalcError(f"--emit must be numpy, not {str(emit)[:60]!r}")
     if layout not in LAYOUTS:
@@ -97,14 +104,21 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
     wrt = wrt.strip()
     x_raw_shape = env.declare_variable(wrt)
     _check_declared_names(env, shapes, assume)
-    problem = _classify(env, raw, wrt, x_raw_shape, hessian)
-    if problem.kind == "gradient" and hessian:  # by a matrix: the derivative of the verified gradient
-        problem = _gradient_as_expression(env, problem, seed, budget)
+    order = 1 if hessian is False else 2 if hessian is True else hessian
+    problem = _classify(env, raw, wrt, x_raw_shape, order >= 2)
+    if problem.kind == "gradient" and order == 2:  # by a matrix: the derivative of the verified gradient
+        problem = _derivative_as_expression(env, problem, seed, budget, "--hessian by a matrix")
+    if order == 3:
+        if problem.kind != "hessian":
+            raise DlcalcError(f"--order 3 needs a vector variable ({wrt} is a matrix: at most --order 2)")
+        problem = _derivative_as_expression(env, problem, seed, budget, "--order 3")
     outcome = _derive(env, problem, layout, seed, budget)
-    if hessian and problem.kind == "tensor":
+    if order >= 2 and problem.kind == "tensor":
         from dlcalc.deriv.to_numpy_syntax import to_numpy
 
-        outcome.notes.insert(0, f"the Hessian by a matrix: T[i,j,k,l] = ∂²f/∂{wrt}[i,j]∂{wrt}[k,l], the derivative of the gradient Y = {to_numpy(problem.f)}")
+        what = "the Hessian by a matrix: T[i,j,k,l] = ∂²f/∂{x}[i,j]∂{x}[k,l]" if order == 2 else "the third derivative: T[i,j,k] = ∂³f/∂{x}_i∂{x}_j∂{x}_k"
+        outcome.notes.insert(0, f"{what.format(x=wrt)}, the derivative of the verified Y = {to_numpy(problem.f)}")
+    hessian = order >= 2
     verdict = Verdict()
     if expect is not None:
         verdict = _judge(env, problem, layout, expect, outcome)
@@ -114,15 +128,17 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
     return result
 
 
-def _gradient_as_expression(env, problem, seed, budget):
-    """The Hessian of a scalar by a matrix X is the derivative of its gradient G(X) by X, a tensor
-    H[i,j,k,l] = ∂²f/∂X[i,j]∂X[k,l]. The gradient is derived and verified first; its closed form is
-    then differentiated like any matrix expression (and verified against finite differences of it)."""
+def _derivative_as_expression(env, problem, seed, budget, what: str):
+    """A higher derivative as the derivative of a lower one: the Hessian of a scalar by a matrix X
+    is the derivative of its gradient by X (a tensor H[i,j,k,l] = ∂²f/∂X[i,j]∂X[k,l]); the third
+    derivative by a vector that of the Hessian (T[i,j,k]). The lower derivative is derived and
+    verified first; its closed form is then differentiated like any matrix expression (and verified
+    against finite differences of it)."""
     from dlcalc.deriv.derivative import classify
 
     gradient = _derive(env, problem, "denominator", seed, budget)
     if gradient.method != "rules":
-        raise DlcalcError("--hessian by a matrix needs a verified closed-form gradient, and none was found")
+        raise DlcalcError(f"{what} needs a verified closed form of the lower derivative, and none was found")
     taken = set(env.var_shapes) | set(env.all_dims())
     return classify(gradient.form, problem.wrt, problem.x_shape, False, taken)
 
