@@ -142,7 +142,8 @@ class _Writer:
         if k in self.temps:
             return self.temps[k]
         text = self._build(node)
-        if k in self.repeated and ir.children(node):
+        cheap = isinstance(node, ir.Transpose) and not ir.children(node.arg)  # x.T needs no name
+        if k in self.repeated and ir.children(node) and not cheap:
             name = f"_t{len(self.temps)}"
             self.lines.append(f"{name} = {text}")
             self.temps[k] = name
