@@ -265,6 +265,27 @@ def test_attention_scores_by_query(expr):
     verified(expr, "q", {"d": ""})
 
 
+@pytest.mark.parametrize("expr,wrt", [
+    ("sum(V*softmax(Q@K.T/sqrt(d), axis=1))", "Q"),  # attention scores, rows normalised, by Q
+    ("sum(V*softmax(Q@K.T/sqrt(d), axis=1))", "K"),
+    ("-sum(Y*log(softmax(W@X, axis=0)))", "W"),  # a batch of columns
+    ("trace(V.T@softmax(A, axis=1)@B)", "A"),
+])
+def test_softmax_of_a_matrix_by_rows_or_columns(expr, wrt):
+    verified(expr, wrt, {"d": ""} if "sqrt(d)" in expr else None)
+
+
+def test_attention_claims():
+    expr = "sum(V*softmax(Q@K.T/sqrt(d), axis=1))"
+    right = "(V*softmax(Q@K.T/sqrt(d), axis=1) - ((V*softmax(Q@K.T/sqrt(d), axis=1))@ones(m))*softmax(Q@K.T/sqrt(d), axis=1))@K/sqrt(d)"
+    result = check_derivative(expr, "Q", shapes={"d": ""}, expect=right)
+    assert result.extra["holds"] is True, result.plain
+    no_scale = right.replace("@K/sqrt(d)", "@K")
+    assert check_derivative(expr, "Q", shapes={"d": ""}, expect=no_scale).extra["holds"] is False
+    columns = right.replace("axis=1", "axis=0")
+    assert check_derivative(expr, "Q", shapes={"d": ""}, expect=columns).extra["holds"] is False
+
+
 def test_gaussian_log_likelihood_by_mean_and_covariance():
     expr = "-logdet(S)/2 - (x - mu).T@inv(S)@(x - mu)/2"
     verified(expr, "mu", {"mu": "n"}, {"S": "spd"})

@@ -22,7 +22,7 @@ KNOWN = ("abs, arccos, arcsin, arctan, cos, det, diag, exp, eye, inv, log, logde
         ("x.T@x", "x", {"shapes": {"x": "10000"}}, "--shape x=10000: '10000' is not a dimension (a name or a positive integer of at most 4 digits)"),
         ("alpha@x", "x", {}, "alpha@x: alpha is 1×1 but x is n×1"),
         ("trace(x)", "x", {}, "trace(x): x is n×1, not square"),
-        ("softmax(A)", "A", {}, "softmax(A): A is n×m, not a column vector"),
+        ("softmax(A)", "A", {}, "softmax(A): A is n×m, not a column vector (for a matrix give axis=0 or axis=1)"),
         ("x**A", "x", {"shapes": {"x": "n", "A": "m,k"}}, "x**A: x is n×1 but A is m×k"),
         ("foo(x)", "x", {}, f"foo(x): unknown function foo (known: {KNOWN})"),
         ("__import__('os')", "x", {}, f"__import__('os'): unknown function __import__ (known: {KNOWN})"),

@@ -240,9 +240,11 @@ def _function(node: ir.Func, m):
         return sympy.Matrix([[sympy.sqrt(sum(e**2 for e in m))]])
     if name == "sum":
         return sympy.Matrix([[sum(m)]])
-    if name == "softmax":
+    if name in ("softmax", ir.SOFTMAX_ROWS):
         exps = m.applyfunc(sympy.exp)
-        return exps / sum(exps)
+        if name == "softmax":
+            return sympy.Matrix(m.shape[0], m.shape[1], lambda i, j: exps[i, j] / sum(exps[:, j]))
+        return sympy.Matrix(m.shape[0], m.shape[1], lambda i, j: exps[i, j] / sum(exps[i, :]))
     if name == "diag":
         return sympy.diag(*m) if m.shape[1] == 1 else sympy.Matrix([m[i, i] for i in range(m.shape[0])])
     raise ComponentwiseFailed(f"no component-wise form of {name}")

@@ -19,7 +19,7 @@ _TAKEN = {"np", "value", "derivative", "G"}
 
 _HELPERS = {
     "sigmoid": "def _sigmoid(u):\n    return 0.5 * (1.0 + np.tanh(0.5 * u))\n",
-    "softmax": "def _softmax(u):\n    e = np.exp(u - np.max(u))\n    return e / np.sum(e)\n",
+    "softmax": "def _softmax(u, axis=0):\n    e = np.exp(u - np.max(u, axis=axis, keepdims=True))\n    return e / np.sum(e, axis=axis, keepdims=True)\n",
     "scalar": "def _scalar(v):\n    return np.reshape(v, (1, 1))\n",
 }
 _ELEMENTWISE = {
@@ -27,7 +27,7 @@ _ELEMENTWISE = {
     "softplus": "np.logaddexp(0.0, {})", "relu": "np.maximum({}, 0.0)", "step": "({} > 0).astype(float)",
     "sin": "np.sin({})", "cos": "np.cos({})", "tan": "np.tan({})", "arcsin": "np.arcsin({})",
     "arccos": "np.arccos({})", "arctan": "np.arctan({})", "abs": "np.abs({})", "sign": "np.sign({})",
-    "sigmoid": "_sigmoid({})", "softmax": "_softmax({})", "inv": "np.linalg.inv({})",
+    "sigmoid": "_sigmoid({})", "softmax": "_softmax({})", ir.SOFTMAX_ROWS: "_softmax({}, axis=1)", "inv": "np.linalg.inv({})",
 }
 _SCALAR_OF = {
     "trace": "np.trace({})", "det": "np.linalg.det({})", "logdet": "np.linalg.slogdet({})[1]",
@@ -194,8 +194,8 @@ class _Writer:
 
     def _func(self, node: ir.Func, arg: str) -> str:
         name = node.name
-        if name in ("sigmoid", "softmax"):
-            self.helpers.add(name)
+        if name in ("sigmoid", "softmax", ir.SOFTMAX_ROWS):
+            self.helpers.add("softmax" if name == ir.SOFTMAX_ROWS else name)
         if name in _ELEMENTWISE:
             return _ELEMENTWISE[name].format(arg)
         if name in _SCALAR_OF:

@@ -126,9 +126,10 @@ class _Evaluator:
                 out = np.sqrt(np.sum(x * x, axis=(-2, -1), keepdims=True))
                 self.guard(out > MARGIN, node, "the norm of ~0")
                 return out
-            if name == "softmax":
-                shifted = np.exp(x - np.max(x, axis=-2, keepdims=True))
-                return shifted / np.sum(shifted, axis=-2, keepdims=True)
+            if name in ("softmax", ir.SOFTMAX_ROWS):
+                axis = -1 if name == ir.SOFTMAX_ROWS else -2
+                shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
+                return shifted / np.sum(shifted, axis=axis, keepdims=True)
             if name == "diag":
                 if node.shape[1] == 1:
                     return np.diagonal(x, axis1=-2, axis2=-1)[..., None]

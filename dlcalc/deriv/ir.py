@@ -29,6 +29,21 @@ ELEMENTWISE = (
 # subgradient convention 0 for step/sign and sign(0) = 0 for abs; instances stay away from 0.
 SCALAR_OF_SQUARE = ("trace", "det", "logdet")
 FUNCTIONS = ELEMENTWISE + SCALAR_OF_SQUARE + ("inv", "norm", "sum", "softmax", "diag")
+# softmax(X, axis=1): each row normalised (attention scores); softmax(X) of a matrix is axis=0, each
+# column normalised, as for a column vector. Written softmax(X, axis=1), never called by this name.
+SOFTMAX_ROWS = "softmax_rows"
+
+
+def axis_sum(g: "Node", axis: int) -> "Node":
+    """sum over axis 0 (ones(1, rows)@g, a row) or axis 1 (g@ones(cols), a column), kept 2-D."""
+    rows, cols = g.shape
+    if axis == 0:
+        return g if rows == 1 else matmul(ones((1, rows)), g)
+    return g if cols == 1 else matmul(g, ones((cols, 1)))
+
+
+def softmax_axis(node: "Func") -> int:
+    return 1 if node.name == SOFTMAX_ROWS else 0
 
 
 @dataclass(frozen=True)
@@ -218,7 +233,7 @@ def concrete_shape(shape: Shape, sizes: dict) -> tuple:
 
 
 def func_shape(name: str, shape: Shape) -> Shape:
-    if name in ELEMENTWISE or name in ("inv", "softmax"):
+    if name in ELEMENTWISE or name in ("inv", "softmax", SOFTMAX_ROWS):
         return shape
     if name == "diag":
         rows, cols = shape

@@ -137,9 +137,12 @@ def _func_rules(node: ir.Func, g: ir.Node):
         return [(u, ir.mul(g, u, ir.pow_(node, ir.MINUS_ONE)))]
     if name == "sum":
         return [(u, ir.mul(g, ir.ones(u.shape)))]
-    if name == "softmax":
+    if name == "softmax" and u.shape[1] == 1:
         s = node
         return [(u, ir.sub(ir.mul(s, g), ir.mul(ir.matmul(ir.transpose(s), g), s)))]
+    if name in ("softmax", ir.SOFTMAX_ROWS):  # each column (row) on its own: s*g - s*sum(s*g)
+        s = node
+        return [(u, ir.sub(ir.mul(s, g), ir.mul(s, ir.axis_sum(ir.mul(s, g), ir.softmax_axis(node)))))]
     if name == "diag":
         return [(u, ir.func("diag", g))]
     raise Unsupported(f"no rule for {name}")
@@ -188,8 +191,10 @@ def _log_rules(u: ir.Node, g: ir.Node):
         return [(u.arg, ir.mul(g, ir.transpose(ir.func("inv", u.arg))))]
     if isinstance(u, ir.Func) and u.name == "sigmoid":
         return [(u.arg, ir.mul(g, ir.sub(ir.ONE, u)))]
-    if isinstance(u, ir.Func) and u.name == "softmax":
+    if isinstance(u, ir.Func) and u.name == "softmax" and u.shape[1] == 1:
         return [(u.arg, ir.sub(g, ir.mul(u, ir.func("sum", g))))]
+    if isinstance(u, ir.Func) and u.name in ("softmax", ir.SOFTMAX_ROWS):
+        return [(u.arg, ir.sub(g, ir.mul(u, ir.axis_sum(g, ir.softmax_axis(u)))))]
     complement = _one_minus_sigmoid(u)
     if complement is not None:
         return [(complement.arg, ir.neg(ir.mul(g, complement)))]
@@ -276,8 +281,10 @@ def _func_tangent(node: ir.Func, t: ir.Node):
         return ir.neg(ir.matmul(node, t, node))
     if name == "norm":
         return ir.mul(ir.func("sum", ir.mul(u, t)), ir.pow_(node, ir.MINUS_ONE))
-    if name == "softmax":
+    if name == "softmax" and u.shape[1] == 1:
         return ir.sub(ir.mul(node, t), ir.mul(node, ir.matmul(ir.transpose(node), t)))
+    if name in ("softmax", ir.SOFTMAX_ROWS):
+        return ir.sub(ir.mul(node, t), ir.mul(node, ir.axis_sum(ir.mul(node, t), ir.softmax_axis(node))))
     if name == "diag":
         return ir.func("diag", t)
     if name in ir.ELEMENTWISE:

@@ -427,6 +427,8 @@ class _Builder:
             if node.keywords:
                 self.fail(node, f"{fname} takes no keyword arguments")
             return self.constant_matrix(node, fname)
+        if fname == "softmax":
+            return self.softmax(node)
         if fname in ("norm", "norm1", "norm2", "sum", "mean"):
             return self.reduction(node, fname)
         if node.keywords:
@@ -476,6 +478,17 @@ class _Builder:
             return total
         count = self.axis_sum(ir.Ones(arg.shape) if not self._is_scalar(arg) else ir.ONE, axis, "sum")
         return ir.Mul(total.shape, (total, ir.Pow(count.shape, count, ir.MINUS_ONE)))
+
+    def softmax(self, node: ast.Call) -> ir.Node:
+        """softmax(z) of a column; softmax(X, axis=0) each column, softmax(X, axis=1) each row."""
+        axis = self.option(node, "softmax", "axis")
+        arg = self.build(node.args[0])
+        shape = self.env.resolve_shape(arg.shape)
+        if axis not in (None, 0, 1):
+            self.fail(node, "axis must be 0 (each column) or 1 (each row)")
+        if axis is None and (shape[1] != 1 or shape[0] == 1):
+            self.fail(node, f"{self.text(node.args[0])} is {format_shape(shape)}, not a column vector (for a matrix give axis=0 or axis=1)")
+        return ir.Func(arg.shape, ir.SOFTMAX_ROWS if axis == 1 else "softmax", arg)
 
     def axis_sum(self, arg: ir.Node, axis, fname: str) -> ir.Node:
         """sum over everything (a scalar), over rows (axis=0: ones(1, rows)@X) or columns (axis=1:

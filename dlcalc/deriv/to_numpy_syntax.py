@@ -31,6 +31,8 @@ def _print(node: ir.Node) -> tuple[str, int]:
         return "0", ATOM
     if isinstance(node, ir.Transpose):
         return f"{_wrap(node.arg, ATOM)}.T", ATOM
+    if isinstance(node, ir.Func) and node.name in ("softmax", ir.SOFTMAX_ROWS) and node.shape[1] != 1:
+        return f"softmax({to_numpy(node.arg)}, axis={ir.softmax_axis(node)})", ATOM
     if isinstance(node, ir.Func):
         return f"{node.name}({to_numpy(node.arg)})", ATOM
     if isinstance(node, ir.Add):
