@@ -593,8 +593,9 @@ def _fitted(problem, basis: list, exact: list, symbolic_zero: bool = True):
         return zero_form(problem) if symbolic_zero else None  # 0 by underflow is not a derivative of 0
     if not basis:
         return None
-    try:
-        columns = [[_evaluate_closed(problem, term, inst) for inst in exact] for term in basis]
+    try:  # a candidate that is a constant broadcasts to the derivative's shape
+        columns = [[np.broadcast_to(_evaluate_closed(problem, term, inst), np.shape(inst.closed)) for inst in exact]
+                   for term in basis]
     except Exception:  # a candidate that cannot be evaluated is not a candidate
         return None
     coefficients = fit_rational(columns, [inst.closed for inst in exact])

@@ -319,6 +319,8 @@ def linear_map(node: ir.Node, seed: str, seed_size) -> ir.Node:
 
 def _outer_parts(node: ir.Node, seed: str):
     """(column c, row r) with node == c@r and the seed on one side only, or None."""
+    if isinstance(node, ir.Transpose) and isinstance(node.arg, ir.MatMul):  # (P@Q).T == Q.T@P.T
+        node = ir.matmul(*(ir.transpose(a) for a in reversed(node.arg.args)))
     if not isinstance(node, ir.MatMul):
         return None
     chain = node.args
@@ -371,6 +373,9 @@ def _linear_chain(node: ir.MatMul, seed: str, seed_size) -> ir.Node:
         raise Unsupported("chain not linear in the seed")
     i = positions[0]
     left, middle, right = args[:i], args[i], args[i + 1:]
+    if isinstance(middle, ir.Transpose) and isinstance(middle.arg, (ir.Add, ir.Mul)):
+        inner = middle.arg  # (P*Q).T == P.T*Q.T, (P + Q).T == P.T + Q.T
+        middle = type(inner)(middle.shape, tuple(ir.transpose(a) for a in inner.args))
     if isinstance(middle, ir.Add):  # (P + Q)@x: one chain per term
         return ir.add(*(linear_map(ir.matmul(*left, a, *right), seed, seed_size) for a in middle.args))
     if isinstance(middle, ir.Mul):
@@ -411,6 +416,8 @@ def _linear_masked_chain(left: tuple, masked: ir.Mul, w: ir.Node, seed: str, see
     if parts is None:
         raise Unsupported("elementwise product with a matrix")
     mask = ir.mul(*(a for a in masked.args if a is not carrying[0]))
+    if mask.shape != masked.shape:  # a row or column mask: stretch it as the product broadcast it
+        mask = ir.mul(mask, ir.ones(masked.shape))
     c, r = parts
     if ir.contains(c, seed):
         inner = ir.matmul(ir.func("diag", ir.matmul(mask, ir.mul(ir.transpose(r), w))), linear_map(c, seed, seed_size))

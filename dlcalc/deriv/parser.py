@@ -488,6 +488,9 @@ class _Builder:
             self.fail(node, "axis must be 0 (each column) or 1 (each row)")
         if axis is None and (shape[1] != 1 or shape[0] == 1):
             self.fail(node, f"{self.text(node.args[0])} is {format_shape(shape)}, not a column vector (for a matrix give axis=0 or axis=1)")
+        if axis == 1 and shape[0] == 1 and shape[1] != 1:  # a row: the softmax of its column, transposed
+            column = ir.Transpose((arg.shape[1], arg.shape[0]), arg)
+            return ir.Transpose(arg.shape, ir.Func(column.shape, "softmax", column))
         return ir.Func(arg.shape, ir.SOFTMAX_ROWS if axis == 1 else "softmax", arg)
 
     def axis_sum(self, arg: ir.Node, axis, fname: str) -> ir.Node:

@@ -104,8 +104,12 @@ def _expand_mul(node: ir.Mul) -> list:
         else:
             factors.append(rebuild(expanded, a.shape))
     factors = [g for f in factors for g in (f.args if _is_hadamard(f) else (f,))]
-    if any(f.shape == node.shape and not isinstance(f, ir.Ones) for f in factors):
-        factors = [f for f in factors if not isinstance(f, ir.Ones)]  # ones broadcast nothing here
+    kept = [f for f in factors if not isinstance(f, ir.Ones)]
+    if kept and ir.broadcast_shape(kept) == node.shape:
+        factors = kept  # the ones broadcast nothing the other factors do not
+    outer = _outer_product(factors)
+    if outer is not None:  # a column times a row is their outer product c@r
+        return product(product(terms, [pulled]), expand(outer))
     factors = _powers_of_repeats(factors)
     inner = factors[0] if len(factors) == 1 else ir.Mul(node.shape, tuple(sorted(factors, key=key)))
     return product(product(terms, [pulled]), _expand_leaf(inner) if len(factors) > 1 else expand(inner))
@@ -121,6 +125,25 @@ def _powers_of_repeats(factors: list) -> list:
     if len(counts) == len(factors):
         return factors
     return [ir.pow_(base, ir.num(e)) if e != 0 else ir.ones(base.shape) for base, e in counts.values()]
+
+
+def _outer_product(factors: list):
+    """c@r if the factors are one column c and one row r (in either order), else None."""
+    if len(factors) != 2:
+        return None
+    ones = [f for f in factors if isinstance(f, ir.Ones)]
+    if len(ones) == 1:  # ones(n, m)*r == ones(n)@r; ones(n, m)*c == c@ones(1, m)
+        other = factors[1] if factors[0] is ones[0] else factors[0]
+        rows, cols = ones[0].shape
+        if other.shape == (1, cols) and rows != 1:
+            factors = [ir.ones((rows, 1)), other]
+        elif other.shape == (rows, 1) and cols != 1:
+            factors = [other, ir.ones((1, cols))]
+    columns = [f for f in factors if f.shape[1] == 1 and f.shape[0] != 1]
+    rows = [f for f in factors if f.shape[0] == 1 and f.shape[1] != 1]
+    if len(columns) == 1 and len(rows) == 1:
+        return ir.MatMul((columns[0].shape[0], rows[0].shape[1]), (columns[0], rows[0]))
+    return None
 
 
 def _is_hadamard(node: ir.Node) -> bool:
@@ -170,6 +193,8 @@ def _expand_func(node: ir.Func) -> list:
             return expand(arg.arg)
         if isinstance(arg, ir.Transpose):
             return expand(ir.transpose(ir.func("inv", arg.arg)))
+    if name == "diag" and isinstance(arg, ir.Ones) and arg.shape[1] == 1:
+        return expand(ir.eye(arg.shape[0]))  # diag(ones(n)) == eye(n)
     if name == "diag" and not arg.is_scalar:
         pulled, inner = pull_scalars(arg)
         return product([pulled], _expand_leaf(ir.func("diag", inner)))
