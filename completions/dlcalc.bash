@@ -36,9 +36,11 @@ _dlcalc() {
         --shape) return;;
         --assume) return;;
         --layout) COMPREPLY=($(compgen -W 'denominator numerator' -- "$cur")); return;;
+        --order) COMPREPLY=($(compgen -W '1 2 3' -- "$cur")); return;;
         --timeout) return;;
+        --emit) return;;
       esac
-      COMPREPLY=($(compgen -W '--wrt --expect --shape --assume --layout --hessian --json --latex --timeout --help' -- "$cur"));;
+      COMPREPLY=($(compgen -W '--wrt --expect --shape --assume --layout --hessian --order --json --latex --timeout --emit --help' -- "$cur"));;
     verify)
       case "$prev" in
 

@@ -215,12 +215,14 @@ _dlcalc() {
         '--wrt[the variable to differentiate by]:value: ' \
         '--expect[a claimed derivative to check]:value: ' \
         '--shape[x=n (vector), A=m,n (matrix), s= (scalar); repeatable]:value: ' \
-        '--assume[symmetric spd diagonal orthogonal invertible posdet positive unit sign simplex; repeatable]:value: ' \
+        '--assume[symmetric spd diagonal orthogonal invertible posdet positive unit sign simplex, or several joined by commas; repeatable]:value: ' \
         '--layout[denominator\: the gradient has the variable'\''s shape; numerator\: the Jacobian]:value:(denominator numerator)' \
-        '--hessian[the second derivative of a scalar by a vector]' \
+        '--hessian[the second derivative of a scalar (by a matrix\: a tensor in index notation)]' \
+        '--order[the order of the derivative (2 = --hessian; 3 by a vector\: a tensor)]:value:(1 2 3)' \
         '--json[print one JSON object]' \
         '--latex[print the derivative as LaTeX]' \
-        '--timeout[give up after this long]:value: ';;
+        '--timeout[give up after this long]:value: ' \
+        '--emit[print a self-contained NumPy function computing the value and the derivative]:value: ';;
     verify)
       _arguments \
         '--all[prove every registered identity]' \

@@ -78,3 +78,24 @@ def test_module_import_does_not_load_sympy_or_numpy():
 def test_real_subprocess(args, code, stdout, stderr):
     done = run_process(["check-deriv", *args], env={"DLCALC_PLAIN": "1"})
     assert (done.code, done.out, done.err) == (code, stdout, stderr)
+
+
+def test_emit_numpy_through_the_cli_and_json():
+    result = run("x.T@A@x", "--wrt", "x", "--emit", "numpy")
+    assert result.code == 0 and result.out.startswith("import numpy as np\n") and "def value_and_derivative(x, A):" in result.out
+    data = json.loads(run("x.T@A@x", "--wrt", "x", "--emit", "numpy", "--json").out)
+    assert data["derivative"] == "(A + A.T)@x" and data["code"].startswith("import numpy as np")
+    bad = run("x.T@A@x", "--wrt", "x", "--emit", "torch")
+    assert (bad.code, bad.err) == (2, "dlcalc: error: --emit must be numpy, not 'torch'\n")
+
+
+def test_leading_minus_with_an_h_is_an_expression_not_help():
+    done = run_process(["check-deriv", "-y.T@log(softmax(W2@tanh(W1@x)))", "--wrt", "W2", "--assume", "y=simplex"],
+                       env={"DLCALC_PLAIN": "1"})
+    assert (done.code, done.out) == (0, "(sum(y)*softmax(W2@tanh(W1@x)) - y)@tanh(W1@x).T\n")
+
+
+def test_timeout_holds_through_the_numeric_check():
+    done = run_process(["check-deriv", "logdet(A)", "--wrt", "A", "--shape", "A=3000,3000", "--timeout", "1"],
+                       env={"DLCALC_PLAIN": "1"})
+    assert done.code == 2 and done.err.startswith("dlcalc: error: too large to check: one evaluation at ")

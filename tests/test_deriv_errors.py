@@ -7,18 +7,23 @@ import pytest
 from dlcalc.deriv.check import check_derivative
 from dlcalc.core.errors import DlcalcError
 
-KNOWN = "det, diag, exp, eye, inv, log, logdet, norm, ones, relu, sigmoid, softmax, softplus, sqrt, sum, tanh, trace"
+KNOWN = ("abs, arccos, arcsin, arctan, cos, det, diag, exp, eye, inv, log, logdet, mean, norm, norm1, norm2, ones, "
+         "relu, sigmoid, sign, sin, softmax, softplus, sqrt, sum, tan, tanh, trace")
 
 
 @pytest.mark.parametrize(
     "expr,wrt,options,message",
     [
         ("A@x", "x", {"shapes": {"A": "m,n", "x": "k"}}, "A@x: A is m×n but x is k×1"),
-        ("x + A", "x", {}, "x + A: x is n×1 but A is n×k"),
+        ("x + A", "x", {"shapes": {"x": "n", "A": "m,k"}}, "x + A: x is n×1 but A is m×k"),
+        ("x*y.T + A", "x", {"shapes": {"x": "n", "y": "m", "A": "m,n"}}, "x*y.T + A: x*y.T is n×m but A is m×n"),
+        ("norm(A, 2)", "A", {}, "norm(A, 2): the 2-norm of a matrix is its spectral norm, which is not supported; use 'fro'"),
+        ("sum(A, axis=2)", "A", {}, "sum(A, axis=2): axis must be 0 (a row of column sums) or 1 (a column of row sums)"),
+        ("x.T@x", "x", {"shapes": {"x": "10000"}}, "--shape x=10000: '10000' is not a dimension (a name or a positive integer of at most 4 digits)"),
         ("alpha@x", "x", {}, "alpha@x: alpha is 1×1 but x is n×1"),
         ("trace(x)", "x", {}, "trace(x): x is n×1, not square"),
-        ("softmax(A)", "A", {}, "softmax(A): A is n×m, not a column vector"),
-        ("x**y", "x", {}, "x**y: the exponent y is m×1, not a scalar"),
+        ("softmax(A)", "A", {}, "softmax(A): A is n×m, not a column vector (for a matrix give axis=0 or axis=1)"),
+        ("x**A", "x", {"shapes": {"x": "n", "A": "m,k"}}, "x**A: x is n×1 but A is m×k"),
         ("foo(x)", "x", {}, f"foo(x): unknown function foo (known: {KNOWN})"),
         ("__import__('os')", "x", {}, f"__import__('os'): unknown function __import__ (known: {KNOWN})"),
         ("x[0]", "x", {}, "x[0]: indexing is not supported"),
@@ -33,7 +38,7 @@ KNOWN = "det, diag, exp, eye, inv, log, logdet, norm, ones, relu, sigmoid, softm
         ("x.T@A@x", "x", {"assume": {"x": "symmetric"}}, "--assume x=symmetric: x is n×1, not a square matrix"),
         ("x.T@A@x", "x", {"layout": "sideways"}, "--layout must be denominator or numerator, not 'sideways'"),
         ("x.T@x", "1x", {}, "--wrt must be a variable name, not '1x'"),
-        ("A@x", "x", {"hessian": True}, "--hessian needs a scalar expression and a vector variable (the expression is n×1, x is m×1)"),
+        ("A@x", "x", {"hessian": True}, "--hessian needs a scalar expression (the expression is n×1, x is m×1)"),
     ],
 )
 def test_error_messages(expr, wrt, options, message):

@@ -25,6 +25,7 @@ LAYOUTS = ("denominator", "numerator")
 VALUES_PER_DRAW = 2
 MAX_TIMEOUT = 600.0
 COMPONENTWISE_SHARE = 0.6  # of --timeout, for the SymPy route; the rest stays for the finite differences
+MAX_ORDER = 3  # a third derivative by a vector is a tensor; a fourth would be beyond a tensor's vjp
 EXACT_TOLERANCE = 1e-8  # relative, for a claim against a verified symbolic derivative
 NUMERIC_TOLERANCE = 1e-5  # relative, for a claim against finite differences alone
 
@@ -56,6 +57,7 @@ class Outcome:
     notes: list = field(default_factory=list)
     route: str = ""  # how the answer was obtained, for the "method:" line
     entries: dict | None = None  # component-wise: {"sizes": ..., "entries": nested strings}
+    form: object = None  # the verified closed form as shown (the vjp for a tensor), for --emit
 
 
 def check_derivative(
@@ -67,9 +69,18 @@ def check_derivative(
     assume: dict[str, str] | None = None,
     layout: str = "denominator",
     hessian: bool = False,
+    order: int = 1,
     timeout: float = 5.0,
     seed: int = 0,
+    emit: str | None = None,
 ) -> Result:
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise DlcalcError(f"--order must be 1, 2 or {MAX_ORDER}, not {str(order)[:20]}")
+    if hessian and order not in (1, 2):
+        raise DlcalcError("--hessian is --order 2; give one of them")
+    hessian = hessian or order
+    if emit not in (None, "numpy"):
+        raise DlcalcError(f"--emit must be numpy, not {str(emit)[:60]!r}")
     if layout not in LAYOUTS:
         raise DlcalcError(f"--layout must be denominator or numerator, not {layout!r}")
     if not (0 < timeout <= MAX_TIMEOUT):
@@ -78,12 +89,12 @@ def check_derivative(
 
     def work():
         budget = Budget(COMPONENTWISE_SHARE * timeout)
-        return _check(expr, wrt, expect, shapes or {}, assume or {}, layout, hessian, seed, budget)
+        return _check(expr, wrt, expect, shapes or {}, assume or {}, layout, hessian, seed, budget, emit)
 
     return run_with_deadline(work, timeout)
 
 
-def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget) -> Result:
+def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emit=None) -> Result:
     from dlcalc.deriv.parser import ShapeEnv
 
     env = ShapeEnv(shapes, assume)
@@ -93,12 +104,65 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget) -> 
     wrt = wrt.strip()
     x_raw_shape = env.declare_variable(wrt)
     _check_declared_names(env, shapes, assume)
-    problem = _classify(env, raw, wrt, x_raw_shape, hessian)
+    order = 1 if hessian is False else 2 if hessian is True else hessian
+    problem = _classify(env, raw, wrt, x_raw_shape, order >= 2)
+    if problem.kind == "gradient" and order == 2:  # by a matrix: the derivative of the verified gradient
+        problem = _derivative_as_expression(env, problem, seed, budget, "--hessian by a matrix")
+    if order == 3:
+        if problem.kind != "hessian":
+            raise DlcalcError(f"--order 3 needs a vector variable ({wrt} is a matrix: at most --order 2)")
+        problem = _derivative_as_expression(env, problem, seed, budget, "--order 3")
     outcome = _derive(env, problem, layout, seed, budget)
+    if order >= 2 and problem.kind == "tensor":
+        from dlcalc.deriv.to_numpy_syntax import to_numpy
+
+        what = "the Hessian by a matrix: T[i,j,k,l] = ∂²f/∂{x}[i,j]∂{x}[k,l]" if order == 2 else "the third derivative: T[i,j,k] = ∂³f/∂{x}_i∂{x}_j∂{x}_k"
+        outcome.notes.insert(0, f"{what.format(x=wrt)}, the derivative of the verified Y = {to_numpy(problem.f)}")
+    hessian = order >= 2
     verdict = Verdict()
     if expect is not None:
         verdict = _judge(env, problem, layout, expect, outcome)
-    return _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
+    result = _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
+    if emit:
+        _attach_code(result, _code(env, expr, problem, layout, outcome))
+    return result
+
+
+def _derivative_as_expression(env, problem, seed, budget, what: str):
+    """A higher derivative as the derivative of a lower one: the Hessian of a scalar by a matrix X
+    is the derivative of its gradient by X (a tensor H[i,j,k,l] = ∂²f/∂X[i,j]∂X[k,l]); the third
+    derivative by a vector that of the Hessian (T[i,j,k]). The lower derivative is derived and
+    verified first; its closed form is then differentiated like any matrix expression (and verified
+    against finite differences of it)."""
+    from dlcalc.deriv.derivative import classify
+
+    gradient = _derive(env, problem, "denominator", seed, budget)
+    if gradient.method != "rules":
+        raise DlcalcError(f"{what} needs a verified closed form of the lower derivative, and none was found")
+    taken = set(env.var_shapes) | set(env.all_dims())
+    return classify(gradient.form, problem.wrt, problem.x_shape, False, taken)
+
+
+def _code(env, expr, problem, layout, outcome) -> str | None:
+    """The --emit numpy source for a verified closed form (None for the fallback routes)."""
+    from dlcalc.deriv.emit_numpy import emit_numpy
+
+    if outcome.form is None:
+        return None
+    variables = {name: env.resolve_shape(shape) for name, shape in env.var_shapes.items()}
+    seed = problem.seed if problem.kind == "tensor" else None
+    return emit_numpy(expr, problem.f, outcome.form, problem.wrt, variables, _layout_text(problem, layout), seed)
+
+
+def _attach_code(result: Result, code: str | None) -> None:
+    """--emit numpy: the code is what a pipe gets, and the JSON field ``code``."""
+    result.extra["code"] = code
+    if code is None:
+        result.warnings.append("no verified closed form, so no code was generated")
+        return
+    if result.extra["holds"] is None:
+        result.plain = code.rstrip("\n")
+    result.steps.append("code:\n" + code.rstrip("\n"))
 
 
 def _check_declared_names(env, shapes: dict, assume: dict) -> None:
@@ -114,13 +178,13 @@ def _classify(env, raw, wrt, x_raw_shape, hessian):
 
     f = env.finish(raw)
     x_shape = env.resolve_shape(x_raw_shape)
-    if hessian and not (f.is_scalar and x_shape[1] == 1):
+    if hessian and not f.is_scalar:
         raise DlcalcError(
-            f"--hessian needs a scalar expression and a vector variable (the expression is "
-            f"{format_shape(f.shape)}, {wrt} is {format_shape(x_shape)})"
+            f"--hessian needs a scalar expression (the expression is {format_shape(f.shape)}, "
+            f"{wrt} is {format_shape(x_shape)})"
         )
     taken = set(env.var_shapes) | set(env.all_dims())
-    return classify(f, wrt, x_shape, hessian, taken)
+    return classify(f, wrt, x_shape, hessian and x_shape[1] == 1, taken)
 
 
 # --- deriving and verifying -------------------------------------------------------------------
@@ -162,7 +226,7 @@ def _closed_outcome(problem, layout, closed, shown, text, method, error, instanc
     text_out = _tensor_text(problem, closed) if problem.kind == "tensor" else text
     for inst in instances:
         inst.derivative = _to_layout(inst.closed, problem, layout)
-    return Outcome(text_out, to_latex(shown), method, error, instances, notes, route)
+    return Outcome(text_out, to_latex(shown), method, error, instances, notes, route, form=shown)
 
 
 def _reparse(env, problem, text: str):
@@ -211,12 +275,55 @@ def _draw_instances(env, problem, rng, draws=None) -> list:
 
 
 def _instances_at(env, problem, sizes, hints, rng) -> list:
+    from dlcalc.deriv.bounds import check_evaluation, full_differences
+
+    cost = check_evaluation(problem.f, sizes, _sizes_text(sizes))
+    full = full_differences(problem, sizes, cost)
     instances = []
     for _ in range(VALUES_PER_DRAW):
         inst = Instance(sizes, _values_in_domain(env, problem.f, sizes, hints, rng))
-        inst.reference = _finite_differences(problem, inst)
+        inst.reference = _finite_differences(problem, inst) if full else _directional_differences(problem, inst, rng)
         instances.append(inst)
     return instances
+
+
+@dataclass
+class Directional:
+    """Finite differences along random directions v (for a variable too large for the full
+    Jacobian): ``slopes[i]`` ≈ the derivative applied to ``directions[i]``."""
+
+    directions: object  # (k, rows, cols)
+    slopes: object  # (k, p, q)
+
+    def error(self, problem, value) -> float:
+        """Max |derivative applied to v - finite difference| over the directions."""
+        import numpy as np
+
+        value = np.asarray(value, dtype=float)
+        worst = 0.0
+        for v, slope in zip(self.directions, self.slopes):
+            if problem.kind == "gradient":
+                applied = np.sum(value * v)
+            else:  # jacobian, denominator layout (n, m): J v = value.T @ v
+                applied = value.T @ v.reshape(-1)
+            worst = max(worst, _difference(np.reshape(applied, -1), np.reshape(slope, -1)))
+        return worst
+
+    def scale(self) -> float:
+        return _scale(self.slopes)
+
+
+def _directional_differences(problem, inst: Instance, rng) -> Directional:
+    from dlcalc.deriv.bounds import DIRECTIONS
+    from dlcalc.deriv.evaluate import evaluate
+    from dlcalc.deriv.finite_diff import directional
+
+    def fn(points):
+        return evaluate(problem.f, {**inst.values, problem.wrt: points}, inst.sizes)
+
+    x0 = inst.values[problem.wrt][0]
+    directions = rng.standard_normal((DIRECTIONS,) + x0.shape)
+    return Directional(directions, directional(fn, x0, directions))
 
 
 def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
@@ -289,6 +396,8 @@ def _finite_differences(problem, inst: Instance):
     if problem.kind == "jacobian":
         m = jac.shape[0] * jac.shape[1]
         return jac.reshape(m, x0.size).T
+    if problem.kind == "by_scalar":
+        return jac[:, :, 0, 0]
     return jac
 
 
@@ -333,8 +442,11 @@ def _agreement(problem, values, references, tolerance=None) -> float | None:
     tolerance = _tolerance(problem) if tolerance is None else tolerance
     worst = 0.0
     for value, reference in zip(values, references):
-        error = _difference(value, reference)
-        if error > tolerance * _scale(reference):
+        if isinstance(reference, Directional):
+            error, scale = reference.error(problem, value), reference.scale()
+        else:
+            error, scale = _difference(value, reference), _scale(reference)
+        if error > tolerance * scale:
             return None
         worst = max(worst, error)
     return worst
@@ -366,6 +478,11 @@ def _scale(reference) -> float:
 def _fallback(env, problem, layout, instances, notes, rejected, rng, budget) -> Outcome:
     """The rules failed or disagreed. Derive component-wise (checked against finite differences),
     recognise a closed form if one fits, else give the exact entries at the smallest size."""
+    if any(isinstance(inst.reference, Directional) for inst in instances):
+        raise DlcalcError(
+            f"no closed form could be verified, and {problem.wrt} is too large here for a derivative by "
+            "finite differences alone (see the limits in check-deriv --help); try smaller sizes"
+        )
     from dlcalc.deriv.componentwise import ComponentwiseFailed
 
     try:
@@ -438,7 +555,8 @@ def _generalise(env, problem, layout, rejected, derivations, exact, instances, n
     from dlcalc.deriv.derivative import in_layout
     from dlcalc.deriv.to_numpy_syntax import to_numpy
 
-    candidate = _fitted(problem, candidate_terms(problem, rejected), exact)
+    symbolic_zero = all(entry == 0 for d in derivations for entry in _flat_entries(d.entries))
+    candidate = _fitted(problem, candidate_terms(problem, rejected), exact, symbolic_zero)
     if candidate is None:
         return None
     shown = in_layout(candidate, problem, layout)
@@ -456,7 +574,13 @@ def _generalise(env, problem, layout, rejected, derivations, exact, instances, n
     return _closed_outcome(problem, layout, candidate, shown, text, "componentwise", error, instances + exact, notes, route)
 
 
-def _fitted(problem, basis: list, exact: list):
+def _flat_entries(entries) -> list:
+    import sympy
+
+    return list(sympy.flatten(entries.tolist()))
+
+
+def _fitted(problem, basis: list, exact: list, symbolic_zero: bool = True):
     """The combination of ``basis`` with small rational coefficients that matches the exact
     component-wise values, simplified; None if there is none."""
     import numpy as np
@@ -466,11 +590,12 @@ def _fitted(problem, basis: list, exact: list):
     from dlcalc.deriv.simplify import simplify
 
     if not any(np.any(inst.closed) for inst in exact):
-        return zero_form(problem)
+        return zero_form(problem) if symbolic_zero else None  # 0 by underflow is not a derivative of 0
     if not basis:
         return None
-    try:
-        columns = [[_evaluate_closed(problem, term, inst) for inst in exact] for term in basis]
+    try:  # a candidate that is a constant broadcasts to the derivative's shape
+        columns = [[np.broadcast_to(_evaluate_closed(problem, term, inst), np.shape(inst.closed)) for inst in exact]
+                   for term in basis]
     except Exception:  # a candidate that cannot be evaluated is not a candidate
         return None
     coefficients = fit_rational(columns, [inst.closed for inst in exact])
@@ -569,7 +694,7 @@ def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
     from dlcalc.deriv.instances import small_draw
     from dlcalc.deriv.derivative import closed_form
 
-    if outcome.method != "rules":
+    if outcome.method != "rules" or any(isinstance(inst.reference, Directional) for inst in outcome.instances):
         return None
     rng = np.random.default_rng(12345)
     sizes = small_draw(env.all_dims())
@@ -626,9 +751,14 @@ def _format_array(array) -> str:
     return _format_value(_to_list(array))
 
 
+MAX_SHOWN = 8  # entries of a long vector or matrix shown in a one-line message
+
+
 def _format_value(value) -> str:
     if isinstance(value, list):
-        return "[" + ", ".join(_format_value(v) for v in value) + "]"
+        shown = ", ".join(_format_value(v) for v in value[:MAX_SHOWN])
+        more = f", … ({len(value)} in all)" if len(value) > MAX_SHOWN else ""
+        return "[" + shown + more + "]"
     if value is None:
         return "undefined"
     return f"{value:.4g}"
@@ -647,6 +777,8 @@ def _tensor_text(problem, closed) -> str:
 
 
 _LAYOUT_TEXT = {
+    ("by_scalar", "denominator"): "a matrix by a scalar: [i,j] = ∂Y[i,j]/∂{x}, shaped like the expression (both layouts)",
+    ("by_scalar", "numerator"): "a matrix by a scalar: [i,j] = ∂Y[i,j]/∂{x}, shaped like the expression (both layouts)",
     ("gradient", "denominator"): "denominator layout: the gradient, shaped like {x}",
     ("gradient", "numerator"): "numerator layout: the transpose of the gradient",
     ("jacobian", "denominator"): "denominator layout: [i,j] = ∂y_j/∂{x}_i (Jᵀ)",

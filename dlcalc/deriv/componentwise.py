@@ -187,13 +187,13 @@ def _fold(args: list, op):
 
 
 def _elementwise(a, b, op):
-    """op entry by entry; a 1x1 operand broadcasts against the other."""
+    """op entry by entry, with NumPy broadcasting (a size-1 axis stretches)."""
     import sympy
 
-    rows, cols = (b.shape if a.shape == (1, 1) else a.shape)
+    rows, cols = max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1])
 
     def entry(m, i, j):
-        return m[0, 0] if m.shape == (1, 1) else m[i, j]
+        return m[i if m.shape[0] > 1 else 0, j if m.shape[1] > 1 else 0]
 
     return sympy.Matrix(rows, cols, lambda i, j: op(entry(a, i, j), entry(b, i, j)))
 
@@ -218,6 +218,8 @@ def _entrywise_functions():
         "sigmoid": lambda u: 1 / (1 + sympy.exp(-u)),
         "softplus": lambda u: sympy.log(1 + sympy.exp(u)),
         "relu": _positive_part, "step": _indicator,
+        "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "arcsin": sympy.asin, "arccos": sympy.acos,
+        "arctan": sympy.atan, "abs": sympy.Abs, "sign": sympy.sign,
     }
 
 
@@ -238,9 +240,11 @@ def _function(node: ir.Func, m):
         return sympy.Matrix([[sympy.sqrt(sum(e**2 for e in m))]])
     if name == "sum":
         return sympy.Matrix([[sum(m)]])
-    if name == "softmax":
+    if name in ("softmax", ir.SOFTMAX_ROWS):
         exps = m.applyfunc(sympy.exp)
-        return exps / sum(exps)
+        if name == "softmax":
+            return sympy.Matrix(m.shape[0], m.shape[1], lambda i, j: exps[i, j] / sum(exps[:, j]))
+        return sympy.Matrix(m.shape[0], m.shape[1], lambda i, j: exps[i, j] / sum(exps[i, :]))
     if name == "diag":
         return sympy.diag(*m) if m.shape[1] == 1 else sympy.Matrix([m[i, i] for i in range(m.shape[0])])
     raise ComponentwiseFailed(f"no component-wise form of {name}")
@@ -264,7 +268,8 @@ def derivative_entries(value, x, kind: str, budget=None):
     def d(expr, symbol):
         if budget is not None:
             budget.check()
-        return sympy.diff(expr, symbol)
+        # sign and step jump at 0 only: their derivative is 0 away from it (instances avoid 0)
+        return sympy.diff(expr, symbol).replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
 
     xs = list(x)  # row-major, like the finite differences
     if kind == "gradient":
@@ -272,6 +277,8 @@ def derivative_entries(value, x, kind: str, budget=None):
     if kind == "jacobian":
         ys = list(value)
         return sympy.Matrix(len(xs), len(ys), lambda i, j: d(ys[j], xs[i]))
+    if kind == "by_scalar":
+        return value.applyfunc(lambda entry: d(entry, xs[0]))
     if kind == "hessian":
         gradient = [d(value[0, 0], s) for s in xs]
         return sympy.Matrix(len(xs), len(xs), lambda i, j: d(gradient[i], xs[j]))

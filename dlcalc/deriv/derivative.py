@@ -4,6 +4,7 @@ Kinds (f = the expression, x = the variable):
   gradient   f scalar: the gradient, shaped like x (denominator layout)
   jacobian   f a vector, x a vector or scalar: the n×m matrix Jᵀ (denominator layout)
   hessian    f scalar, x a vector, --hessian: the n×n matrix of second derivatives
+  by_scalar  f a matrix, x a scalar: dF/dx, a matrix shaped like f (Cookbook eq. 40), both layouts
   tensor     anything else (vector-by-matrix, matrix-by-matrix, ...): T[i,j,k,l] = ∂f[i,j]/∂x[k,l],
              given in closed form as the vector-Jacobian product G ↦ ∂<G, f>/∂x
 Closed forms are always computed in denominator layout; numerator layout is their transpose.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlcalc.deriv import ir
-from dlcalc.deriv.matrixcalc import Unsupported, linear_map, vjp
+from dlcalc.deriv.matrixcalc import Unsupported, jvp, linear_map, vjp
 from dlcalc.deriv.simplify import TooComplex, simplify
 
 
@@ -43,6 +44,8 @@ class Problem:
             return (self.x_size, self.x_size)
         if self.kind == "jacobian":
             return (self.x_size, self.f_size)
+        if self.kind == "by_scalar":
+            return tuple(self.f.shape)
         return tuple(self.f.shape) + tuple(self.x_shape)
 
     def layout_shape(self, layout: str) -> tuple:
@@ -77,6 +80,8 @@ def classify(f: ir.Node, wrt: str, x_shape: tuple, hessian: bool, taken: set) ->
         kind = "gradient"
     elif is_vector_like(f.shape) and is_vector_like(x_shape):
         kind = "jacobian"
+    elif tuple(x_shape) == ir.SCALAR:
+        kind = "by_scalar"
     else:
         kind = "tensor"
     return Problem(f, wrt, tuple(x_shape), kind, seed)
@@ -101,6 +106,8 @@ def closed_form(problem: Problem) -> ir.Node:
     if not ir.contains(problem.f, problem.wrt):
         return zero_form(problem)
     try:
+        if problem.x_shape == ir.SCALAR and problem.kind != "hessian":
+            return _by_forward_mode(problem)
         if problem.kind == "gradient":
             return simplify(vjp(problem.f, problem.wrt, ir.ONE))
         if problem.kind == "jacobian":
@@ -111,6 +118,14 @@ def closed_form(problem: Problem) -> ir.Node:
         return simplify(vjp(problem.f, problem.wrt, seed_var(problem)))
     except (TooComplex, RecursionError) as err:
         raise Unsupported(str(err)) from None
+
+
+def _by_forward_mode(problem: Problem) -> ir.Node:
+    """Derivatives by a scalar: one forward-mode pass gives dF/dx shaped like F."""
+    tangent = simplify(jvp(problem.f, problem.wrt))
+    if problem.kind == "jacobian":  # denominator layout: a row (1×m)
+        return simplify(ir.transpose(as_column(tangent)))
+    return tangent
 
 
 def as_column(node: ir.Node) -> ir.Node:

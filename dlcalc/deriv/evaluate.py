@@ -14,7 +14,17 @@ from dlcalc.deriv import ir
 from dlcalc.deriv.to_numpy_syntax import to_numpy
 
 MARGIN = 1e-3
+POLE_MARGIN = 0.1
 MAX_CONDITION = 1e5
+
+
+_KINKED = {
+    "relu": lambda x: np.maximum(x, 0.0),
+    "step": lambda x: (x > 0).astype(float),
+    "abs": np.abs,
+    "sign": np.sign,  # sign(0) = 0: the subgradient convention of abs at 0
+}
+_TRIG = {"sin": np.sin, "cos": np.cos, "tan": np.tan, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan}
 
 
 class DomainViolation(Exception):
@@ -22,7 +32,8 @@ class DomainViolation(Exception):
 
 
 def evaluate(node: ir.Node, values: dict, dims: dict, *, check: bool = False) -> np.ndarray:
-    return _Evaluator(values, dims, check).run(node)
+    with np.errstate(all="ignore"):  # overflow shows as inf/nan, which the callers reject
+        return _Evaluator(values, dims, check).run(node)
 
 
 class _Evaluator:
@@ -81,8 +92,8 @@ class _Evaluator:
         integral = np.all(exp == np.round(exp))
         if not integral:
             self.guard(base > MARGIN, node, "a non-integer power of a non-positive value")
-        if np.any(exp < 0):
-            self.guard(np.abs(base) > MARGIN, node, "division by ~0")
+        if np.any(exp < 0):  # near a pole, finite differences lose their accuracy: stay 0.1 away
+            self.guard(np.abs(base) > POLE_MARGIN, node, "division by ~0")
         with np.errstate(all="ignore"):
             return np.power(base, exp)
 
@@ -103,9 +114,11 @@ class _Evaluator:
                 return 0.5 * (1.0 + np.tanh(0.5 * x))
             if name == "softplus":
                 return np.logaddexp(0.0, x)
-            if name in ("relu", "step"):
-                self.guard(np.abs(x) > MARGIN, node, "the kink of relu at 0")
-                return np.maximum(x, 0.0) if name == "relu" else (x > 0).astype(float)
+            if name in ("relu", "step", "abs", "sign"):
+                self.guard(np.abs(x) > MARGIN, node, f"the kink of {name} at 0")
+                return _KINKED[name](x)
+            if name in _TRIG:
+                return self._trig(node, name, x)
             if name == "trace":
                 return np.trace(x, axis1=-2, axis2=-1)[..., None, None]
             if name == "sum":
@@ -114,9 +127,10 @@ class _Evaluator:
                 out = np.sqrt(np.sum(x * x, axis=(-2, -1), keepdims=True))
                 self.guard(out > MARGIN, node, "the norm of ~0")
                 return out
-            if name == "softmax":
-                shifted = np.exp(x - np.max(x, axis=-2, keepdims=True))
-                return shifted / np.sum(shifted, axis=-2, keepdims=True)
+            if name in ("softmax", ir.SOFTMAX_ROWS):
+                axis = -1 if name == ir.SOFTMAX_ROWS else -2
+                shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
+                return shifted / np.sum(shifted, axis=axis, keepdims=True)
             if name == "diag":
                 if node.shape[1] == 1:
                     return np.diagonal(x, axis1=-2, axis2=-1)[..., None]
@@ -136,6 +150,13 @@ class _Evaluator:
                 except np.linalg.LinAlgError:
                     raise DomainViolation(f"a singular matrix in {to_numpy(node)}") from None
         raise TypeError(f"cannot evaluate {name}")
+
+    def _trig(self, node: ir.Func, name: str, x: np.ndarray) -> np.ndarray:
+        if name == "tan":
+            self.guard(np.abs(np.cos(x)) > MARGIN, node, "a pole of tan")
+        if name in ("arcsin", "arccos"):
+            self.guard(np.abs(x) < 1 - MARGIN, node, f"{name} outside (-1, 1)")
+        return _TRIG[name](x)
 
     def _guard_conditioned(self, x: np.ndarray, node: ir.Node) -> None:
         if self.check:

@@ -48,3 +48,12 @@ def hessian(fn, x0: np.ndarray) -> np.ndarray:
 def _batched(values: np.ndarray, count: int) -> np.ndarray:
     """A value that does not depend on x comes back with batch size 1: broadcast it."""
     return np.broadcast_to(values, (count,) + values.shape[1:])
+
+
+def directional(fn, x0: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """(f(x0 + h v) - f(x0 - h v)) / 2h for each direction v (shape (k, rows, cols)): (k, p, q)."""
+    h = _step(x0, STEP)
+    k = len(directions)
+    points = np.concatenate([x0[None] + h * directions, x0[None] - h * directions])
+    values = _batched(fn(points), 2 * k)
+    return (values[:k] - values[k:]) / (2 * h)

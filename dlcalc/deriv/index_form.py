@@ -64,11 +64,11 @@ def _entry(chain: tuple, row, col) -> str:
             return ""
         return f"δ[{row},{col}]" if row and col else ""
     node = chain[0] if len(chain) == 1 else ir.MatMul((chain[0].shape[0], chain[-1].shape[1]), chain)
-    if isinstance(node, ir.Transpose) and isinstance(node.arg, ir.Var):
-        node, row, col = node.arg, col, row
+    if isinstance(node, ir.Transpose) and isinstance(node.arg, (ir.Var, ir.Func)):
+        node, row, col = node.arg, col, row  # (inv(X).T)[k,j] reads better as inv(X)[j,k]
     if isinstance(node, ir.Eye):
         return f"δ[{row},{col}]"
-    name = node.name if isinstance(node, ir.Var) else f"({to_numpy(node)})"
+    name = node.name if isinstance(node, ir.Var) else to_numpy(node) if isinstance(node, ir.Func) else f"({to_numpy(node)})"
     indices = [i for i, size in ((row, node.shape[0]), (col, node.shape[1])) if size != 1]
     if not indices:
         return name

@@ -28,11 +28,39 @@ def small_draw(dims: list) -> dict:
     return {d: 2 + (i % 2) for i, d in enumerate(dims)}
 
 
+# For several properties, the first of these drawn, the others checked (redrawn until they hold).
+_PRIMARY = ("orthogonal", "spd", "diagonal", "symmetric", "simplex", "sign", "unit", "positive", "posdet", "invertible")
+_HOLDS = {
+    "symmetric": lambda m: np.allclose(m, m.T),
+    "spd": lambda m: np.allclose(m, m.T) and np.all(np.linalg.eigvalsh(m) > 0),
+    "diagonal": lambda m: np.allclose(m, np.diag(np.diag(m))),
+    "orthogonal": lambda m: np.allclose(m @ m.T, np.eye(len(m))),
+    "invertible": lambda m: np.linalg.cond(m) < 1e6,
+    "posdet": lambda m: np.linalg.det(m) > 0 and np.linalg.cond(m) < 1e6,
+    "positive": lambda m: np.all(m > 0),
+    "unit": lambda m: np.all((m > 0) & (m < 1)),
+    "sign": lambda m: np.all(np.abs(m) == 1),
+    "simplex": lambda m: np.all(m > 0) and np.isclose(np.sum(m), 1),
+}
+MAX_REDRAWS = 200
+
+
 def draw(shape: tuple, prop: str | None, rng: np.random.Generator, nice: bool = False) -> np.ndarray:
+    """Values with the property (or comma-separated properties, all of which must hold)."""
     rows, cols = shape
     maker = _NICE if nice else _RANDOM
-    value = maker.get(prop, maker[None])(rows, cols, rng)
-    return np.asarray(value, dtype=float).reshape(1, rows, cols)
+    props = prop.split(",") if prop else []
+    if len(props) <= 1:
+        value = maker.get(prop, maker[None])(rows, cols, rng)
+        return np.asarray(value, dtype=float).reshape(1, rows, cols)
+    primary = min(props, key=_PRIMARY.index)
+    for _ in range(MAX_REDRAWS):
+        value = np.asarray(maker[primary](rows, cols, rng), dtype=float)
+        if all(_HOLDS[p](value) for p in props):
+            return value.reshape(1, rows, cols)
+    from dlcalc.core.errors import DlcalcError
+
+    raise DlcalcError(f"--assume: no values found that are {' and '.join(props)} at {rows}×{cols}")
 
 
 # --- continuous draws -------------------------------------------------------------------------
@@ -79,10 +107,12 @@ def _orthogonal(n, _, rng):
 
 
 def _invertible(n, _, rng):
-    while True:
+    for _ in range(100 if n <= 8 else 0):  # small sizes: a Gaussian matrix, redrawn until well conditioned
         m = rng.standard_normal((n, n))
         if np.linalg.cond(m) < 50:
             return m
+    # large sizes (a Gaussian matrix's condition grows with n): shift the spectrum away from 0
+    return rng.standard_normal((n, n)) / np.sqrt(n) + 3.0 * np.eye(n)
 
 
 def _posdet(n, _, rng):

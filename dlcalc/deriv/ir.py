@@ -21,9 +21,29 @@ Shape = tuple  # (Dim, Dim)
 SCALAR: Shape = (1, 1)
 
 # Functions of the user grammar, and what they do to shapes.
-ELEMENTWISE = ("log", "exp", "tanh", "sigmoid", "softplus", "relu", "sqrt", "step")
+ELEMENTWISE = (
+    "log", "exp", "tanh", "sigmoid", "softplus", "relu", "sqrt", "step",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "abs", "sign",
+)
+# Functions with a kink or jump at 0 (relu, abs, sign, step): the derivative there is the
+# subgradient convention 0 for step/sign and sign(0) = 0 for abs; instances stay away from 0.
 SCALAR_OF_SQUARE = ("trace", "det", "logdet")
 FUNCTIONS = ELEMENTWISE + SCALAR_OF_SQUARE + ("inv", "norm", "sum", "softmax", "diag")
+# softmax(X, axis=1): each row normalised (attention scores); softmax(X) of a matrix is axis=0, each
+# column normalised, as for a column vector. Written softmax(X, axis=1), never called by this name.
+SOFTMAX_ROWS = "softmax_rows"
+
+
+def axis_sum(g: "Node", axis: int) -> "Node":
+    """sum over axis 0 (ones(1, rows)@g, a row) or axis 1 (g@ones(cols), a column), kept 2-D."""
+    rows, cols = g.shape
+    if axis == 0:
+        return g if rows == 1 else matmul(ones((1, rows)), g)
+    return g if cols == 1 else matmul(g, ones((cols, 1)))
+
+
+def softmax_axis(node: "Func") -> int:
+    return 1 if node.name == SOFTMAX_ROWS else 0
 
 
 @dataclass(frozen=True)
@@ -132,11 +152,15 @@ def is_one(node: Node) -> bool:
 
 
 def broadcast_shape(nodes) -> Shape:
-    """The common shape of elementwise operands: the non-scalar one, or scalar."""
+    """The common shape of elementwise operands by NumPy's rule: along each axis, a size 1
+    stretches to the other operand's size (a column times a row is their outer product)."""
+    rows, cols = 1, 1
     for node in nodes:
-        if not node.is_scalar:
-            return node.shape
-    return SCALAR
+        if node.shape[0] != 1:
+            rows = node.shape[0]
+        if node.shape[1] != 1:
+            cols = node.shape[1]
+    return (rows, cols)
 
 
 def add(*args: Node) -> Node:
@@ -209,7 +233,7 @@ def concrete_shape(shape: Shape, sizes: dict) -> tuple:
 
 
 def func_shape(name: str, shape: Shape) -> Shape:
-    if name in ELEMENTWISE or name in ("inv", "softmax"):
+    if name in ELEMENTWISE or name in ("inv", "softmax", SOFTMAX_ROWS):
         return shape
     if name == "diag":
         rows, cols = shape

@@ -30,7 +30,8 @@ GREEK = frozenset(
 )
 # Functions beyond the documented ones: ``step`` (derivative of relu), ``ones`` and ``diag`` of a
 # matrix appear in printed derivatives, and a printed derivative must parse back.
-CALLABLE = frozenset(ir.FUNCTIONS) | {"eye", "ones"}
+CALLABLE = frozenset(ir.FUNCTIONS) | {"eye", "ones", "mean", "norm1", "norm2"}
+MAX_SIZE_DIGITS = 4  # a literal dimension is at most 9999
 MATRIX_PROPERTIES = ("symmetric", "spd", "diagonal", "orthogonal", "invertible", "posdet")
 ENTRY_PROPERTIES = ("positive", "unit", "sign")
 VECTOR_PROPERTIES = ("simplex",)
@@ -131,6 +132,8 @@ class ShapeEnv:
         if a in self._frozen and b in self._frozen:
             return False
         keep, drop = (a, b) if a.order <= b.order else (b, a)
+        if drop.name in self._reserved_names and keep.name not in self._reserved_names:
+            keep, drop = drop, keep  # a dimension the user named (eye(n)) keeps its name
         self._parent[drop] = keep
         if drop in self._frozen:
             self._frozen.add(keep)
@@ -163,12 +166,15 @@ class ShapeEnv:
             raise DlcalcError(f"--shape {name}={spec}: at most two dimensions (rows,cols)")
         dims = []
         for part in parts:
-            if re.fullmatch(r"[1-9][0-9]{0,3}", part):
+            if re.fullmatch(r"[1-9][0-9]{0,%d}" % (MAX_SIZE_DIGITS - 1), part):
                 dims.append(int(part))
             elif re.fullmatch(r"[^\W\d]\w*", part):
                 dims.append(part)
             else:
-                raise DlcalcError(f"--shape {name}={spec}: {part!r} is not a dimension (a name or a positive integer)")
+                raise DlcalcError(
+                    f"--shape {name}={spec[:60]}: {part[:20]!r} is not a dimension (a name or a positive "
+                    f"integer of at most {MAX_SIZE_DIGITS} digits)"
+                )
         if not dims:
             return (1, 1)
         if len(dims) == 1:
@@ -176,11 +182,15 @@ class ShapeEnv:
         return tuple(dims)
 
     @staticmethod
-    def _check_property(name: str, prop: str) -> str:
-        prop = prop.strip().lower()
-        if prop not in PROPERTIES:
-            raise DlcalcError(f"--assume {name}={prop}: unknown property (choose from {', '.join(PROPERTIES)})")
-        return prop
+    def _check_property(name: str, text: str) -> str:
+        """One property or several, comma-separated (``symmetric,invertible``), normalised."""
+        props = []
+        for prop in (p.strip().lower() for p in text.split(",")):
+            if prop not in PROPERTIES:
+                raise DlcalcError(f"--assume {name}={text[:60]}: unknown property {prop[:30]!r} (choose from {', '.join(PROPERTIES)})")
+            if prop not in props:
+                props.append(prop)
+        return ",".join(props)
 
     def _declare(self, name: str, kind_text: str) -> tuple:
         """Create the shape of a variable the first time it is seen."""
@@ -203,7 +213,10 @@ class ShapeEnv:
         return shape
 
     def _apply_assumption(self, name: str, shape: tuple) -> None:
-        prop = self.assume.get(name)
+        for prop in (self.assume.get(name) or "").split(","):
+            self._apply_property(name, prop, shape)
+
+    def _apply_property(self, name: str, prop: str, shape: tuple) -> None:
         if prop in MATRIX_PROPERTIES:
             if shape[1] == 1 or not self._unify(shape[0], shape[1]):
                 raise DlcalcError(f"--assume {name}={prop}: {name} is {self._show(shape)}, not a square matrix")
@@ -348,6 +361,9 @@ class _Builder:
         self.fail(node, f"{describe_node(node)} is not supported")
 
     def constant(self, node: ast.Constant) -> ir.Node:
+        if self.what == "derivative" and isinstance(node.value, int) and not isinstance(node.value, bool):
+            if abs(node.value).bit_length() <= 128:  # a printed derivative may hold a computed constant
+                return ir.num(node.value)
         return ir.num(exact_constant(node, self.fail))
 
     def name(self, node: ast.Name) -> ir.Node:
@@ -365,11 +381,13 @@ class _Builder:
             if not self.env._unify(left.shape[1], right.shape[0]):
                 self.mismatch(node, node.left, left, node.right, right)
             return ir.MatMul((left.shape[0], right.shape[1]), (left, right))
-        if op == "**":
-            if not self._is_scalar(right):
-                self.fail(node, f"the exponent {self.text(node.right)} is {self.env._show(right.shape)}, not a scalar")
-            return ir.Pow(left.shape, left, right)
         shape = self._elementwise_shape(node, left, right)
+        if op == "**":
+            if isinstance(left, ir.Num) and isinstance(right, ir.Num) and right.value.denominator == 1:
+                from dlcalc.deriv.simplify import exact_power  # fold 2**3, bounded before computing
+
+                return ir.num(exact_power(left.value, right.value.numerator))
+            return ir.Pow(shape, left, right)
         if op == "+":
             return ir.Add(shape, (left, right))
         if op == "-":
@@ -382,13 +400,22 @@ class _Builder:
         return self.env.resolve_shape(node.shape) == (1, 1)
 
     def _elementwise_shape(self, node, left, right) -> tuple:
+        """NumPy broadcasting: along each axis equal sizes, or a size 1 that stretches."""
         if self._is_scalar(left):
             return right.shape
         if self._is_scalar(right):
             return left.shape
-        if not self.env.unify_shapes(left.shape, right.shape):
-            self.mismatch(node, node.left, left, node.right, right)
-        return left.shape
+        shape = []
+        for a, b in zip(left.shape, right.shape):
+            if self.env._find(a) == 1:
+                shape.append(b)
+            elif self.env._find(b) == 1:
+                shape.append(a)
+            elif self.env._unify(a, b):
+                shape.append(a)
+            else:
+                self.mismatch(node, node.left, left, node.right, right)
+        return tuple(shape)
 
     def call(self, node: ast.Call) -> ir.Node:
         if not isinstance(node.func, ast.Name):
@@ -396,10 +423,16 @@ class _Builder:
         fname = node.func.id
         if fname not in CALLABLE:
             self.fail(node, f"unknown function {fname} (known: {', '.join(sorted(CALLABLE - {'step'}))})")
+        if fname in ("eye", "ones"):
+            if node.keywords:
+                self.fail(node, f"{fname} takes no keyword arguments")
+            return self.constant_matrix(node, fname)
+        if fname == "softmax":
+            return self.softmax(node)
+        if fname in ("norm", "norm1", "norm2", "sum", "mean"):
+            return self.reduction(node, fname)
         if node.keywords:
             self.fail(node, f"{fname} takes no keyword arguments")
-        if fname in ("eye", "ones"):
-            return self.constant_matrix(node, fname)
         if len(node.args) != 1:
             self.fail(node, f"{fname} takes exactly one argument")
         arg = self.build(node.args[0])
@@ -416,6 +449,69 @@ class _Builder:
                 self.fail(node, f"{self.text(node.args[0])} is {format_shape(shape)}: diag takes a column vector or a square matrix")
             return ir.Func((arg.shape[0], 1), fname, arg)
         return ir.Func(ir.func_shape(fname, arg.shape), fname, arg)
+
+    def option(self, node: ast.Call, fname: str, keyword: str):
+        """The one optional second argument of a reduction (positional or ``keyword=``), or None."""
+        extra = list(node.args[1:]) + [k.value for k in node.keywords if k.arg == keyword]
+        unknown = [k.arg for k in node.keywords if k.arg != keyword]
+        if unknown or not node.args or len(extra) > 1:
+            self.fail(node, f"{fname} takes an array and at most one {keyword}")
+        if not extra:
+            return None
+        if not isinstance(extra[0], ast.Constant) or isinstance(extra[0].value, bool):
+            self.fail(node, f"{keyword} must be a literal")
+        return extra[0].value
+
+    def reduction(self, node: ast.Call, fname: str) -> ir.Node:
+        """norm(x, 1|2|'fro') (norm1, norm2), sum(X, axis=0|1), mean(X, axis=0|1)."""
+        if fname.startswith("norm"):
+            order = self.option(node, fname, "ord") if fname == "norm" else int(fname[-1])
+            if len(node.args) > 1 and fname != "norm":
+                self.fail(node, f"{fname} takes one argument")
+            return self.norm(node, self.build(node.args[0]), order)
+        axis = self.option(node, fname, "axis")
+        if axis not in (None, 0, 1):
+            self.fail(node, "axis must be 0 (a row of column sums) or 1 (a column of row sums)")
+        arg = self.build(node.args[0])
+        total = self.axis_sum(arg, axis, "sum")
+        if fname == "sum":
+            return total
+        count = self.axis_sum(ir.Ones(arg.shape) if not self._is_scalar(arg) else ir.ONE, axis, "sum")
+        return ir.Mul(total.shape, (total, ir.Pow(count.shape, count, ir.MINUS_ONE)))
+
+    def softmax(self, node: ast.Call) -> ir.Node:
+        """softmax(z) of a column; softmax(X, axis=0) each column, softmax(X, axis=1) each row."""
+        axis = self.option(node, "softmax", "axis")
+        arg = self.build(node.args[0])
+        shape = self.env.resolve_shape(arg.shape)
+        if axis not in (None, 0, 1):
+            self.fail(node, "axis must be 0 (each column) or 1 (each row)")
+        if axis is None and (shape[1] != 1 or shape[0] == 1):
+            self.fail(node, f"{self.text(node.args[0])} is {format_shape(shape)}, not a column vector (for a matrix give axis=0 or axis=1)")
+        if axis == 1 and shape[0] == 1 and shape[1] != 1:  # a row: the softmax of its column, transposed
+            column = ir.Transpose((arg.shape[1], arg.shape[0]), arg)
+            return ir.Transpose(arg.shape, ir.Func(column.shape, "softmax", column))
+        return ir.Func(arg.shape, ir.SOFTMAX_ROWS if axis == 1 else "softmax", arg)
+
+    def axis_sum(self, arg: ir.Node, axis, fname: str) -> ir.Node:
+        """sum over everything (a scalar), over rows (axis=0: ones(1, rows)@X) or columns (axis=1:
+        X@ones(cols)), with NumPy's keepdims shapes."""
+        rows, cols = arg.shape
+        if axis is None:
+            return ir.Func(ir.SCALAR, fname, arg)
+        if axis == 0:
+            return arg if self.env._find(rows) == 1 else ir.MatMul((1, cols), (ir.Ones((1, rows)), arg))
+        return arg if self.env._find(cols) == 1 else ir.MatMul((rows, 1), (arg, ir.Ones((cols, 1))))
+
+    def norm(self, node: ast.Call, arg: ir.Node, order) -> ir.Node:
+        vector = 1 in self.env.resolve_shape(arg.shape)
+        if order in (None, 2, "fro") and (vector or order != 2):
+            return ir.Func(ir.SCALAR, "norm", arg)
+        if order == 1 and vector:
+            return ir.Func(ir.SCALAR, "sum", ir.Func(arg.shape, "abs", arg))
+        if order == 2:
+            self.fail(node, "the 2-norm of a matrix is its spectral norm, which is not supported; use 'fro'")
+        self.fail(node, "the norm order must be 1 or 2 for a vector, 'fro' for a matrix")
 
     def constant_matrix(self, node: ast.Call, fname: str) -> ir.Node:
         limit = 1 if fname == "eye" else 2

@@ -20,6 +20,7 @@ from dlcalc.deriv import ir
 from dlcalc.deriv.to_numpy_syntax import to_numpy
 
 MAX_TERMS = 400
+MAX_CONSTANT_BITS = 128  # a constant computed from the expression (2**2**2**2**2) stays below 2**128
 
 
 class TooComplex(Exception):
@@ -72,9 +73,11 @@ def _expand_leaf(node: ir.Node) -> list:
 def _expand_add(node: ir.Add) -> list:
     if all(a.shape == node.shape for a in node.args):
         return collect([t for a in node.args for t in expand(a)])
-    # A scalar added to every entry (1 - tanh(u)**2): keep it as one elementwise atom.
     scalars = [a for a in node.args if a.is_scalar]
     arrays = [a for a in node.args if not a.is_scalar]
+    if any(a.shape != node.shape for a in arrays):  # broadcast (a column plus a row): one atom
+        return _expand_leaf(ir.Add(node.shape, tuple(simplify(a) for a in node.args)))
+    # A scalar added to every entry (1 - tanh(u)**2): keep it as one elementwise atom.
     parts = [simplify(ir.add(*scalars)), simplify(ir.add(*arrays))]
     return [Term(Fraction(1), (), (ir.Add(node.shape, tuple(p for p in parts if not ir.is_zero(p))),))]
 
@@ -101,9 +104,46 @@ def _expand_mul(node: ir.Mul) -> list:
         else:
             factors.append(rebuild(expanded, a.shape))
     factors = [g for f in factors for g in (f.args if _is_hadamard(f) else (f,))]
-    factors = [f for f in factors if not isinstance(f, ir.Ones)] or [factors[0]]
+    kept = [f for f in factors if not isinstance(f, ir.Ones)]
+    if kept and ir.broadcast_shape(kept) == node.shape:
+        factors = kept  # the ones broadcast nothing the other factors do not
+    outer = _outer_product(factors)
+    if outer is not None:  # a column times a row is their outer product c@r
+        return product(product(terms, [pulled]), expand(outer))
+    factors = _powers_of_repeats(factors)
     inner = factors[0] if len(factors) == 1 else ir.Mul(node.shape, tuple(sorted(factors, key=key)))
     return product(product(terms, [pulled]), _expand_leaf(inner) if len(factors) > 1 else expand(inner))
+
+
+def _powers_of_repeats(factors: list) -> list:
+    """u*u -> u**2 in an elementwise product (bases compared by their printed form)."""
+    counts: dict = {}
+    for f in factors:
+        base, exponent = (f.base, f.exp.value) if isinstance(f, ir.Pow) and isinstance(f.exp, ir.Num) else (f, Fraction(1))
+        entry = counts.setdefault(key(base), [base, Fraction(0)])
+        entry[1] += exponent
+    if len(counts) == len(factors):
+        return factors
+    return [ir.pow_(base, ir.num(e)) if e != 0 else ir.ones(base.shape) for base, e in counts.values()]
+
+
+def _outer_product(factors: list):
+    """c@r if the factors are one column c and one row r (in either order), else None."""
+    if len(factors) != 2:
+        return None
+    ones = [f for f in factors if isinstance(f, ir.Ones)]
+    if len(ones) == 1:  # ones(n, m)*r == ones(n)@r; ones(n, m)*c == c@ones(1, m)
+        other = factors[1] if factors[0] is ones[0] else factors[0]
+        rows, cols = ones[0].shape
+        if other.shape == (1, cols) and rows != 1:
+            factors = [ir.ones((rows, 1)), other]
+        elif other.shape == (rows, 1) and cols != 1:
+            factors = [other, ir.ones((1, cols))]
+    columns = [f for f in factors if f.shape[1] == 1 and f.shape[0] != 1]
+    rows = [f for f in factors if f.shape[0] == 1 and f.shape[1] != 1]
+    if len(columns) == 1 and len(rows) == 1:
+        return ir.MatMul((columns[0].shape[0], rows[0].shape[1]), (columns[0], rows[0]))
+    return None
 
 
 def _is_hadamard(node: ir.Node) -> bool:
@@ -153,6 +193,8 @@ def _expand_func(node: ir.Func) -> list:
             return expand(arg.arg)
         if isinstance(arg, ir.Transpose):
             return expand(ir.transpose(ir.func("inv", arg.arg)))
+    if name == "diag" and isinstance(arg, ir.Ones) and arg.shape[1] == 1:
+        return expand(ir.eye(arg.shape[0]))  # diag(ones(n)) == eye(n)
     if name == "diag" and not arg.is_scalar:
         pulled, inner = pull_scalars(arg)
         return product([pulled], _expand_leaf(ir.func("diag", inner)))
@@ -172,6 +214,10 @@ def _expand_linear_reduction(name: str, arg: ir.Node) -> list:
             first, second = inner.args  # sum(u*v) == u.T@v for columns, u@v.T for rows
             pair = (ir.transpose(first), second) if inner.shape[1] == 1 else (first, ir.transpose(second))
             out.extend(product([Term(t.coef, t.scalars, ())], expand(ir.MatMul(ir.SCALAR, pair))))
+            continue
+        if name == "sum" and _is_hadamard(inner) and any(isinstance(a, ir.Eye) for a in inner.args):
+            rest = [a for a in inner.args if not isinstance(a, ir.Eye)]  # sum(eye*M) == trace(M)
+            out.extend(product([Term(t.coef, t.scalars, ())], expand(ir.func("trace", ir.mul(*rest)))))
             continue
         if name == "trace" and isinstance(inner, ir.Eye) and isinstance(inner.shape[0], int):
             reduced = expand(ir.num(inner.shape[0]))  # trace(eye(3)) == 3
@@ -199,12 +245,25 @@ _EXPANDERS = {
 # --- term algebra -----------------------------------------------------------------------------
 
 
+def exact_power(base: Fraction, exponent: int) -> Fraction:
+    """base**exponent, refused before it is computed if it would exceed MAX_CONSTANT_BITS."""
+    size = max(abs(base.numerator), base.denominator).bit_length()
+    if size > 1 and abs(exponent) * (size - 1) > MAX_CONSTANT_BITS:
+        from dlcalc.core.errors import DlcalcError
+
+        raise DlcalcError(
+            f"the constant {base}**{str(exponent)[:20]} is too large (constants computed from the expression "
+            f"must stay below 2**{MAX_CONSTANT_BITS})"
+        )
+    return base ** exponent
+
+
 def scalar_atom(atom: ir.Node, exponent=Fraction(1)) -> list:
     if isinstance(atom, ir.Num):
         if atom.value == 0:
             return []
         if Fraction(exponent).denominator == 1:
-            return [Term(atom.value ** int(exponent), (), ())]
+            return [Term(exact_power(atom.value, int(exponent)), (), ())]
     return [Term(Fraction(1), ((atom, Fraction(exponent)),), ())]
 
 
@@ -230,7 +289,7 @@ def product(left: list, right: list) -> list:
 def power(term: Term, exponent: Fraction) -> Term:
     """A scalar term to a numeric power; fractional powers keep a non-unit coefficient as an atom."""
     if exponent.denominator == 1:
-        return Term(term.coef ** int(exponent), tuple((x, e * exponent) for x, e in term.scalars), ())
+        return Term(exact_power(term.coef, int(exponent)), tuple((x, e * exponent) for x, e in term.scalars), ())
     if term.coef == 1:
         return Term(Fraction(1), tuple((x, e * exponent) for x, e in term.scalars), ())
     return Term(Fraction(1), ((term_node(term, ir.SCALAR), exponent),), ())

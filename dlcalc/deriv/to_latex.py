@@ -16,8 +16,9 @@ INVERSE_TRANSPOSE = "{-\\top}"
 _FUNCTIONS = {
     "trace": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "log": r"\log", "exp": r"\exp",
     "tanh": r"\tanh", "sigmoid": r"\sigma", "softplus": r"\operatorname{softplus}", "relu": r"\operatorname{ReLU}",
-    "step": r"\mathbb{1}_{>0}", "softmax": r"\operatorname{softmax}", "diag": r"\operatorname{diag}",
-    "sum": r"\operatorname{sum}",
+    "step": r"\mathbb{1}_{>0}", "softmax": r"\operatorname{softmax}", "softmax_rows": r"\operatorname{softmax}_{\text{rows}}", "diag": r"\operatorname{diag}",
+    "sum": r"\operatorname{sum}", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "arcsin": r"\arcsin",
+    "arccos": r"\arccos", "arctan": r"\arctan", "abs": r"\operatorname{abs}", "sign": r"\operatorname{sign}",
 }
 
 

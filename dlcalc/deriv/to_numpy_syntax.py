@@ -31,6 +31,8 @@ def _print(node: ir.Node) -> tuple[str, int]:
         return "0", ATOM
     if isinstance(node, ir.Transpose):
         return f"{_wrap(node.arg, ATOM)}.T", ATOM
+    if isinstance(node, ir.Func) and node.name in ("softmax", ir.SOFTMAX_ROWS) and node.shape[1] != 1:
+        return f"softmax({to_numpy(node.arg)}, axis={ir.softmax_axis(node)})", ATOM
     if isinstance(node, ir.Func):
         return f"{node.name}({to_numpy(node.arg)})", ATOM
     if isinstance(node, ir.Add):
@@ -105,8 +107,9 @@ def split_product(node: ir.Mul) -> tuple[Fraction, list, list]:
 def _product(node: ir.Mul) -> tuple[str, int]:
     coef, numerator, denominator = split_product(node)
     texts = [str(abs(coef.numerator))] if abs(coef.numerator) != 1 else []
+    scaled = all(a.is_scalar for a in numerator[:-1])  # alpha*A@x reads as alpha*(A@x) either way
     for i, arg in enumerate(numerator):
-        last_chain = isinstance(arg, ir.MatMul) and i == len(numerator) - 1
+        last_chain = isinstance(arg, ir.MatMul) and i == len(numerator) - 1 and scaled
         texts.append(to_numpy(arg) if last_chain else _wrap(arg, POW))
     text = "*".join(texts) or "1"
     if coef.denominator != 1:
@@ -126,4 +129,4 @@ def _power(node: ir.Pow) -> tuple[str, int]:
     base = _wrap(node.base, ATOM)
     if isinstance(node.exp, ir.Num) and node.exp.value.denominator == 1:
         return f"{base}**{node.exp.value.numerator}", POW
-    return f"{base}**({to_numpy(node.exp)})", POW
+    return f"{base}**{_wrap(node.exp, ATOM)}", POW
