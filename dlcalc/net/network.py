@@ -153,7 +153,7 @@ class _Walker:
         except DlcalcError as err:
             self.fail(text, err.message)
         rf = x.rf if out.rf == "keep" else _rf_step(x.rf, out.rf)
-        backward = out.macs + out.bwd_always + (out.bwd_if_grad if x.grad else 0)
+        backward = out.bwd_always + (out.bwd_if_grad if x.grad else 0)
         torchinfo = out.params if out.torchinfo_macs is None else out.torchinfo_macs
         return self.row(text, x, Tensor(out.shape, rf, x.grad or out.params > 0), ancestors, params=out.params,
                         buffers=out.buffers, macs=out.macs, train_macs=out.macs + backward, torchinfo_macs=torchinfo)
