@@ -23,7 +23,7 @@ MODULE_OF_COMMAND = {
     'cholesky': 'dlcalc.catalogue.linalg',
     'circular-conv': 'dlcalc.catalogue.convolution',
     'clip-grad': 'dlcalc.catalogue.optim',
-    'cnn-model-params': 'dlcalc.catalogue.cnn',
+    'cnn-model-params': 'dlcalc.net.formulas',
     'cond': 'dlcalc.catalogue.linalg',
     'conv-input-grad': 'dlcalc.catalogue.convolution',
     'conv-out': 'dlcalc.catalogue.cnn',
