@@ -151,7 +151,7 @@ class _Parser:
         while True:
             while self.peek() == ",":
                 self.take()
-            if self.peek() in closers:
+            if self.peek() in closers or self.peek() is None:  # the caller checks for its closer
                 return tuple(items)
             items.append(self.repeated(self.item(depth)))
 
