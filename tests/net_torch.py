@@ -13,6 +13,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from dlcalc.net.network import load_spec
+
+torch.set_num_threads(1)  # tiny tensors: threads only cost time on a shared machine
 from dlcalc.net.spec import Group, Layer, Ref, Save
 
 _ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6, "gelu": nn.GELU, "silu": nn.SiLU, "sigmoid": nn.Sigmoid,
@@ -180,7 +182,8 @@ class SpecNet(nn.Module):
     def _item(self, item, x):
         if isinstance(item, Layer):
             if self.next == len(self.layers):
-                self.layers.append(make_module(item, x))
+                with torch.device(x.device):
+                    self.layers.append(make_module(item, x))
             module = self.layers[self.next]
             self.next += 1
             before = self._flops()
@@ -212,7 +215,6 @@ def build(text: str, batch: int = 2, device: str = "cpu", input_shape=None):
         x = torch.randint(0, first.args[0], (batch, *shape), device=device)
     else:
         x = torch.randn(batch, *shape, device=device)
-    with torch.device(device):
-        model = SpecNet(spec.items)
-        model(x)
+    model = SpecNet(spec.items)
+    model(x)
     return model, x
