@@ -8,7 +8,6 @@ positional numbers, then options written as a letter glued to its value), a grou
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
@@ -255,7 +254,9 @@ def _walk(items):
 
 
 def closest(word: str, choices) -> str:
-    """' (did you mean 'x'?)' or ''."""
+    """'; did you mean 'x'?' or ''."""
+    import difflib  # only on the error path: it costs start-up
+
     match = difflib.get_close_matches(word.lower(), sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else ""
 
