@@ -239,3 +239,8 @@ def test_error_messages_stay_on_one_line():
     with pytest.raises(DlcalcError) as err:
         summarize("in 3x8x8, conv\n\x1b[31m 4 k3 z" + "9" * 500)
     assert "\n" not in err.value.message and "\x1b" not in err.value.message and len(err.value.message) < 300
+
+
+def test_in_must_come_first():
+    refuses("in 3x8x8, relu, in 3x8x8", "'in 3x8x8': 'in SHAPE' must be the first item")
+    assert summarize("\n# a comment first\n\nin 4\nrelu").input == (4,)

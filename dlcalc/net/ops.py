@@ -89,6 +89,8 @@ def _value(kind: str, text: str, what: str):
 def parse_layer(words: list[str]) -> Layer:
     name = words[0].lower()
     op = OPS.get(name)
+    if name == "in":
+        raise DlcalcError(f"{excerpt(' '.join(words))!r}: 'in SHAPE' must be the first item")
     if op is None:
         raise DlcalcError(f"unknown operation {excerpt(words[0], 30)!r} in {excerpt(' '.join(words))!r}"
                           + closest(name, [*OPS, *KEYWORDS]))

@@ -223,8 +223,9 @@ def parse(text: str) -> Spec:
         raise DlcalcError(f"the spec is {len(text):,} characters long; the limit is {MAX_SPEC_CHARS:,}")
     parser = _Parser(_tokens(text))
     shape = None
-    tokens = parser.tokens
-    if len(tokens) >= 2 and tokens[0].lower() == "in":
+    while parser.peek() == ",":  # blank or comment lines before the first item
+        parser.take()
+    if (parser.peek() or "").lower() == "in":
         parser.take()
         shape_words = []
         while parser.peek() not in (None, ","):
@@ -235,22 +236,9 @@ def parse(text: str) -> Spec:
     items = parser.items(0, (None, "]", "|"))
     if parser.peek() is not None:
         raise DlcalcError(f"unexpected {parser.peek()!r}: no bracket is open")
-    for item in _walk(items):
-        if isinstance(item, Layer) and item.op == "in":
-            raise DlcalcError("'in SHAPE' must be the first item")
     if not items:
         raise DlcalcError("the spec has no layers")
     return Spec(shape, items)
-
-
-def _walk(items):
-    for item in items:
-        yield item
-        if isinstance(item, Repeat):
-            yield from _walk((item.item,))
-        elif isinstance(item, Group):
-            for branch in item.branches:
-                yield from _walk(branch)
 
 
 def closest(word: str, choices) -> str:
