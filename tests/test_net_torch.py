@@ -243,3 +243,20 @@ def test_resnet_receptive_field_against_a_gradient_trace(preset):
     model(x)[0, :, unit, 0].sum().backward()
     hits = torch.nonzero(x.grad[0].abs().sum(dim=(0, 2))).flatten()
     assert (int(hits.min()) - unit * j, int(hits.max()) - int(hits.min()) + 1) == (start, r)
+
+
+# ---- --convention torchinfo against torchinfo itself ---------------------------------------
+
+@pytest.mark.parametrize("text", ["@lenet5", "@resnet18", "@mobilenet-v2", "@vit-b16", "in 10x32, lstm 16 L2 bi, fc 8",
+                                  "in 10x32, gru 16, mha 4, tblock 4 ff64", "in 12, embed 50 16, ln, rms, fc 4",
+                                  "in 8x10x10, tconv 4 k3 s2 p1 op1 g2, gn 2, up 2, conv 3 k3"])
+def test_torchinfo_convention_reproduces_torchinfo(text):
+    torchinfo = pytest.importorskip("torchinfo")
+    model, x = build(text, batch=BATCH)
+    stats = torchinfo.summary(model.eval(), input_data=x, verbose=0, depth=10)
+    totals = summarize(text, batch_size=BATCH, convention="torchinfo").totals()
+    assert totals["macs"] == stats.total_mult_adds
+    assert totals["params"] == stats.total_params
+    assert totals["param_bytes"] == stats.total_param_bytes
+    assert totals["activation_bytes"] == stats.total_output_bytes
+    assert 0 <= stats.total_input - totals["input_bytes"] <= 128  # torchinfo adds sys.getsizeof's object overhead

@@ -77,6 +77,8 @@ class Row:
     macs: int = 0
     train_macs: int = 0  # forward + backward multiply-adds
     torchinfo_macs: int = 0
+    torchinfo_params: int = 0
+    torchinfo_outputs: int = 0
     rf: tuple | None = None
 
 
@@ -154,9 +156,12 @@ class _Walker:
             self.fail(text, err.message)
         rf = x.rf if out.rf == "keep" else _rf_step(x.rf, out.rf)
         backward = out.bwd_always + (out.bwd_if_grad if x.grad else 0)
-        torchinfo = out.params if out.torchinfo_macs is None else out.torchinfo_macs
+        torchinfo = {"torchinfo_macs": out.params if out.torchinfo_macs is None else out.torchinfo_macs,
+                     "torchinfo_params": out.params if out.torchinfo_params is None else out.torchinfo_params,
+                     "torchinfo_outputs": (prod(out.shape) if out.params else 0) if out.torchinfo_outputs is None
+                     else out.torchinfo_outputs}
         return self.row(text, x, Tensor(out.shape, rf, x.grad or out.params > 0), ancestors, params=out.params,
-                        buffers=out.buffers, macs=out.macs, train_macs=out.macs + backward, torchinfo_macs=torchinfo)
+                        buffers=out.buffers, macs=out.macs, train_macs=out.macs + backward, **torchinfo)
 
     def group(self, group: Group, x: Tensor, ancestors) -> Tensor:
         info = GroupInfo(excerpt(item_text(group)), x.shape)
@@ -281,8 +286,10 @@ class Summary:
             totals["train_flops"] = self.flops_per_mac * self.batch_size * sum(r.train_macs for r in self.rows)
         totals["param_bytes"] = params * size
         if self.convention == "torchinfo":  # torchinfo: outputs of leaf layers with parameters, ×2 for gradients
-            outputs = 2 * sum(prod(r.out) for r in self.rows if r.params > 0)
-            totals["input_bytes"] = prod(self.input) * self.batch_size * size
+            outputs = 2 * sum(r.torchinfo_outputs for r in self.rows)
+            token_ids = self.rows and self.rows[0].text.startswith("embed ")
+            totals["param_bytes"] = sum(r.torchinfo_params for r in self.rows) * size
+            totals["input_bytes"] = prod(self.input) * self.batch_size * (8 if token_ids else size)  # ids: int64
             totals["activation_bytes"] = outputs * self.batch_size * size
             totals["total_bytes"] = totals["input_bytes"] + totals["activation_bytes"] + totals["param_bytes"]
         else:
@@ -297,9 +304,14 @@ class Summary:
         if self.convention == "torch":
             text["torch_gaps"] = _TORCH_GAPS
         if self.convention == "torchinfo":
-            text["activation_bytes"] = ("torchinfo's 'Forward/backward pass size': outputs of layers with parameters × 2 "
-                                        "(for their gradients) × batch × dtype bytes; total_bytes adds the input and "
-                                        "the parameters ('Estimated Total Size')")
+            text["activation_bytes"] = ("torchinfo's 'Forward/backward pass size': outputs of leaf modules with "
+                                        "parameters × 2 (for their gradients) × batch × dtype bytes (a "
+                                        "TransformerEncoderLayer's linear1, linear2, norm1, norm2; nothing for "
+                                        "nn.MultiheadAttention, which is not a leaf and whose out_proj is never "
+                                        "called); param_bytes likewise counts leaf modules only, so attention "
+                                        "weights are missing; total_bytes adds the input and the parameters "
+                                        "('Estimated Total Size'); torchinfo's input size also adds the storage "
+                                        "object's Python overhead (sys.getsizeof, about 64 B), which dlcalc omits")
         text["convention"] = self.convention
         return text
 

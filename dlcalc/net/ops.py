@@ -159,6 +159,8 @@ class Out:
     bwd_always: int = 0
     bwd_if_grad: int = 0
     torchinfo_macs: int | None = None  # None: params × batch (torchinfo's rule for most modules)
+    torchinfo_params: int | None = None  # parameters of the leaf modules torchinfo sees (None: params)
+    torchinfo_outputs: int | None = None  # output elements of those leaves (None: the output, if params)
     rf: object = "keep"
 
 
@@ -381,7 +383,7 @@ def _mha(layer: Layer, shape: tuple) -> Out:
     in_proj = 3 * steps * dim * dim
     return Out(shape, params=4 * dim * dim + 4 * dim * bias, macs=projections + core,
                bwd_always=projections + (projections - in_proj) + 2 * core, bwd_if_grad=in_proj,
-               torchinfo_macs=0, rf=None)
+               torchinfo_macs=0, torchinfo_params=0, torchinfo_outputs=0, rf=None)
 
 
 def _tblock(layer: Layer, shape: tuple) -> Out:
@@ -397,7 +399,8 @@ def _tblock(layer: Layer, shape: tuple) -> Out:
     first_input = 0 if "pre" in layer.flags else in_proj
     return Out(shape, params=attention_params + ff_params + 4 * dim, macs=projections + core + feedforward,
                bwd_always=projections + (projections - first_input) + 2 * core + 2 * feedforward,
-               bwd_if_grad=first_input, torchinfo_macs=ff_params + 4 * dim, rf=None)
+               bwd_if_grad=first_input, torchinfo_macs=ff_params + 4 * dim, torchinfo_params=ff_params + 4 * dim,
+               torchinfo_outputs=steps * ff + 3 * steps * dim, rf=None)  # linear1, linear2, norm1, norm2
 
 
 def _tokens(layer: Layer, shape: tuple) -> Out:
