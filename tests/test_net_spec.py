@@ -244,3 +244,37 @@ def test_error_messages_stay_on_one_line():
 def test_in_must_come_first():
     refuses("in 3x8x8, relu, in 3x8x8", "'in 3x8x8': 'in SHAPE' must be the first item")
     assert summarize("\n# a comment first\n\nin 4\nrelu").input == (4,)
+
+
+# ---- hostile text: only DlcalcError, one line, quickly ----------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = ["in", "3x8x8", "4x6", "12", "conv", "tconv", "4", "k3", "k0", "s2", "p1", "psame", "op1", "d2", "g2", "nobias",
+          "maxpool", "avgpool", "ceil", "gap", "flatten", "up", "bn", "ln", "gn", "rms", "relu", "dropout", "0.5", "fc",
+          "embed", "lstm", "gru", "rnn", "mha", "tblock", "ff8", "pre", "bi", "L2", "proj2", "res[", "cat[", "[", "]",
+          "|", ",", "*", "*3", "save", "add", "cat", "a", "crop", "tokens", "cls", "pos", "first", "\n", "#", "x", "-1",
+          "99999999999999", "\x00", "é"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=25))
+def test_hostile_specs_fail_cleanly(words):
+    text = " ".join(words)
+    start = time.perf_counter()
+    try:
+        summary = summarize(text, input_shape="3x8x8" if "in" not in words else None)
+        summary.totals()
+        summary.to_json(2)
+    except DlcalcError as err:
+        assert "\n" not in err.message and len(err.message) < 400
+    assert time.perf_counter() - start < 2
+
+
+def test_loops_over_user_numbers_are_bounded():
+    refuses("in 4x8, lstm 8 L1000000000", "layer 1 'lstm 8 L1000000000': num_layers 1000000000 is over the limit 10,000")
+    refuses("in 4, relu" + "*1" * 1000, "more than 64 repeats '*N' chained on one item")
+    start = time.perf_counter()
+    summarize("in 4, [relu*1000]*100").totals()
+    assert time.perf_counter() - start < 5

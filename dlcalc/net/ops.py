@@ -338,6 +338,7 @@ def _sequence(shape: tuple, module: str) -> tuple:
 
 
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+MAX_RNN_LAYERS = 10_000  # num_layers is a loop here
 
 
 def _recurrent(layer: Layer, shape: tuple) -> Out:
@@ -346,6 +347,8 @@ def _recurrent(layer: Layer, shape: tuple) -> Out:
     num_layers, proj = layer.option("l", 1), layer.option("proj", 0)
     directions, bias = 1 + ("bi" in layer.flags), "nobias" not in layer.flags
     _at_least_one("hidden_size and num_layers", (hidden, num_layers))
+    if num_layers > MAX_RNN_LAYERS:
+        raise DlcalcError(f"num_layers {num_layers} is over the limit {MAX_RNN_LAYERS:,}")
     if proj and proj >= hidden:
         raise DlcalcError(f"proj_size {proj} has to be smaller than hidden_size {hidden}")
     gate_rows = _GATES[layer.op] * hidden

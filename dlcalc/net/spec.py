@@ -155,7 +155,11 @@ class _Parser:
             items.append(self.repeated(self.item(depth)))
 
     def repeated(self, item):
+        stars = 0
         while self.peek() == "*":
+            stars += 1
+            if stars > MAX_NESTING:
+                raise DlcalcError(f"more than {MAX_NESTING} repeats '*N' chained on one item")
             self.take()
             count = self.peek()
             if count is None or not count.isdigit():
