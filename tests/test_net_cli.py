@@ -144,3 +144,24 @@ def test_real_subprocess_in_a_pipe():
     bad = subprocess.run([sys.executable, "-m", "dlcalc", "net", "in 3x8x8, maxpool k3 p2"], capture_output=True,
                          text=True, timeout=60)
     assert (bad.returncode, bad.stderr) == (2, "dlcalc: error: layer 1 'maxpool k3 p2': padding 2 > half the kernel (1)\n")
+
+
+def test_expanded_spec_reads_back_to_the_same_network():
+    from dlcalc.net.network import summarize
+    from dlcalc.net.presets import PRESETS
+
+    for preset in PRESETS:
+        expanded = net("@" + preset, "--expand").out
+        again, original = summarize(expanded), summarize("@" + preset)
+        assert [(r.text, r.out, r.params, r.macs, r.rf) for r in again.rows] == \
+            [(r.text, r.out, r.params, r.macs, r.rf) for r in original.rows]
+
+
+def test_net_is_pure_python_over_core():
+    code = ("import sys; from dlcalc.cli.net import try_net; import dlcalc.net.network, dlcalc.net.formulas, "
+            "dlcalc.render.net; mods = [m for m in sys.modules if m.split('.')[0] in "
+            "('numpy', 'sympy', 'typer', 'rich', 'torch')]; "
+            "ours = [m for m in sys.modules if m.startswith('dlcalc.') and not m.startswith(('dlcalc.core', "
+            "'dlcalc.net', 'dlcalc.render', 'dlcalc.cli'))]; print(mods, ours)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "[] []\n", proc.stderr
