@@ -165,3 +165,9 @@ def test_net_is_pure_python_over_core():
             "'dlcalc.net', 'dlcalc.render', 'dlcalc.cli'))]; print(mods, ours)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout == "[] []\n", proc.stderr
+
+
+def test_help_shows_the_bracketed_grammar():
+    run = run_typer(["net", "--help"])
+    text = " ".join(run.out.split())
+    assert run.code == 0 and "conv C kK [sS] [pP|psame|pvalid]" in text and "res[ITEMS | ITEMS]" in text

@@ -126,8 +126,9 @@ def try_net(args: list[str]) -> ExitCode | None:
 
 def register(app) -> None:
     import typer
+    from rich.markup import escape  # Typer renders help as Rich markup: [sS] would vanish as a tag
 
-    @app.command("net", help=HELP, epilog=EPILOG, rich_help_panel="Networks")
+    @app.command("net", help=escape(HELP), epilog=escape(EPILOG), rich_help_panel="Networks")
     def net_command(
         spec: Optional[str] = typer.Argument(None, metavar="SPEC", help="the network spec, or @PRESET", show_default=False),
         file: Optional[str] = typer.Option(None, "-f", "--file", metavar="FILE", help="read the spec from FILE ('-' = stdin)"),
