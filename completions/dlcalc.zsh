@@ -9,6 +9,7 @@ _dlcalc() {
     'completions:Print the completion script for a shell (see the README for where to put it)'
     'check-deriv:Compute a matrix derivative and check it, or check a claimed derivative'
     'verify:Prove symbolic identities with SymPy, each guarded by a numeric spot check'
+    'net:Shapes, parameters, MACs/FLOPs, receptive field and memory of a whole network, from a text spec'
     'bayes:Posterior P(Y_i ∣ X) from a prior and likelihoods (Bayes'\'' rule)'
     'chebyshev:Chebyshev'\''s bound on P(|X − μ| ≥ ε)'
     'check-condindep:Decide X ⊥ Y ∣ Z from a 3-D joint table (exit 1 if not)'
@@ -227,6 +228,18 @@ _dlcalc() {
       _arguments \
         '--all[prove every registered identity]' \
         '--json[JSON Lines\: name, statement, proven, method, seconds]';;
+    net)
+      _arguments \
+        '--file[read the spec from FILE ('\''-'\'' = stdin)]:file:_files' \
+        '--input[replace the spec'\''s '\''in'\'' shape, e.g. 3x512x512]:value: ' \
+        '--batch-size[batch size for MACs, FLOPs and activation bytes]:value: ' \
+        '--dtype[element type for bytes]:value:(fp32 fp16 bf16 int8)' \
+        '--train[also count the backward pass (train_flops)]' \
+        '--depth[fold groups nested deeper than N into one row]:value: ' \
+        '--expand[print the spec with presets and repeats written out]' \
+        '--convention[how MACs/FLOPs and memory are counted]:value:(torch torchinfo fvcore)' \
+        '--tsv[the per-layer table as tab-separated lines]' \
+        '--json[one JSON object\: layers, totals, conventions]';;
     bayes)
       _arguments \
         '--prior[prior P(Y_i), summing to 1]:value: ' \

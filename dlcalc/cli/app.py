@@ -104,7 +104,7 @@ class FormulaGroup(TyperGroup):
 
 
 def build_app() -> typer.Typer:
-    from dlcalc.cli import catalogue_commands, check_deriv, verify
+    from dlcalc.cli import catalogue_commands, check_deriv, net, verify
 
     app = typer.Typer(
         name="dlcalc",
@@ -126,7 +126,7 @@ def build_app() -> typer.Typer:
             write_stdout(f"dlcalc {__version__}\n")
             raise typer.Exit(0)
 
-    for commands in (catalogue_commands, check_deriv, verify):  # commands that are not formulas
+    for commands in (catalogue_commands, check_deriv, verify, net):  # commands that are not formulas
         commands.register(app)
     return app
 

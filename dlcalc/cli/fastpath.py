@@ -63,10 +63,14 @@ def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool,
 
 # Commands that are not formulas (registered by dlcalc.cli.app; a test keeps the two in step): they
 # go to Typer at once, without looking for a formula of that name.
-APP_COMMANDS = frozenset({"list", "info", "errata", "completions", "check-deriv", "verify"})
+APP_COMMANDS = frozenset({"list", "info", "errata", "completions", "check-deriv", "verify", "net"})
 
 
 def try_fast_path(args: list[str]) -> ExitCode | None:
+    if args[:1] == ["net"] and "_DLCALC_COMPLETE" not in os.environ:  # `net` has its own fast path
+        from dlcalc.cli.net import try_net
+
+        return try_net(args[1:])
     if not args or args[0].startswith("-") or args[0] in APP_COMMANDS or "_DLCALC_COMPLETE" in os.environ:
         return None
     formula = registry.get(args[0])
