@@ -373,9 +373,13 @@ def load(preset: Any, config: Any, overrides: dict[str, Any] | None = None, *, t
     if has_preset:
         if preset not in PRESETS:
             raise DlcalcError(f"unknown model {_short(repr(preset))}; presets: {', '.join(PRESETS)}")
-        raw, name = PRESETS[preset], preset
-    else:
-        raw, name = read_config_file(config), str(config)
+        return from_config(PRESETS[preset], preset, overrides, tied=tied)
+    return from_config(read_config_file(config), str(config), overrides, tied=tied)
+
+
+def from_config(raw: dict[str, Any], name: str, overrides: dict[str, Any] | None = None, *,
+                tied: bool | None = None) -> Model:
+    """A config.json object (already parsed) with overrides -> a Model."""
     fields = apply_overrides(fields_of(raw), overrides or {})
     if tied is not None:
         fields["tied"] = tied

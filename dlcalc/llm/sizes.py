@@ -55,7 +55,7 @@ formula(
         ("llama2-7b", "6738415616", "meta-llama/Llama-2-7b-hf"),
         ("mixtral-8x7b", "46702792704", "12,879,925,248 active"),
         ("gpt2", "124439808", "tied embeddings, learned positions"),
-        ("llama2-7b --layers 16", "3371204608", "half the layers"),
+        ("llama2-7b --layers 16", "3500281856", "half the layers"),
     ),
     notes="--json: total, embedding, lm_head (0 when tied), position_embedding, non_embedding (total minus "
     "those three), active (used per token), components. Counts as sum(p.numel()) of the Hugging Face module.",
