@@ -1,0 +1,121 @@
+"""Every preset against the Hugging Face implementation itself (skipped without torch and transformers).
+
+Parameters: the full-size model built on the meta device from the preset's config (nothing is
+downloaded, no memory is used). KV cache and FLOPs: a shrunk variant of each preset (2 layers, narrow,
+same family features, same head grouping) built on the CPU, run once; FlopCounterMode counts the
+forward pass, one decoding step and forward + backward.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from dlcalc.llm import _arithmetic as arith  # noqa: E402
+from dlcalc.llm._model import FAMILIES, PRESETS, from_config  # noqa: E402
+
+CONTEXT = 8
+
+
+def hf_config(raw):
+    fields = {k: v for k, v in raw.items() if k != "model_type"}
+    config = transformers.AutoConfig.for_model(raw["model_type"], **fields)
+    config._attn_implementation = "eager"
+    config._experts_implementation = "eager"  # transformers ≥ 5: a loop of linear maps, as FlopCounterMode sees it
+    return config
+
+
+def build(raw, device):
+    config = hf_config(raw)
+    with torch.device(device):
+        return transformers.AutoModelForCausalLM.from_config(config)
+
+
+def expert_parameters(model):
+    return sum(p.numel() for name, p in model.named_parameters() if ".experts." in name or name.endswith(".experts"))
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_parameters_match_the_meta_model(preset):
+    raw = PRESETS[preset]
+    hf = build(raw, "meta")
+    total = sum(p.numel() for p in hf.parameters())
+    count = arith.count_params(from_config(raw, preset))
+    assert count.total == total
+    mine = from_config(raw, preset)
+    if mine.experts:
+        unused = expert_parameters(hf) * (mine.experts - mine.experts_per_token) // mine.experts
+        assert count.active == total - unused
+    else:
+        assert count.active == total
+    embedding = hf.get_input_embeddings().weight.numel()
+    assert count.embedding == embedding
+
+
+def shrunk(raw):
+    """The same family and features, small: 2 layers, head size 16, at most 4 query heads, the same
+    heads-per-KV-head grouping where it fits, a small vocabulary and MLP."""
+    keys = FAMILIES[raw["model_type"]].keys
+    small = dict(raw)
+    model = from_config(raw, "x")
+    group = model.heads // model.kv_heads
+    kv = 1 if group >= 4 else min(model.kv_heads, 2)
+    heads = kv * min(group, 4)
+    values = {"layers": 2, "d_model": heads * 16, "heads": heads, "vocab": 96, "d_ff": 40}
+    if "kv_heads" in keys and raw["model_type"] != "falcon":
+        values["kv_heads"] = kv
+    for field, v in values.items():
+        small[keys[field]] = v
+    if raw.get("head_dim"):
+        small["head_dim"] = 16
+    small.update(pad_token_id=0, bos_token_id=0, eos_token_id=0)  # inside the small vocabulary
+    if raw["model_type"] == "opt":
+        small["word_embed_proj_dim"] = small["hidden_size"]
+        small["max_position_embeddings"] = 64
+    if raw["model_type"] == "gpt2":
+        small["n_positions"] = 64
+    return small
+
+
+def kv_bytes(cache):
+    layers = getattr(cache, "layers", None)
+    if layers is not None:
+        return sum(layer.keys.numel() * layer.keys.element_size() + layer.values.numel() * layer.values.element_size()
+                   for layer in layers)
+    return sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in zip(cache.key_cache, cache.value_cache))
+
+
+def counted(run):
+    with FlopCounterMode(display=False) as counter:
+        result = run()
+    return counter.get_total_flops(), result
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_kv_cache_and_flops_match_a_shrunk_model(preset):
+    raw = shrunk(PRESETS[preset])
+    torch.manual_seed(0)
+    hf = build(raw, "cpu")
+    mine = from_config(raw, preset)
+    ids = torch.randint(0, 96, (1, CONTEXT))
+
+    with torch.no_grad():
+        forward, output = counted(lambda: hf(ids, use_cache=True))
+    assert forward == sum(arith.forward_flops(mine, CONTEXT).values())
+
+    cache = output.past_key_values
+    assert kv_bytes(cache) == arith.kv_values_per_token(mine) * 4 * CONTEXT  # fp32 values
+
+    with torch.no_grad():
+        decode, _ = counted(lambda: hf(ids[:, :1], past_key_values=cache, use_cache=True))
+    assert decode == sum(arith.forward_flops(mine, CONTEXT, decode=True).values())
+
+    def train():
+        hf(ids, labels=ids).loss.backward()
+
+    training, _ = counted(train)
+    assert training == (1 + arith.BACKWARD_FACTOR) * forward
