@@ -26,14 +26,14 @@ def llm_params(**options) -> Result:
     count = arith.count_params(model)
     total = count.total
     rows = [[name, f"{n:,}", f"{100 * n / total:.1f} %"] for name, n in count.components.items() if n]
-    steps = [f"{total:,} parameters ≈ {total / 1e9:.3f} B; non-embedding (Kaplan's N) {count.non_embedding:,}"]
+    steps = [f"{total:,} parameters ≈ {total / 1e9:.3f} B; non-embedding (Kaplan's N) {count.non_embedding:,}",
+             "buffers such as RoPE's inv_freq are not parameters and are not counted"]
     if count.active != total:
         steps.append(f"active per token: {count.active:,} ({model.experts_per_token} of {model.experts} experts)")
     return Result(
         name="llm-params", inputs={}, value=total,
         steps=steps,
         table=Table(columns=["component", "parameters", "share"], rows=rows, title=title(model)),
-        warnings=["buffers such as RoPE's inv_freq are not parameters and are not counted"],
         extra={"total": total, "embedding": count.embedding, "lm_head": count.lm_head,
                "position_embedding": count.position_embedding, "non_embedding": count.non_embedding,
                "active": count.active, "components": count.components, "config": describe(model),
@@ -254,17 +254,17 @@ def llm_memory(mode, dtype, context, batch_size, kv_dtype, optimizer, zero, gpus
                              "terms left out", "zero": "Rajbhandari et al. 2019 over gpus/tp data-parallel ranks"}}
     rows = [[name, human_bytes(n), formulas.get(name, "")] for name, n in parts.items() if n or name in formulas]
     rows.append(["total", human_bytes(total), "sum"])
-    warnings = []
     if mode == "training":
-        warnings.append("activations per Korthikanti et al. 2022 (16-bit, standard attention and 4d MLP "
-                        "assumed); embedding and loss terms left out")
+        caveat = ("activations per Korthikanti et al. 2022 (16-bit, standard attention and 4d MLP assumed); "
+                  "embedding and loss terms left out")
     else:
-        warnings.append("transient activations of the forward pass are not counted")
-    result = Result(name="llm-memory", inputs={}, value=total, extra=extra, warnings=warnings,
+        caveat = "transient activations of the forward pass are not counted"
+    extra["conventions"]["left_out"] = caveat
+    result = Result(name="llm-memory", inputs={}, value=total, extra=extra,
                     table=Table(columns=["part", "per GPU", "formula"], rows=rows, title=title(model)),
                     steps=[f"{mode}, {dtype}, context {context:,}, batch {batch_size}, {gpus} GPU(s), tp {tp}"
                            + (f", ZeRO-{zero}" if mode == "training" else ""),
-                           f"total per GPU: {human_bytes(total)}"])
+                           f"total per GPU: {human_bytes(total)}", caveat])
     if value(fit) is not None:
         _answer_fit(result, model, settings, parse_size(fit))
     return result
