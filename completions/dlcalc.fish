@@ -990,7 +990,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l untied -d 'a s
 complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l mode -x -a 'inference training' -d 'what the GPUs do'
 complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l dtype -x -a 'fp32 bf16 fp16 int8 int4' -d 'weights (training in bf16/fp16 is mixed precision)'
 complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l context -x -d 'tokens per sequence (at most 100,000,000)'
-complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l batch-size -x -d 'sequences'
+complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l batch-size -x -d 'sequences (at most 100,000,000)'
 complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l kv-dtype -x -a 'fp32 bf16 fp16 int8 int4' -d 'KV cache values'
 complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l optimizer -x -a 'adamw adam8bit sgd-momentum sgd' -d 'optimizer (training)'
 complete -c dlcalc -n '__fish_seen_subcommand_from llm-memory' -l zero -x -a '0 1 2 3' -d 'ZeRO stage (training)'

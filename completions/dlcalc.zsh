@@ -1277,7 +1277,7 @@ _dlcalc() {
         '--mode[what the GPUs do]:value:(inference training)' \
         '--dtype[weights (training in bf16/fp16 is mixed precision)]:value:(fp32 bf16 fp16 int8 int4)' \
         '--context[tokens per sequence (at most 100,000,000)]:value: ' \
-        '--batch-size[sequences]:value: ' \
+        '--batch-size[sequences (at most 100,000,000)]:value: ' \
         '--kv-dtype[KV cache values]:value:(fp32 bf16 fp16 int8 int4)' \
         '--optimizer[optimizer (training)]:value:(adamw adam8bit sgd-momentum sgd)' \
         '--zero[ZeRO stage (training)]:value:(0 1 2 3)' \

@@ -334,3 +334,30 @@ def test_garbage_and_missing_files(tmp_path):
     assert "presets:" in error_of(["llm-params", "llama9"])
     assert "not both" in error_of(["llm-params", "gpt2", "--config", write(tmp_path, "{}")])
     assert "give a MODEL" in error_of(["llm-flops", "--context", "5"])
+
+
+# ---- batch and the terminal ----------------------------------------------------------------------------
+
+
+def test_llm_commands_take_batch_rows():
+    run = run_main(["llm-params", "--batch", "-"], stdin="model,layers\nllama2-7b,\ngpt2,6\nfoo,\n")
+    layer = 4 * 768 * 768 + 4 * 768 + 2 * 768 * 3072 + 3072 + 768 + 4 * 768  # a GPT-2 layer, by hand
+    assert run.out.splitlines() == ["6738415616", str(124_439_808 - 6 * layer), ""]
+    assert run.code == 1 and "line 4" in run.err and "presets:" in run.err
+
+
+def test_terminal_shows_each_memory_line_with_its_formula():
+    import io
+
+    from dlcalc.core import registry
+    from dlcalc.core.evaluate import evaluate
+    from dlcalc.render.terminal import render_terminal
+
+    result = evaluate(registry.get("llm-memory"), {"model": "llama2-7b", "mode": "training", "zero": "3",
+                                                   "gpus": "8"})
+    screen = io.StringIO()
+    render_terminal(result, screen)
+    text = screen.getvalue()
+    for part in ("weights", "gradients", "optimizer_states", "activations", "total", "GiB", "GB"):
+        assert part in text
+    assert "6,738,415,616·12/(1·8)" in text  # the optimizer line, values substituted

@@ -153,6 +153,7 @@ def mfu(tokens_per_second, gpus, peak_tflops, params, context, **options) -> Res
     else:
         if value(params) is None:
             raise DlcalcError("give MODEL, --config or --params")
+        arith.check_positive(params=params)
         n = params
         shape = [value(options.get(k)) for k in ("layers", "heads", "head_dim")]
         if any(v is not None for v in shape) and (None in shape or not context):

@@ -304,7 +304,7 @@ formula(
         Param("mode", choice("inference", "training"), "what the GPUs do", default="inference"),
         Param("dtype", choice(*DTYPES), "weights (training in bf16/fp16 is mixed precision)", default="bf16"),
         Param("context", INT, "tokens per sequence (at most 100,000,000)", default=2048, minimum=1),
-        Param("batch-size", INT, "sequences", default=1, minimum=1),
+        Param("batch-size", INT, "sequences (at most 100,000,000)", default=1, minimum=1),
         Param("kv-dtype", choice(*DTYPES), "KV cache values", default="=dtype"),
         Param("optimizer", choice(*arith.OPTIMIZER_BYTES_MIXED), "optimizer (training)", default="adamw"),
         Param("zero", choice("0", "1", "2", "3"), "ZeRO stage (training)", default="0"),
@@ -322,6 +322,11 @@ formula(
     latex=r"M = M_w + M_{kv} + M_g + M_{opt} + L\cdot sbh\,(34 + 5as/h)",
     compute=llm_memory,
     batch_rows=False,
+    rules=tuple(
+        Rule(broken=lambda _n=name, **v: v[_n] > MAX_FIT,
+             says=lambda _n=name, **v: f"--{_n.replace('_', '-')} must be at most {MAX_FIT:,}, got {v[_n]}")
+        for name in ("context", "batch_size", "lora_rank", "gpus")
+    ),
     examples=(
         ("llama2-7b --context 4096", "15624314880", "13.48 GB of bf16 weights + 2 GiB of KV cache"),
         ("llama2-7b --mode training --zero 3 --gpus 8 --context 2048 --batch-size 1 --recompute full",
