@@ -119,3 +119,25 @@ def test_kv_cache_and_flops_match_a_shrunk_model(preset):
 
     training, _ = counted(train)
     assert training == (1 + arith.BACKWARD_FACTOR) * forward
+
+
+@pytest.mark.parametrize("preset, published_kv", [
+    ("llama2-7b", None), ("llama3-8b", None), ("falcon-7b", None),
+    ("gemma-7b", 458_752),  # the issue's anchor: bytes per token at bf16
+    ("opt-13b", 819_200),  # at fp16
+])
+def test_full_size_forward_on_the_meta_device(preset, published_kv):
+    """The full model on the meta device (shapes only): FlopCounterMode over 128 tokens and the cache."""
+    raw = PRESETS[preset]
+    hf = build(raw, "meta")
+    mine = from_config(raw, preset)
+    ids = torch.zeros(1, 128, dtype=torch.long, device="meta")
+    with torch.no_grad():
+        forward, output = counted(lambda: hf(ids, use_cache=True))
+    assert forward == sum(arith.forward_flops(mine, 128).values())
+    if preset == "llama2-7b":
+        assert forward == 1_700_001_742_848
+    per_token_16bit = kv_bytes(output.past_key_values) // 128 // 2  # fp32 on the meta device
+    assert per_token_16bit == arith.kv_values_per_token(mine) * 2
+    if published_kv:
+        assert per_token_16bit == published_kv
