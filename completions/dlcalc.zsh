@@ -1158,8 +1158,8 @@ _dlcalc() {
     llm-flops)
       _arguments \
         '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
-        '--layers[override the number of layers; at most 10,000,000]:value: ' \
-        '--d-model[override the width d (hidden_size); at most 10,000,000]:value: ' \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d (hidden_size)]:value: ' \
         '--heads[override the query heads (kv-heads follow where they were equal)]:value: ' \
         '--kv-heads[override the key/value heads]:value: ' \
         '--head-dim[override the head size]:value: ' \
@@ -1169,7 +1169,7 @@ _dlcalc() {
         '--experts-per-token[override the experts each token uses (MoE)]:value: ' \
         '--tied[tie the output matrix to the token embedding]' \
         '--untied[a separate output matrix]' \
-        '--context[tokens n in the pass (cached tokens with --decode); at most 10,000,000]:value: ' \
+        '--context[tokens n in the pass (cached tokens with --decode)]:value: ' \
         '--decode[one new token after n cached tokens]' \
         '--train[forward + backward]' \
         '--batch-size[sequences]:value: ' \
@@ -1178,8 +1178,8 @@ _dlcalc() {
     mfu)
       _arguments \
         '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
-        '--layers[override the number of layers; at most 10,000,000]:value: ' \
-        '--d-model[override the width d (hidden_size); at most 10,000,000]:value: ' \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d (hidden_size)]:value: ' \
         '--heads[override the query heads (kv-heads follow where they were equal)]:value: ' \
         '--kv-heads[override the key/value heads]:value: ' \
         '--head-dim[override the head size]:value: ' \
@@ -1263,8 +1263,8 @@ _dlcalc() {
     llm-memory)
       _arguments \
         '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
-        '--layers[override the number of layers; at most 10,000,000]:value: ' \
-        '--d-model[override the width d (hidden_size); at most 10,000,000]:value: ' \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d (hidden_size)]:value: ' \
         '--heads[override the query heads (kv-heads follow where they were equal)]:value: ' \
         '--kv-heads[override the key/value heads]:value: ' \
         '--head-dim[override the head size]:value: ' \
@@ -1276,8 +1276,8 @@ _dlcalc() {
         '--untied[a separate output matrix]' \
         '--mode[what the GPUs do]:value:(inference training)' \
         '--dtype[weights (training in bf16/fp16 is mixed precision)]:value:(fp32 bf16 fp16 int8 int4)' \
-        '--context[tokens per sequence (at most 100,000,000)]:value: ' \
-        '--batch-size[sequences (at most 100,000,000)]:value: ' \
+        '--context[tokens per sequence]:value: ' \
+        '--batch-size[sequences]:value: ' \
         '--kv-dtype[KV cache values]:value:(fp32 bf16 fp16 int8 int4)' \
         '--optimizer[optimizer (training)]:value:(adamw adam8bit sgd-momentum sgd)' \
         '--zero[ZeRO stage (training)]:value:(0 1 2 3)' \
@@ -1293,8 +1293,8 @@ _dlcalc() {
     llm-params)
       _arguments \
         '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
-        '--layers[override the number of layers; at most 10,000,000]:value: ' \
-        '--d-model[override the width d (hidden_size); at most 10,000,000]:value: ' \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d (hidden_size)]:value: ' \
         '--heads[override the query heads (kv-heads follow where they were equal)]:value: ' \
         '--kv-heads[override the key/value heads]:value: ' \
         '--head-dim[override the head size]:value: ' \

@@ -6,22 +6,26 @@ from typing import Any
 
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import ABSENT, FLAG, INT, TEXT, Param
-from dlcalc.llm._model import PRESETS, Model, load
+from dlcalc.llm._model import MAX_SIZE, PRESETS, Model, load
 
 MODEL = Param("model", TEXT, "a preset: " + ", ".join(PRESETS), default=ABSENT, positional=True)
 CONFIG = Param("config", TEXT, "a Hugging Face config.json on disk (instead of MODEL)", default=ABSENT)
 
-_LIMIT = "; at most 10,000,000"
+
+def _override(name: str, help_text: str) -> Param:
+    return Param(name, INT, "override " + help_text, default=ABSENT, minimum=1, maximum=MAX_SIZE)
+
+
 OVERRIDE_PARAMS = (
-    Param("layers", INT, "override the number of layers" + _LIMIT, default=ABSENT, minimum=1),
-    Param("d-model", INT, "override the width d (hidden_size)" + _LIMIT, default=ABSENT, minimum=1),
-    Param("heads", INT, "override the query heads (kv-heads follow where they were equal)", default=ABSENT, minimum=1),
-    Param("kv-heads", INT, "override the key/value heads", default=ABSENT, minimum=1),
-    Param("head-dim", INT, "override the head size", default=ABSENT, minimum=1),
-    Param("d-ff", INT, "override the MLP width (intermediate_size)", default=ABSENT, minimum=1),
-    Param("vocab", INT, "override the vocabulary size", default=ABSENT, minimum=1),
-    Param("experts", INT, "override the experts per layer (MoE)", default=ABSENT, minimum=1),
-    Param("experts-per-token", INT, "override the experts each token uses (MoE)", default=ABSENT, minimum=1),
+    _override("layers", "the number of layers"),
+    _override("d-model", "the width d (hidden_size)"),
+    _override("heads", "the query heads (kv-heads follow where they were equal)"),
+    _override("kv-heads", "the key/value heads"),
+    _override("head-dim", "the head size"),
+    _override("d-ff", "the MLP width (intermediate_size)"),
+    _override("vocab", "the vocabulary size"),
+    _override("experts", "the experts per layer (MoE)"),
+    _override("experts-per-token", "the experts each token uses (MoE)"),
     Param("tied", FLAG, "tie the output matrix to the token embedding", default=False),
     Param("untied", FLAG, "a separate output matrix", default=False),
 )

@@ -112,8 +112,7 @@ def model_params(preset, layers, d_model, heads, d_ff, vocab, context, no_pooler
     }[arch]()
     total = sum(components.values())
     shown = {k: v for k, v in config.items() if k != "arch"}
-    return Result(
-        name="model-params", inputs={}, value=total,
+    return Result(value=total,
         table=Table(columns=["component", "parameters", "share"],
                     rows=[[k, f"{v:,}", f"{100 * v / total:.1f} %"] for k, v in components.items()],
                     title=f"{preset}: " + ", ".join(f"{k}={v}" for k, v in shown.items())),
@@ -141,7 +140,6 @@ formula(
     formula="Σ embeddings + L·(12d² + 13d) + head; a layer is 4d² + 4d + 2·d·d_ff + d_ff + 5d",
     latex=r"N = N_{\mathrm{emb}} + L(12d^2 + 13d) + N_{\mathrm{head}}",
     compute=model_params,
-    batch_rows=False,
     errata=("E64", "E55"),  # declared in catalogue/transformers.py and rnn.py
     examples=(
         ("bert-base", "109482240", "with the pooler, as BertModel"),

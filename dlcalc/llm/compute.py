@@ -34,8 +34,7 @@ def llm_flops(context, decode, train, batch_size, **options) -> Result:
     steps = [f"{'forward + backward' if train else 'forward'} over {what}, batch {batch_size}: {flops:,} FLOPs",
              f"{per_param}·N·tokens rule (N = {active:,} active parameters): {approx:,} "
              f"({100 * (approx - flops) / flops:+.1f} %)"]
-    return Result(
-        name="llm-flops", inputs={}, value=flops, steps=steps,
+    return Result(value=flops, steps=steps,
         table=Table(columns=["component", "FLOPs", "share"],
                     rows=[[k, f"{v:,}", f"{100 * v / flops:.1f} %"] for k, v in parts.items()], title=title(model)),
         extra={"model": model.name, "context": context, "flops": flops, "components": parts, "approx": approx,
@@ -49,18 +48,14 @@ formula(
     summary="FLOPs of a language model's forward pass, one decoding step, or a training step, as FlopCounterMode counts",
     params=(
         *MODEL_PARAMS,
-        Param("context", INT, "tokens n in the pass (cached tokens with --decode); at most 10,000,000",
-              minimum=1),
+        Param("context", INT, "tokens n in the pass (cached tokens with --decode)", minimum=1, maximum=10**7),
         Param("decode", FLAG, "one new token after n cached tokens", default=False),
         Param("train", FLAG, "forward + backward", default=False),
-        Param("batch-size", INT, "sequences", default=1, minimum=1),
+        Param("batch-size", INT, "sequences", default=1, minimum=1, maximum=10**8),
     ),
     formula="n·2·(L·(d·(2·q + 2·kv) + m·d·d_ff) + d·V) + 4·L·n²·q  (m = 3 gated, 2 plain); ×3 with --train",
     latex=r"2n\left(L(d(2q+2k) + m\,d\,d_{ff}) + dV\right) + 4Ln^2q",
     compute=llm_flops,
-    batch_rows=False,
-    rules=(Rule(broken=lambda context, **_: context > 10**7,
-                says=lambda context, **_: f"--context must be at most 10,000,000, got {context}"),),
     examples=(
         ("llama2-7b --context 128", "1700001742848", "2N per token is 1.725e12"),
         ("llama2-7b --context 128 --decode", "13281787904", "one token after 128 cached"),
@@ -93,6 +88,7 @@ def _show_transformer_flops(layers, context, d_model, **rest):
 
 formula(
     name="transformer-flops",
+    vectorised=True,
     section="15.1",
     catalogue_id="TR-ATTN-COST",
     summary="Forward FLOPs of L Transformer layers on n tokens: the n²d attention terms and the nd² rest",
@@ -173,7 +169,7 @@ def mfu(tokens_per_second, gpus, peak_tflops, params, context, **options) -> Res
              f"MFU = {tokens_per_second:g} tokens/s × {per_token:.6g} / ({gpus} × {peak_tflops:g} TFLOP/s) = "
              f"{100 * model_util:.1f} %",
              f"HFU with full recomputation (8N + 16·L·H·Q·T) = {100 * hardware_util:.1f} %"]
-    return Result(name="mfu", inputs={}, value=_sig(model_util), steps=steps, warnings=warnings,
+    return Result(value=_sig(model_util), steps=steps, warnings=warnings,
                   plain=f"{_sig(model_util)}",
                   extra={"mfu": _sig(model_util), "hfu": _sig(hardware_util), "flops_per_token": per_token,
                          "flops_per_token_hfu": per_token_hfu, "attention_flops_per_token": 12 * attention,
@@ -200,7 +196,6 @@ formula(
     formula="MFU = tokens/s · (6N + 12·L·H·Q·T) / (gpus · peak)",
     latex=r"\mathrm{MFU} = \frac{R\,(6N + 12LHQT)}{G\,P}",
     compute=mfu,
-    batch_rows=False,
     examples=(
         ("--params 540.35e9 --layers 118 --heads 48 --head-dim 256 --context 2048 --tokens-per-second 238300 "
          "--gpus 6144 --peak-tflops 275", "0.462289420251", "PaLM 540B: 46.2 %"),
@@ -230,7 +225,7 @@ def scaling_law(params, tokens, fit) -> Result:
     steps = [f"{fit}: {_fit_text(fit)}",
              f"L = {c['E']} + {c['A']}/{params:g}^{c['alpha']} + {c['B']}/{tokens:g}^{c['beta']} = {loss:.6f}",
              f"compute 6ND = {6 * params * tokens:.4g} FLOPs"]
-    return Result(name="scaling-law", inputs={}, value=_sig(loss), steps=steps,
+    return Result(value=_sig(loss), steps=steps,
                   extra={"loss": _sig(loss), "compute": 6 * params * tokens, "fit": c})
 
 
@@ -246,7 +241,6 @@ formula(
     formula="L(N, D) = E + A/N^α + B/D^β",
     latex=r"L(N, D) = E + \frac{A}{N^\alpha} + \frac{B}{D^\beta}",
     compute=scaling_law,
-    batch_rows=False,
     examples=(
         ("--params 70e9 --tokens 1.4e12", "1.93664547056", "Chinchilla 70B"),
         ("--params 175e9 --tokens 300e9 --fit epoch", "2.00854372378", "GPT-3's N and D"),
@@ -267,7 +261,7 @@ def compute_optimal(compute, fit) -> Result:
              f"N = G·(C/6)^(β/(α+β)), G = (αA/(βB))^(1/(α+β)); β/(α+β) = {b / (a + b):.4f}",
              f"N = {params:.4g} parameters, D = C/(6N) = {tokens:.4g} tokens ({tokens / params:.1f} per parameter)",
              f"predicted loss {loss:.4f}"]
-    return Result(name="compute-optimal", inputs={}, value=answer, steps=steps,
+    return Result(value=answer, steps=steps,
                   plain=f"params={params:.6g} tokens={tokens:.6g} tokens_per_param={tokens / params:.4g} loss={loss:.6g}",
                   extra={**answer, "fit": c})
 
@@ -280,7 +274,6 @@ formula(
     formula="min L(N, D) s.t. 6ND = C: N = G·(C/6)^(β/(α+β)), D = C/(6N), G = (αA/(βB))^(1/(α+β))",
     latex=r"N_{opt} = G\,(C/6)^{\beta/(\alpha+\beta)}",
     compute=compute_optimal,
-    batch_rows=False,
     examples=(
         ("--compute 5.76e23", "params=3.21899e+10 tokens=2.98231e+12 tokens_per_param=92.65 loss=1.93075", "Gopher's budget"),
     ),

@@ -30,8 +30,7 @@ def llm_params(**options) -> Result:
              "buffers such as RoPE's inv_freq are not parameters and are not counted"]
     if count.active != total:
         steps.append(f"active per token: {count.active:,} ({model.experts_per_token} of {model.experts} experts)")
-    return Result(
-        name="llm-params", inputs={}, value=total,
+    return Result(value=total,
         steps=steps,
         table=Table(columns=["component", "parameters", "share"], rows=rows, title=title(model)),
         extra={"total": total, "embedding": count.embedding, "lm_head": count.lm_head,
@@ -50,7 +49,6 @@ formula(
     "0 when tied)",
     latex=r"N = Vd + L\,(N_{\mathrm{attn}} + N_{\mathrm{mlp}} + N_{\mathrm{norm}}) + N_{\mathrm{head}}",
     compute=llm_params,
-    batch_rows=False,
     examples=(
         ("llama2-7b", "6738415616", "meta-llama/Llama-2-7b-hf"),
         ("mixtral-8x7b", "46702792704", "12,879,925,248 active"),
@@ -65,32 +63,17 @@ formula(
 # ---- kv-cache -----------------------------------------------------------------------------------
 
 
-def _absent(text):
-    return text == "none"
-
-
 def kv_cache_bytes(model, config, layers, context, d_model, heads, kv_heads, head_dim, window, sequences, bytes):
-    """2·L·n·kv_heads·head_dim·sequences·bytes; n capped by a sliding window. Plain arithmetic (batch
-    rows arrive as arrays) unless a MODEL is named, which returns a worked Result."""
-    if not (_all_absent(model) and _all_absent(config)):
+    """2·L·n·kv_heads·head_dim·sequences·bytes, n capped by a sliding window; with a MODEL, a worked Result."""
+    if value(model) is not None or value(config) is not None:
         return _kv_from_model(model, config, layers, context, d_model, heads, kv_heads, head_dim, window,
                               sequences, bytes)
-    heads = heads + (heads == 0)
-    kv = kv_heads + (kv_heads == 0) * heads
-    size = head_dim + (head_dim == 0) * (d_model // heads)
-    cached = context + (window > 0) * (window < context) * (window - context)
-    return 2 * layers * cached * kv * size * sequences * bytes
-
-
-def _all_absent(value):
-    if hasattr(value, "tolist"):
-        return all(_absent(v) for v in value.tolist())
-    return _absent(value)
+    heads = heads or 1
+    size = head_dim or d_model // heads
+    return 2 * layers * arith.cached_tokens(context, window) * (kv_heads or heads) * size * sequences * bytes
 
 
 def _kv_from_model(model, config, layers, context, d_model, heads, kv_heads, head_dim, window, sequences, nbytes):
-    if hasattr(model, "tolist") or hasattr(config, "tolist"):
-        return Result(name="kv-cache", inputs={}, value=0)  # batch rows with a MODEL: evaluated one by one
     given = {"layers": layers, "d_model": d_model, "heads": heads, "kv_heads": kv_heads, "head_dim": head_dim}
     m = model_from({"model": model, "config": config, **{k: (v or None) for k, v in given.items()}})
     window = window or m.sliding_window
@@ -100,14 +83,14 @@ def _kv_from_model(model, config, layers, context, d_model, heads, kv_heads, hea
     steps = [f"per token: 2·L·kv_heads·head_dim·bytes = 2·{m.layers}·{m.kv_heads}·{m.head_dim}·{nbytes} = {per_token:,} B",
              f"× {cached:,} cached tokens" + (f" (window {window:,})" if window and window < context else "")
              + f" × {sequences} sequence{'s' if sequences > 1 else ''} = {total:,} B = {human_bytes(total)}"]
-    return Result(name="kv-cache", inputs={}, value=total, steps=steps,
+    return Result(value=total, steps=steps,
                   extra={"bytes_per_token": per_token, "cached_tokens": cached, "config": describe(m)})
 
 
 def _kv_needs(name):
     def broken(model, config, layers, d_model, head_dim, **_):
-        no_model = _absent(model) & _absent(config)
-        return no_model & ((layers == 0) if name == "layers" else (d_model == 0) & (head_dim == 0))
+        no_model = value(model) is None and value(config) is None
+        return no_model and (layers == 0 if name == "layers" else d_model == 0 and head_dim == 0)
 
     return Rule(broken=broken, says=lambda **_: f"missing option --{name.replace('_', '-')} (or give a MODEL)")
 
@@ -138,10 +121,9 @@ formula(
     rules=(
         _kv_needs("layers"),
         _kv_needs("d_model"),
-        Rule(broken=lambda d_model, heads, head_dim, **_: (head_dim == 0) & (heads > 0) & (d_model % (heads + (heads == 0)) != 0),
+        Rule(broken=lambda d_model, heads, head_dim, **_: head_dim == 0 and heads > 0 and d_model % heads != 0,
              says=lambda d_model, heads, **_: f"--heads {heads} must divide --d-model {d_model}"),
-        Rule(broken=lambda heads, kv_heads, **_: (kv_heads > 0) & (heads > 0) & ((heads % (kv_heads + (kv_heads == 0)) != 0)
-                                                                              | (kv_heads > heads)),
+        Rule(broken=lambda heads, kv_heads, **_: kv_heads > 0 and heads > 0 and heads % kv_heads != 0,
              says=lambda heads, kv_heads, **_: f"--kv-heads {kv_heads} must divide --heads {heads}"),
     ),
     examples=(
@@ -225,7 +207,7 @@ def _training_parts(model, params, parts, formulas, dtype, optimizer, zero, data
 
 def _activation_formula(model, s, b, tp, sp, recompute, flash):
     h, a, layers = model.d_model, model.heads, model.layers
-    head = f"L·sbh·"
+    head = "L·sbh·"
     if recompute == "full":
         return f"L·2sbh{'/t' if sp else ''} (full recomputation) = {layers}·2·{s}·{b}·{h}" + (f"/{tp}" if sp else "")
     scores = "" if (recompute == "selective" or flash) else " + 5as/h"
@@ -260,7 +242,7 @@ def llm_memory(mode, dtype, context, batch_size, kv_dtype, optimizer, zero, gpus
     else:
         caveat = "transient activations of the forward pass are not counted"
     extra["conventions"]["left_out"] = caveat
-    result = Result(name="llm-memory", inputs={}, value=total, extra=extra,
+    result = Result(value=total, extra=extra,
                     table=Table(columns=["part", "per GPU", "formula"], rows=rows, title=title(model)),
                     steps=[f"{mode}, {dtype}, context {context:,}, batch {batch_size}, {gpus} GPU(s), tp {tp}"
                            + (f", ZeRO-{zero}" if mode == "training" else ""),
@@ -303,17 +285,18 @@ formula(
         *MODEL_PARAMS,
         Param("mode", choice("inference", "training"), "what the GPUs do", default="inference"),
         Param("dtype", choice(*DTYPES), "weights (training in bf16/fp16 is mixed precision)", default="bf16"),
-        Param("context", INT, "tokens per sequence (at most 100,000,000)", default=2048, minimum=1),
-        Param("batch-size", INT, "sequences (at most 100,000,000)", default=1, minimum=1),
+        Param("context", INT, "tokens per sequence", default=2048, minimum=1, maximum=MAX_FIT),
+        Param("batch-size", INT, "sequences", default=1, minimum=1, maximum=MAX_FIT),
         Param("kv-dtype", choice(*DTYPES), "KV cache values", default="=dtype"),
         Param("optimizer", choice(*arith.OPTIMIZER_BYTES_MIXED), "optimizer (training)", default="adamw"),
         Param("zero", choice("0", "1", "2", "3"), "ZeRO stage (training)", default="0"),
-        Param("gpus", INT, "GPUs in all", default=1, minimum=1),
-        Param("tp", INT, "tensor-parallel degree", default=1, minimum=1),
+        Param("gpus", INT, "GPUs in all", default=1, minimum=1, maximum=MAX_FIT),
+        Param("tp", INT, "tensor-parallel degree", default=1, minimum=1, maximum=MAX_FIT),
         Param("sp", FLAG, "sequence parallelism (with --tp)", default=False),
         Param("recompute", choice("none", "selective", "full"), "activation recomputation", default="none"),
         Param("flash", FLAG, "a fused attention that stores no score matrix", default=False),
-        Param("lora-rank", INT, "train LoRA adapters of this rank only (0: full training)", default=0, minimum=0),
+        Param("lora-rank", INT, "train LoRA adapters of this rank only (0: full training)", default=0, minimum=0,
+              maximum=MAX_FIT),
         Param("fit", TEXT, "a memory size like 24GiB: answer the longest context (inference) or largest batch "
               "(training) that fits", default=ABSENT),
     ),
@@ -321,12 +304,6 @@ formula(
     "per GPU",
     latex=r"M = M_w + M_{kv} + M_g + M_{opt} + L\cdot sbh\,(34 + 5as/h)",
     compute=llm_memory,
-    batch_rows=False,
-    rules=tuple(
-        Rule(broken=lambda _n=name, **v: v[_n] > MAX_FIT,
-             says=lambda _n=name, **v: f"--{_n.replace('_', '-')} must be at most {MAX_FIT:,}, got {v[_n]}")
-        for name in ("context", "batch_size", "lora_rank", "gpus")
-    ),
     examples=(
         ("llama2-7b --context 4096", "15624314880", "13.48 GB of bf16 weights + 2 GiB of KV cache"),
         ("llama2-7b --mode training --zero 3 --gpus 8 --context 2048 --batch-size 1 --recompute full",
