@@ -20,6 +20,25 @@ from dlcalc.llm._model import FAMILIES, PRESETS, from_config  # noqa: E402
 
 CONTEXT = 8
 
+# Configs with what no preset has: OPT's projections without a final LayerNorm (facebook/opt-350m),
+# Falcon's new decoder architecture (tiiuae/falcon-40b) and its sequential, biased, multi-head variant
+# (tiiuae/falcon-rw-1b), Llama biases, Qwen2's sliding-window switch, Gemma's default head_dim.
+VARIANTS = {
+    "opt-350m": {"model_type": "opt", "hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
+                 "ffn_dim": 4096, "vocab_size": 50272, "max_position_embeddings": 2048, "word_embed_proj_dim": 512,
+                 "do_layer_norm_before": False},
+    "falcon-40b": {"model_type": "falcon", "hidden_size": 8192, "num_hidden_layers": 60, "num_attention_heads": 128,
+                   "num_kv_heads": 8, "new_decoder_architecture": True, "parallel_attn": True, "bias": False,
+                   "vocab_size": 65024},
+    "falcon-rw-1b": {"model_type": "falcon", "hidden_size": 2048, "num_hidden_layers": 24, "num_attention_heads": 32,
+                     "multi_query": False, "parallel_attn": False, "bias": True, "alibi": True, "vocab_size": 50304},
+    "llama-biased": {**PRESETS["llama3.2-1b"], "attention_bias": True, "mlp_bias": True},
+    "qwen2-window": {**PRESETS["qwen2.5-0.5b"], "use_sliding_window": True, "sliding_window": 4096,
+                     "max_window_layers": 0},
+    "gemma-no-head-dim": {k: v for k, v in PRESETS["gemma-2b"].items() if k != "head_dim"},
+}
+ALL = {**PRESETS, **VARIANTS}
+
 
 def hf_config(raw):
     fields = {k: v for k, v in raw.items() if k != "model_type"}
@@ -39,9 +58,9 @@ def expert_parameters(model):
     return sum(p.numel() for name, p in model.named_parameters() if ".experts." in name or name.endswith(".experts"))
 
 
-@pytest.mark.parametrize("preset", list(PRESETS))
+@pytest.mark.parametrize("preset", list(ALL))
 def test_parameters_match_the_meta_model(preset):
-    raw = PRESETS[preset]
+    raw = ALL[preset]
     hf = build(raw, "meta")
     total = sum(p.numel() for p in hf.parameters())
     count = arith.count_params(from_config(raw, preset))
@@ -59,14 +78,15 @@ def test_parameters_match_the_meta_model(preset):
 def shrunk(raw):
     """The same family and features, small: 2 layers, head size 16, at most 4 query heads, the same
     heads-per-KV-head grouping where it fits, a small vocabulary and MLP."""
-    keys = FAMILIES[raw["model_type"]].keys
+    keys = {**FAMILIES[raw["model_type"]].keys, "kv_heads": "num_kv_heads"} if raw["model_type"] == "falcon" \
+        and raw.get("new_decoder_architecture") else FAMILIES[raw["model_type"]].keys
     small = dict(raw)
     model = from_config(raw, "x")
     group = model.heads // model.kv_heads
     kv = 1 if group >= 4 else min(model.kv_heads, 2)
     heads = kv * min(group, 4)
     values = {"layers": 2, "d_model": heads * 16, "heads": heads, "vocab": 96, "d_ff": 40}
-    if "kv_heads" in keys and raw["model_type"] != "falcon":
+    if "kv_heads" in keys:
         values["kv_heads"] = kv
     for field, v in values.items():
         small[keys[field]] = v
@@ -74,7 +94,10 @@ def shrunk(raw):
         small["head_dim"] = 16
     small.update(pad_token_id=0, bos_token_id=0, eos_token_id=0)  # inside the small vocabulary
     if raw["model_type"] == "opt":
-        small["word_embed_proj_dim"] = small["hidden_size"]
+        if raw.get("word_embed_proj_dim") != raw["hidden_size"]:
+            small["word_embed_proj_dim"] = small["hidden_size"] // 2
+        else:
+            small["word_embed_proj_dim"] = small["hidden_size"]
         small["max_position_embeddings"] = 64
     if raw["model_type"] == "gpt2":
         small["n_positions"] = 64
@@ -95,9 +118,9 @@ def counted(run):
     return counter.get_total_flops(), result
 
 
-@pytest.mark.parametrize("preset", list(PRESETS))
+@pytest.mark.parametrize("preset", list(ALL))
 def test_kv_cache_and_flops_match_a_shrunk_model(preset):
-    raw = shrunk(PRESETS[preset])
+    raw = shrunk(ALL[preset])
     torch.manual_seed(0)
     hf = build(raw, "cpu")
     mine = from_config(raw, preset)

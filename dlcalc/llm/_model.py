@@ -88,11 +88,11 @@ FAMILIES: dict[str, Family] = {
                       {"tie_word_embeddings": False, "sliding_window": None, "num_local_experts": 8,
                        "num_experts_per_tok": 2}, _ROTARY_RMS),
     # Qwen2: biases on q, k and v only; the window applies only with use_sliding_window
-    "qwen2": Family({**_LLAMA_KEYS, "sliding_window": "sliding_window", "use_sliding_window": "use_sliding_window"},
+    "qwen2": Family({**_LLAMA_KEYS, "sliding_window": "sliding_window", "window_switch": "use_sliding_window"},
                     {"tie_word_embeddings": False, "sliding_window": None, "use_sliding_window": False},
                     {**_ROTARY_RMS, "qkv_bias": True}),
     # Gemma: head_dim is its own field (256, not d/H), embeddings tied
-    "gemma": Family(_LLAMA_KEYS, {"tie_word_embeddings": True}, _ROTARY_RMS),
+    "gemma": Family(_LLAMA_KEYS, {"tie_word_embeddings": True, "head_dim": 256}, _ROTARY_RMS),
     # Phi-3: fused qkv_proj and gate_up_proj, no biases
     "phi3": Family({**_LLAMA_KEYS, "sliding_window": "sliding_window"},
                    {"tie_word_embeddings": False, "sliding_window": None},
@@ -112,14 +112,12 @@ FAMILIES: dict[str, Family] = {
                    "final_norm": "do_layer_norm_before"},
                   {"tie_word_embeddings": True, "enable_bias": True, "word_embed_proj_dim": None,
                    "do_layer_norm_before": True},
-                  {"gated_mlp": False, "layer_norm": True, "norms_per_layer": 2}),
+                  {"gated_mlp": False, "layer_norm": True, "norms_per_layer": 2, "position_offset": 2}),
     # Falcon: fused query_key_value, ALiBi or rotary (no table), multi-query (one KV head) or, in the
     # new decoder architecture, num_kv_heads; parallel attention shares one LayerNorm per layer
     "falcon": Family({"layers": "num_hidden_layers", "d_model": "hidden_size", "heads": "num_attention_heads",
                       "d_ff": "ffn_hidden_size", "vocab": "vocab_size", "tied": "tie_word_embeddings",
-                      "bias": "bias", "multi_query": "multi_query", "parallel_attn": "parallel_attn",
-                      "new_decoder_architecture": "new_decoder_architecture", "kv_heads": "num_kv_heads",
-                      "num_ln_in_parallel_attn": "num_ln_in_parallel_attn"},
+                      "bias": "bias"},
                      {"tie_word_embeddings": True, "bias": False, "multi_query": True, "parallel_attn": True,
                       "new_decoder_architecture": False, "ffn_hidden_size": None, "num_kv_heads": None,
                       "num_ln_in_parallel_attn": None},
@@ -261,53 +259,48 @@ def _family_of(config: dict[str, Any]) -> Family:
     return FAMILIES[model_type]
 
 
+# How each field is read: its type, and whether a config must have it (or the family a default).
+# The last four set Model fields of their own: a bias switch sets the biases it covers, a window
+# switch turns the sliding window off, OPT's positions carry an offset, a projection equal to d is none.
+FIELD_TYPES = {
+    "layers": (int, True), "d_model": (int, True), "heads": (int, True), "vocab": (int, True),
+    "d_ff": (int, True), "tied": (bool, True), "head_dim": (int, False), "kv_heads": (int, False),
+    "max_context": (int, False), "sliding_window": (int, False), "experts": (int, True),
+    "experts_per_token": (int, True), "positions": (int, True), "embed_dim": (int, False),
+    "final_norm": (bool, True), "attention_bias": (bool, True), "mlp_bias": (bool, True), "bias": (bool, True),
+    "window_switch": (bool, True),
+}
+_BIASES = {"attention_bias": ("qkv_bias", "o_bias"), "mlp_bias": ("mlp_bias",),
+           "bias": ("qkv_bias", "o_bias", "mlp_bias")}
+
+
 def fields_of(config: dict[str, Any]) -> dict[str, Any]:
     """A config.json object -> the model's fields; None where a field is derived (head_dim = d/H)."""
     family = _family_of(config)
-    model_type = config["model_type"]
-    keys = family.keys
-    fields: dict[str, Any] = {"model_type": model_type, **family.has}
-    for name in ("layers", "d_model", "heads", "vocab"):
-        fields[name] = _field(config, keys[name], family, int)
-    fields["d_ff"] = _field(config, keys["d_ff"], family, int, required=model_type not in ("gpt2", "falcon"))
-    fields["head_dim"] = _field(config, keys["head_dim"], family, int, required=False) if "head_dim" in keys else None
-    fields["tied"] = _field(config, keys["tied"], family, bool)
-    fields["max_context"] = _field(config, keys["max_context"], family, int, required=False) if "max_context" in keys else None
-    fields["kv_heads"] = None
-    if model_type in ("llama", "mistral", "mixtral", "qwen2", "gemma", "phi3"):
-        fields["kv_heads"] = _field(config, keys["kv_heads"], family, int, required=False)
-    if model_type == "llama":
-        fields["qkv_bias"] = fields["o_bias"] = _field(config, "attention_bias", family, bool)
-        fields["mlp_bias"] = _field(config, "mlp_bias", family, bool)
-    if "sliding_window" in keys:
-        window = _field(config, "sliding_window", family, int, required=False)
-        if model_type == "qwen2" and not _field(config, "use_sliding_window", family, bool):
-            window = None
-        fields["sliding_window"] = window or 0
-    if model_type == "mixtral":
-        fields["experts"] = _field(config, "num_local_experts", family, int)
-        fields["experts_per_token"] = _field(config, "num_experts_per_tok", family, int)
-    if model_type == "gpt2":
-        fields["positions"] = _field(config, "n_positions", family, int)
-    if model_type == "opt":
-        _opt_fields(config, family, fields)
-    if model_type == "falcon":
+    fields: dict[str, Any] = {"model_type": config["model_type"], **family.has}
+    read = {name: _field(config, key, family, FIELD_TYPES[name][0], required=FIELD_TYPES[name][1])
+            for name, key in family.keys.items()}
+    for switch, biases in _BIASES.items():
+        if switch in read:
+            fields.update(dict.fromkeys(biases, read.pop(switch)))
+    if read.pop("window_switch", True) is False:
+        read["sliding_window"] = None
+    if "sliding_window" in read:
+        read["sliding_window"] = read["sliding_window"] or 0
+    if "positions" in read:
+        read["positions"] += family.has.get("position_offset", 0)
+    if read.get("embed_dim") == read["d_model"]:
+        read["embed_dim"] = None
+    fields.update({k: v for k, v in read.items() if not (k == "embed_dim" and v is None)})
+    fields.pop("position_offset", None)
+    if config["model_type"] == "falcon":
         _falcon_fields(config, family, fields)
     return fields
 
 
-def _opt_fields(config: dict[str, Any], family: Family, fields: dict[str, Any]) -> None:
-    fields["positions"] = _field(config, "max_position_embeddings", family, int) + 2  # OPT's offset of 2
-    bias = _field(config, "enable_bias", family, bool)
-    fields["qkv_bias"] = fields["o_bias"] = fields["mlp_bias"] = bias
-    embed = _field(config, "word_embed_proj_dim", family, int, required=False)
-    fields["embed_dim"] = 0 if embed in (None, fields["d_model"]) else embed
-    fields["final_norm"] = _field(config, "do_layer_norm_before", family, bool)
-
-
 def _falcon_fields(config: dict[str, Any], family: Family, fields: dict[str, Any]) -> None:
-    bias = _field(config, "bias", family, bool)
-    fields["qkv_bias"] = fields["o_bias"] = fields["mlp_bias"] = bias
+    """Multi-query (one KV head) or, in the new decoder architecture, num_kv_heads and one or two
+    LayerNorms per layer; parallel attention shares one LayerNorm in the old one."""
     parallel = _field(config, "parallel_attn", family, bool)
     fields["parallel_attn"] = parallel
     if _field(config, "new_decoder_architecture", family, bool):
@@ -320,9 +313,6 @@ def _falcon_fields(config: dict[str, Any], family: Family, fields: dict[str, Any
 
 
 # ---- overrides and the finished model ----------------------------------------------------------
-
-OVERRIDES = ("layers", "d_model", "heads", "kv_heads", "head_dim", "d_ff", "vocab", "experts", "experts_per_token")
-
 
 def apply_overrides(fields: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Change only the fields named; --heads also moves kv_heads where they were equal (plain MHA)."""
