@@ -885,7 +885,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l d-model -x -d 'm
 complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l heads -x -d 'query heads (0: MODEL'\''s, or 1)'
 complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l kv-heads -x -d 'key/value heads (grouped-query attention; 0: as many as --heads)'
 complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l head-dim -x -d 'head size (0: MODEL'\''s, or d/heads)'
-complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l window -x -d 'sliding window: at most this many tokens cached (0: MODEL'\''s, or none)'
+complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l window -x -d 'sliding window W: W − 1 tokens cached at most (0: MODEL'\''s, or none)'
 complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l sequences -x -d 'sequences in the batch'
 complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l bytes -x -d 'bytes per value (2 for fp16/bf16, 4 for fp32)'
 complete -c dlcalc -n '__fish_seen_subcommand_from kv-cache' -l json -d 'print one JSON object (JSON Lines with --batch)'

@@ -1150,7 +1150,7 @@ _dlcalc() {
         '--heads[query heads (0\: MODEL'\''s, or 1)]:value: ' \
         '--kv-heads[key/value heads (grouped-query attention; 0\: as many as --heads)]:value: ' \
         '--head-dim[head size (0\: MODEL'\''s, or d/heads)]:value: ' \
-        '--window[sliding window\: at most this many tokens cached (0\: MODEL'\''s, or none)]:value: ' \
+        '--window[sliding window W\: W − 1 tokens cached at most (0\: MODEL'\''s, or none)]:value: ' \
         '--sequences[sequences in the batch]:value: ' \
         '--bytes[bytes per value (2 for fp16/bf16, 4 for fp32)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \

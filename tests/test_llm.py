@@ -5,6 +5,7 @@ The PyTorch/transformers conformance test is tests/test_llm_conformance.py.
 
 from __future__ import annotations
 
+import ast
 import json
 
 import pytest
@@ -159,9 +160,10 @@ def test_kv_cache_per_token_of_published_models():
 
 def test_kv_cache_sliding_window_and_overrides():
     per_token = 2 * 32 * 8 * 128 * 2
-    assert int(out(["kv-cache", "mistral-7b", "--context", "32768"])) == 4096 * per_token
+    # a window W keeps W − 1 tokens: the next one attends to itself and those (Mistral-7B-v0.1: W = 4096)
+    assert int(out(["kv-cache", "mistral-7b", "--context", "32768"])) == 4095 * per_token
     assert int(out(["kv-cache", "mistral-7b", "--context", "1000"])) == 1000 * per_token
-    assert int(out(["kv-cache", "mistral-7b", "--context", "32768", "--window", "8192"])) == 8192 * per_token
+    assert int(out(["kv-cache", "mistral-7b", "--context", "32768", "--window", "8192"])) == 8191 * per_token
     assert int(out(["kv-cache", "llama3-8b", "--context", "10", "--kv-heads", "4", "--bytes", "1"])) == 10 * 2 * 32 * 4 * 128
     assert run_main(["kv-cache", "--context", "5", "--d-model", "8"]).code == 2  # no --layers, no MODEL
 
@@ -361,3 +363,26 @@ def test_terminal_shows_each_memory_line_with_its_formula():
     for part in ("weights", "gradients", "optimizer_states", "activations", "total", "GiB", "GB"):
         assert part in text
     assert "6,738,415,616·12/(1·8)" in text  # the optimizer line, values substituted
+
+
+@pytest.mark.parametrize("command, args", [
+    ("llm-params", {"model": "mixtral-8x7b"}), ("llm-params", {"model": "gpt2"}),
+    ("llm-flops", {"model": "llama2-7b", "context": "128"}),
+    ("llm-flops", {"model": "mixtral-8x7b", "context": "64", "decode": True}),
+    ("llm-flops", {"model": "qwen2-7b", "context": "100"}),
+])
+def test_the_substituted_formula_on_screen_gives_the_value(command, args):
+    from dlcalc.core import registry
+    from dlcalc.core.evaluate import evaluate
+
+    result = evaluate(registry.get(command), args)
+    shown = result.steps[0].split(" = ")[0].replace("·", "*").replace(",", "")
+    assert arithmetic(ast.parse(shown, mode="eval").body) == result.value
+
+
+def arithmetic(node):
+    """Sums and products of whole numbers, read from the tree (no eval)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    left, right = arithmetic(node.left), arithmetic(node.right)
+    return left + right if isinstance(node.op, ast.Add) else left * right

@@ -35,6 +35,7 @@ VARIANTS = {
     "llama-biased": {**PRESETS["llama3.2-1b"], "attention_bias": True, "mlp_bias": True},
     "qwen2-window": {**PRESETS["qwen2.5-0.5b"], "use_sliding_window": True, "sliding_window": 4096,
                      "max_window_layers": 0},
+    "mistral-window-4": {**PRESETS["mistral-7b"], "sliding_window": 4},  # shrunk: a window below CONTEXT
     "gemma-no-head-dim": {k: v for k, v in PRESETS["gemma-2b"].items() if k != "head_dim"},
 }
 ALL = {**PRESETS, **VARIANTS}
@@ -131,7 +132,8 @@ def test_kv_cache_and_flops_match_a_shrunk_model(preset):
     assert forward == sum(arith.forward_flops(mine, CONTEXT).values())
 
     cache = output.past_key_values
-    assert kv_bytes(cache) == arith.kv_values_per_token(mine) * 4 * CONTEXT  # fp32 values
+    cached = arith.cached_tokens(CONTEXT, mine.sliding_window)
+    assert kv_bytes(cache) == arith.kv_values_per_token(mine) * 4 * cached  # fp32 values
 
     with torch.no_grad():
         decode, _ = counted(lambda: hf(ids[:, :1], past_key_values=cache, use_cache=True))

@@ -101,10 +101,12 @@ def matmul_flop_terms(tokens, keys, layers, d_model, q_width, kv_width, d_ff, ml
 
 
 def forward_flops(model: Model, context: int, *, decode: bool = False) -> dict[str, int]:
-    """Components of one forward pass over ``context`` tokens, or (decode) of one new token after
-    ``context`` cached tokens, which then attends to context + 1 keys."""
+    """Components of one forward pass over ``context`` tokens (the full score matrix, even with a sliding
+    window, which only masks it), or (decode) of one new token after ``context`` tokens, which attends
+    to the cached ones and itself."""
     tokens = 1 if decode else context
-    terms = matmul_flop_terms(tokens, context + 1 if decode else context, model.layers, model.d_model,
+    keys = cached_tokens(context, model.sliding_window) + 1 if decode else context
+    terms = matmul_flop_terms(tokens, keys, model.layers, model.d_model,
                               model.q_dim, model.kv_dim, model.d_ff, 3 if model.gated_mlp else 2, model.vocab,
                               model.experts_per_token or 1, model.experts)
     terms["lm_head"] = 2 * tokens * model.embedding_width * model.vocab
@@ -131,7 +133,9 @@ def kv_values_per_token(model: Model) -> int:
 
 
 def cached_tokens(context: int, window: int) -> int:
-    return min(context, window) if window else context
+    """Tokens a cache holds after ``context`` tokens: with a sliding window W the next token attends to
+    itself and W − 1 earlier ones, so W − 1 are kept (as Hugging Face's sliding-window cache does)."""
+    return min(context, window - 1) if window else context
 
 
 # ---- memory -------------------------------------------------------------------------------------

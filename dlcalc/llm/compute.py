@@ -31,7 +31,8 @@ def llm_flops(context, decode, train, batch_size, **options) -> Result:
     per_param = 6 if train else 2
     approx = per_param * active * tokens
     what = "one token after {:,} cached".format(context) if decode else f"{context:,} tokens"
-    steps = [f"{'forward + backward' if train else 'forward'} over {what}, batch {batch_size}: {flops:,} FLOPs",
+    steps = [_substituted(model, context, decode),
+             f"{'forward + backward' if train else 'forward'} over {what}, batch {batch_size}: {flops:,} FLOPs",
              f"{per_param}·N·tokens rule (N = {active:,} active parameters): {approx:,} "
              f"({100 * (approx - flops) / flops:+.1f} %)"]
     return Result(value=flops, steps=steps,
@@ -40,6 +41,17 @@ def llm_flops(context, decode, train, batch_size, **options) -> Result:
         extra={"model": model.name, "context": context, "flops": flops, "components": parts, "approx": approx,
                "approx_rule": f"{per_param}·N·tokens", "config": describe(model), "conventions": FLOP_CONVENTIONS},
     )
+
+
+def _substituted(model, context, decode):
+    """The forward formula with the model's numbers in it."""
+    tokens, keys = (1, arith.cached_tokens(context, model.sliding_window) + 1) if decode else (context, context)
+    mlp = f"{3 if model.gated_mlp else 2}·{model.d_model}·{model.d_ff}"
+    if model.experts:
+        mlp = f"{model.experts_per_token}·{mlp} + {model.d_model}·{model.experts}"
+    return (f"{tokens}·2·({model.layers}·({model.d_model}·(2·{model.q_dim} + 2·{model.kv_dim}) + {mlp}) + "
+            f"{model.embedding_width}·{model.vocab}) + 4·{model.layers}·{tokens}·{keys}·{model.q_dim}"
+            + (" + OPT's projections" if model.embed_dim else ""))
 
 
 formula(

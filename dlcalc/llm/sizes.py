@@ -26,7 +26,11 @@ def llm_params(**options) -> Result:
     count = arith.count_params(model)
     total = count.total
     rows = [[name, f"{n:,}", f"{100 * n / total:.1f} %"] for name, n in count.components.items() if n]
-    steps = [f"{total:,} parameters ≈ {total / 1e9:.3f} B; non-embedding (Kaplan's N) {count.non_embedding:,}",
+    layer = arith.layer_components(model)
+    outside = [f"{n:,}" for k, n in count.components.items() if n and k not in layer]
+    steps = [f"{' + '.join(outside[:1])} + {model.layers}·({' + '.join(f'{n:,}' for n in layer.values())})"
+             + (" + " + " + ".join(outside[1:]) if outside[1:] else "") + f" = {total:,}",
+             f"{total:,} parameters ≈ {total / 1e9:.3f} B; non-embedding (Kaplan's N) {count.non_embedding:,}",
              "buffers such as RoPE's inv_freq are not parameters and are not counted"]
     if count.active != total:
         steps.append(f"active per token: {count.active:,} ({model.experts_per_token} of {model.experts} experts)")
@@ -110,12 +114,12 @@ formula(
         Param("kv-heads", INT, "key/value heads (grouped-query attention; 0: as many as --heads)", default=0,
               minimum=0),
         Param("head-dim", INT, "head size (0: MODEL's, or d/heads)", default=0, minimum=0),
-        Param("window", INT, "sliding window: at most this many tokens cached (0: MODEL's, or none)", default=0,
+        Param("window", INT, "sliding window W: W − 1 tokens cached at most (0: MODEL's, or none)", default=0,
               minimum=0),
         Param("sequences", INT, "sequences in the batch", default=1, minimum=1),
         Param("bytes", INT, "bytes per value (2 for fp16/bf16, 4 for fp32)", default=2, minimum=1),
     ),
-    formula="2·L·min(n, window)·kv_heads·head_dim·sequences·bytes  (head_dim = d/heads unless given)",
+    formula="2·L·min(n, window − 1)·kv_heads·head_dim·sequences·bytes  (head_dim = d/heads unless given)",
     latex=r"2\,L\,n\,h_{kv}\,d_{head}\,b",
     compute=kv_cache_bytes,
     rules=(
@@ -132,7 +136,7 @@ formula(
         ("--layers 32 --context 4096 --d-model 4096 --heads 32 --kv-heads 8", "536870912", "GQA with 8 KV heads"),
         ("gemma-7b --context 1", "458752", "head_dim 256, not d/heads = 192"),
         ("opt-13b --context 1", "819200"),
-        ("mistral-7b --context 32768", "536870912", "the 4,096-token sliding window caps the cache"),
+        ("mistral-7b --context 32768", "536739840", "the 4,096-token sliding window keeps 4,095 tokens"),
     ),
     notes="A MODEL (preset or --config) supplies layers, heads, kv-heads, head size and sliding window; "
     "the options given override it. --json with a MODEL adds bytes_per_token.",
