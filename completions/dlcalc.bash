@@ -5,7 +5,7 @@ _dlcalc() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   command="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify net bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf mgf-lin moments mvn-pdf sample-cov scale-pdf sum-pdf var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond convex-set-check convexity-check gd-rate hessian jensen lagrange lipschitz local-global pl-check strict-convexity cholesky frobenius gram is-group psd trace subgradient cross-entropy differential-entropy entropy jsd kl kl-asymmetry kl-zero activation activation-grad sigmoid-jacobian bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce dropout-expectation init init-signal normalise backprop adam best-step gd gradient-flow minibatch-variance momentum muon-orth muon-step optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params cnn-model-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-jacobian rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad convergence-rates lr-schedule newton-step attention kv-cache mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask elmo-mix lm-cross-entropy model-params noisy-channel perplexity vit-tokens deepsets perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive generalization-gap nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-forward ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'list info errata completions check-deriv verify net bayes chebyshev check-condindep check-indep gauss-cond joint marginal mgf mgf-lin moments mvn-pdf sample-cov scale-pdf sum-pdf var-affine var-lin cauchy-schwarz cauchy-schwarz-expectation cond convex-set-check convexity-check gd-rate hessian jensen lagrange lipschitz local-global pl-check strict-convexity cholesky frobenius gram is-group psd trace subgradient cross-entropy differential-entropy entropy jsd kl kl-asymmetry kl-zero activation activation-grad sigmoid-jacobian bce least-squares perceptron perceptron-bound mlp-params label-smoothing logsumexp regression-loss softmax softmax-ce dropout-expectation init init-signal normalise backprop adam best-step gd gradient-flow minibatch-variance momentum muon-orth muon-step optimise-quadratic polyak-average rmsprop robbins-monro svd circular-conv conv-shift-check lti-check conv1d convolve2d xcorr1d conv-toeplitz same-padding conv-input-grad conv-weight-grad receptive-field rf-set rot180 weight-sharing-grad pool pool-out conv-out conv2d convtranspose-out conv-params cnn-model-params conv1d-layout fc-params locally-connected-params param-compare gru-params lstm-params rnn-params rnn-bidirectional rnn-bptt rnn-forward rnn-grad-regime rnn-jacobian rnn-outputs rnn-unroll gru-step lstm-step lru adagrad adamw clip-grad convergence-rates lr-schedule newton-step attention kv-cache llm-flops mfu mha-params positional-encoding training-flops transformer-flops transformer-layer-params bert-mask compute-optimal elmo-mix llm-memory llm-params lm-cross-entropy model-params noisy-channel perplexity scaling-law vit-tokens deepsets perm-check perm-matrix gcn-layer gcn-norm graph-matrix cheb-filter laplacian spectral-conv gat-attention gin-layer wl-test linearize ntk ntk-dynamics langevin langevin-step neal-limit posterior-predictive generalization-gap nngp pac-bayes tensor-chain tensor-contract latent-marginal elbo reparam vae-kl fa-fit fa-marginal fa-posterior ppca-fit ppca-limit coupling flow-logpdf gan-dstar gan-generator-loss gan-value ddpm-forward ddpm-loss ddpm-posterior ddpm-reverse ddpm-schedule bits-per-dim made masked-receptive-field sampling-probs seq-logprob --help --version' -- "$cur"))
     return
   fi
   case "$command" in
@@ -1077,16 +1077,56 @@ _dlcalc() {
       COMPREPLY=($(compgen -W '--Q --K --V --causal --json --batch --help' -- "$cur"));;
     kv-cache)
       case "$prev" in
+        --config) return;;
         --layers) return;;
         --context) return;;
         --d-model) return;;
         --heads) return;;
         --kv-heads) return;;
+        --head-dim) return;;
+        --window) return;;
         --sequences) return;;
         --bytes) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
-      COMPREPLY=($(compgen -W '--layers --context --d-model --heads --kv-heads --sequences --bytes --json --batch --help' -- "$cur"));;
+      COMPREPLY=($(compgen -W '--config --layers --context --d-model --heads --kv-heads --head-dim --window --sequences --bytes --json --batch --help' -- "$cur"));;
+    llm-flops)
+      case "$prev" in
+        --config) return;;
+        --layers) return;;
+        --d-model) return;;
+        --heads) return;;
+        --kv-heads) return;;
+        --head-dim) return;;
+        --d-ff) return;;
+        --vocab) return;;
+        --experts) return;;
+        --experts-per-token) return;;
+        --context) return;;
+        --batch-size) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--config --layers --d-model --heads --kv-heads --head-dim --d-ff --vocab --experts --experts-per-token --tied --untied --context --decode --train --batch-size --json --batch --help' -- "$cur"));;
+    mfu)
+      case "$prev" in
+        --config) return;;
+        --layers) return;;
+        --d-model) return;;
+        --heads) return;;
+        --kv-heads) return;;
+        --head-dim) return;;
+        --d-ff) return;;
+        --vocab) return;;
+        --experts) return;;
+        --experts-per-token) return;;
+        --params) return;;
+        --tokens-per-second) return;;
+        --gpus) return;;
+        --peak-tflops) return;;
+        --context) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--config --layers --d-model --heads --kv-heads --head-dim --d-ff --vocab --experts --experts-per-token --tied --untied --params --tokens-per-second --gpus --peak-tflops --context --json --batch --help' -- "$cur"));;
     mha-params)
       case "$prev" in
         --d-model|--embed-dim) return;;
@@ -1117,9 +1157,14 @@ _dlcalc() {
         --context) return;;
         --d-model) return;;
         --d-ff) return;;
+        --heads) return;;
+        --kv-heads) return;;
+        --head-dim) return;;
+        --mlp) COMPREPLY=($(compgen -W 'plain gated' -- "$cur")); return;;
+        --vocab) return;;
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
-      COMPREPLY=($(compgen -W '--layers --context --d-model --d-ff --json --batch --help' -- "$cur"));;
+      COMPREPLY=($(compgen -W '--layers --context --d-model --d-ff --heads --kv-heads --head-dim --mlp --vocab --json --batch --help' -- "$cur"));;
     transformer-layer-params)
       case "$prev" in
         --d-model) return;;
@@ -1136,6 +1181,13 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--rate --split --tokens --json --batch --help' -- "$cur"));;
+    compute-optimal)
+      case "$prev" in
+        --compute) return;;
+        --fit) COMPREPLY=($(compgen -W 'chinchilla epoch' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--compute --fit --json --batch --help' -- "$cur"));;
     elmo-mix)
       case "$prev" in
         --h) return;;
@@ -1144,6 +1196,48 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--h --w --gamma --json --batch --help' -- "$cur"));;
+    llm-memory)
+      case "$prev" in
+        --config) return;;
+        --layers) return;;
+        --d-model) return;;
+        --heads) return;;
+        --kv-heads) return;;
+        --head-dim) return;;
+        --d-ff) return;;
+        --vocab) return;;
+        --experts) return;;
+        --experts-per-token) return;;
+        --mode) COMPREPLY=($(compgen -W 'inference training' -- "$cur")); return;;
+        --dtype) COMPREPLY=($(compgen -W 'fp32 bf16 fp16 int8 int4' -- "$cur")); return;;
+        --context) return;;
+        --batch-size) return;;
+        --kv-dtype) COMPREPLY=($(compgen -W 'fp32 bf16 fp16 int8 int4' -- "$cur")); return;;
+        --optimizer) COMPREPLY=($(compgen -W 'adamw adam8bit sgd-momentum sgd' -- "$cur")); return;;
+        --zero) COMPREPLY=($(compgen -W '0 1 2 3' -- "$cur")); return;;
+        --gpus) return;;
+        --tp) return;;
+        --recompute) COMPREPLY=($(compgen -W 'none selective full' -- "$cur")); return;;
+        --lora-rank) return;;
+        --fit) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--config --layers --d-model --heads --kv-heads --head-dim --d-ff --vocab --experts --experts-per-token --tied --untied --mode --dtype --context --batch-size --kv-dtype --optimizer --zero --gpus --tp --sp --recompute --flash --lora-rank --fit --json --batch --help' -- "$cur"));;
+    llm-params)
+      case "$prev" in
+        --config) return;;
+        --layers) return;;
+        --d-model) return;;
+        --heads) return;;
+        --kv-heads) return;;
+        --head-dim) return;;
+        --d-ff) return;;
+        --vocab) return;;
+        --experts) return;;
+        --experts-per-token) return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--config --layers --d-model --heads --kv-heads --head-dim --d-ff --vocab --experts --experts-per-token --tied --untied --json --batch --help' -- "$cur"));;
     lm-cross-entropy)
       case "$prev" in
         --log-probs) return;;
@@ -1182,6 +1276,14 @@ _dlcalc() {
         --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
       esac
       COMPREPLY=($(compgen -W '--nll --log-probs --probs --base --json --batch --help' -- "$cur"));;
+    scaling-law)
+      case "$prev" in
+        --params) return;;
+        --tokens) return;;
+        --fit) COMPREPLY=($(compgen -W 'chinchilla epoch' -- "$cur")); return;;
+        --batch) COMPREPLY=($(compgen -f -- "$cur")); return;;
+      esac
+      COMPREPLY=($(compgen -W '--params --tokens --fit --json --batch --help' -- "$cur"));;
     vit-tokens)
       case "$prev" in
         --image) return;;

@@ -129,18 +129,24 @@ _dlcalc() {
     'lr-schedule:Learning-rate schedules (cosine, linear, constant; optional linear warm-up) at a step or tabulated'
     'newton-step:One Newton step θ − ηH⁻¹∇J on the quadratic J(θ) = ½θᵀHθ + bᵀθ (one full step reaches the minimiser)'
     'attention:Scaled dot-product attention softmax(QKᵀ/√d_k + M)V on given Q, K, V'
-    'kv-cache:Bytes of a Transformer'\''s key/value cache\: 2·L·n·d_kv·bytes per sequence'
+    'kv-cache:Bytes of a Transformer'\''s key/value cache\: 2·L·n·kv_heads·head_dim·bytes per sequence'
+    'llm-flops:FLOPs of a language model'\''s forward pass, one decoding step, or a training step, as FlopCounterMode counts'
+    'mfu:Model FLOPs utilisation from a measured throughput (PaLM App. B), and HFU under full recomputation'
     'mha-params:Parameters of multi-head attention, as nn.MultiheadAttention'
     'positional-encoding:Sinusoidal positional encoding vector PE(pos) of the original Transformer'
     'training-flops:Training compute ≈ 6·N·D FLOPs (2ND forward, 4ND backward)'
     'transformer-flops:Forward FLOPs of L Transformer layers on n tokens\: the n²d attention terms and the nd² rest'
     'transformer-layer-params:Parameters of one Transformer layer, as nn.TransformerEncoderLayer / DecoderLayer'
     'bert-mask:BERT masked-LM corruption\: fractions of all tokens masked, randomised, kept'
+    'compute-optimal:Compute-optimal model size and tokens for a budget C = 6ND (Chinchilla fits), and the loss'
     'elmo-mix:ELMo'\''s task-specific mix γ Σ_j softmax(w)_j h_j of a biLM'\''s layer representations'
+    'llm-memory:Memory per GPU to run or train a language model\: weights, KV cache, gradients, optimizer, activations'
+    'llm-params:Parameters of a language model from a preset or config.json\: total, by component, active (MoE)'
     'lm-cross-entropy:Language-model cross-entropy per token H = −(1/N)Σ log q(x_i∣x_<i), from probabilities or logits'
     'model-params:Parameters of BERT, GPT-2 and ViT models by component, from a preset (overridable)'
     'noisy-channel:Noisy-channel decoding\: Pr(target∣source) ∝ Pr(source∣target)·Pr(target) over candidates'
     'perplexity:Perplexity from a mean NLL, per-token log-probabilities or token probabilities'
+    'scaling-law:Predicted pre-training loss L(N, D) = E + A/N^α + B/D^β (Chinchilla fits)'
     'vit-tokens:ViT\: number of patch tokens and the shape of the patch projection V'
     'deepsets:Deep Sets f(X) = ρ(Σ_m φ(x_m)) or PointNet ρ(max_m φ(x_m)) with one-layer φ and ρ'
     'perm-check:Is a set function permutation invariant, equivariant or neither? (tried on all/many permutations)'
@@ -1159,13 +1165,57 @@ _dlcalc() {
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     kv-cache)
       _arguments \
-        '--layers[layers L]:value: ' \
+        '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
+        '--layers[layers L (0\: MODEL'\''s)]:value: ' \
         '--context[cached tokens n]:value: ' \
-        '--d-model[model width d]:value: ' \
-        '--heads[query heads]:value: ' \
+        '--d-model[model width d (0\: MODEL'\''s; not needed with --head-dim)]:value: ' \
+        '--heads[query heads (0\: MODEL'\''s, or 1)]:value: ' \
         '--kv-heads[key/value heads (grouped-query attention; 0\: as many as --heads)]:value: ' \
+        '--head-dim[head size (0\: MODEL'\''s, or d/heads)]:value: ' \
+        '--window[sliding window W\: W − 1 tokens cached at most (0\: MODEL'\''s, or none)]:value: ' \
         '--sequences[sequences in the batch]:value: ' \
         '--bytes[bytes per value (2 for fp16/bf16, 4 for fp32)]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    llm-flops)
+      _arguments \
+        '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d (hidden_size)]:value: ' \
+        '--heads[override the query heads (kv-heads follow where they were equal)]:value: ' \
+        '--kv-heads[override the key/value heads]:value: ' \
+        '--head-dim[override the head size]:value: ' \
+        '--d-ff[override the MLP width (intermediate_size)]:value: ' \
+        '--vocab[override the vocabulary size]:value: ' \
+        '--experts[override the experts per layer (MoE)]:value: ' \
+        '--experts-per-token[override the experts each token uses (MoE)]:value: ' \
+        '--tied[tie the output matrix to the token embedding]' \
+        '--untied[a separate output matrix]' \
+        '--context[tokens n in the pass (cached tokens with --decode)]:value: ' \
+        '--decode[one new token after n cached tokens]' \
+        '--train[forward + backward]' \
+        '--batch-size[sequences]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    mfu)
+      _arguments \
+        '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d (hidden_size)]:value: ' \
+        '--heads[override the query heads (kv-heads follow where they were equal)]:value: ' \
+        '--kv-heads[override the key/value heads]:value: ' \
+        '--head-dim[override the head size]:value: ' \
+        '--d-ff[override the MLP width (intermediate_size)]:value: ' \
+        '--vocab[override the vocabulary size]:value: ' \
+        '--experts[override the experts per layer (MoE)]:value: ' \
+        '--experts-per-token[override the experts each token uses (MoE)]:value: ' \
+        '--tied[tie the output matrix to the token embedding]' \
+        '--untied[a separate output matrix]' \
+        '--params[parameters N (instead of MODEL)]:value: ' \
+        '--tokens-per-second[measured training throughput, all GPUs together]:value: ' \
+        '--gpus[accelerators]:value: ' \
+        '--peak-tflops[peak dense TFLOP/s of one accelerator (bf16)]:value: ' \
+        '--context[sequence length T (for the attention term)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     mha-params)
@@ -1196,6 +1246,11 @@ _dlcalc() {
         '--context[sequence length n]:value: ' \
         '--d-model[model width d]:value: ' \
         '--d-ff[feed-forward width (0\: 4d)]:value: ' \
+        '--heads[query heads (needed with --kv-heads or --head-dim; 0\: d is the attention width)]:value: ' \
+        '--kv-heads[key/value heads (grouped-query attention; 0\: as many as --heads)]:value: ' \
+        '--head-dim[head size (0\: d/heads)]:value: ' \
+        '--mlp[plain\: two matrices; gated (SwiGLU)\: three]:value:(plain gated)' \
+        '--vocab[vocabulary\: adds the LM head 2·n·d·V (0\: none)]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     transformer-layer-params)
@@ -1214,11 +1269,63 @@ _dlcalc() {
         '--tokens[sequence length, for expected counts]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    compute-optimal)
+      _arguments \
+        '--compute[training compute C in FLOPs]:value: ' \
+        '--fit[constants\: chinchilla (Hoffmann et al. 2022, approach 3) or epoch (Besiroglu et al. 2024)]:value:(chinchilla epoch)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     elmo-mix)
       _arguments \
         '--h[layer representations h_0..h_L, one row each]:value: ' \
         '--w[unnormalised layer weights (softmax-normalised to s)]:value: ' \
         '--gamma[scale γ]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    llm-memory)
+      _arguments \
+        '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d (hidden_size)]:value: ' \
+        '--heads[override the query heads (kv-heads follow where they were equal)]:value: ' \
+        '--kv-heads[override the key/value heads]:value: ' \
+        '--head-dim[override the head size]:value: ' \
+        '--d-ff[override the MLP width (intermediate_size)]:value: ' \
+        '--vocab[override the vocabulary size]:value: ' \
+        '--experts[override the experts per layer (MoE)]:value: ' \
+        '--experts-per-token[override the experts each token uses (MoE)]:value: ' \
+        '--tied[tie the output matrix to the token embedding]' \
+        '--untied[a separate output matrix]' \
+        '--mode[what the GPUs do]:value:(inference training)' \
+        '--dtype[weights (training in bf16/fp16 is mixed precision)]:value:(fp32 bf16 fp16 int8 int4)' \
+        '--context[tokens per sequence]:value: ' \
+        '--batch-size[sequences]:value: ' \
+        '--kv-dtype[KV cache values]:value:(fp32 bf16 fp16 int8 int4)' \
+        '--optimizer[optimizer (training)]:value:(adamw adam8bit sgd-momentum sgd)' \
+        '--zero[ZeRO stage (training)]:value:(0 1 2 3)' \
+        '--gpus[GPUs in all]:value: ' \
+        '--tp[tensor-parallel degree]:value: ' \
+        '--sp[sequence parallelism (with --tp)]' \
+        '--recompute[activation recomputation]:value:(none selective full)' \
+        '--flash[a fused attention that stores no score matrix]' \
+        '--lora-rank[train LoRA adapters of this rank only (0\: full training)]:value: ' \
+        '--fit[a memory size like 24GiB\: answer the longest context (inference) or largest batch (training) that fits]:value: ' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    llm-params)
+      _arguments \
+        '--config[a Hugging Face config.json on disk (instead of MODEL)]:value: ' \
+        '--layers[override the number of layers]:value: ' \
+        '--d-model[override the width d (hidden_size)]:value: ' \
+        '--heads[override the query heads (kv-heads follow where they were equal)]:value: ' \
+        '--kv-heads[override the key/value heads]:value: ' \
+        '--head-dim[override the head size]:value: ' \
+        '--d-ff[override the MLP width (intermediate_size)]:value: ' \
+        '--vocab[override the vocabulary size]:value: ' \
+        '--experts[override the experts per layer (MoE)]:value: ' \
+        '--experts-per-token[override the experts each token uses (MoE)]:value: ' \
+        '--tied[tie the output matrix to the token embedding]' \
+        '--untied[a separate output matrix]' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     lm-cross-entropy)
@@ -1255,6 +1362,13 @@ _dlcalc() {
         '--log-probs[log q(x_i∣x_<i) per token (in --base); write --log-probs=-1,-2]:value: ' \
         '--probs[q(x_i∣x_<i) per token]:value: ' \
         '--base[base of the logs given (e\: nats, 2\: bits)]:value:(e 2)' \
+        '--json[print one JSON object (JSON Lines with --batch)]' \
+        '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
+    scaling-law)
+      _arguments \
+        '--params[parameters N]:value: ' \
+        '--tokens[training tokens D]:value: ' \
+        '--fit[constants\: chinchilla (Hoffmann et al. 2022, approach 3) or epoch (Besiroglu et al. 2024)]:value:(chinchilla epoch)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     vit-tokens)

@@ -469,6 +469,8 @@ def _declaring_module() -> str:
 
 def erratum(eid: str, *, title: str, sheet: str, correct: str, command: str = "") -> str:
     """Record one of the sheet's errata (catalogue Part 2) and return its id."""
+    if eid in ERRATA:
+        raise RuntimeError(f"erratum {eid} declared twice")
     ERRATA[eid] = {"id": eid, "title": title, "sheet": sheet, "correct": correct, "command": command}
     return eid
 

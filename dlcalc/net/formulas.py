@@ -42,7 +42,6 @@ formula(
     formula="Σ conv c_out(c_in·K² + 1) + Σ batchnorm 2C + Σ fc (n_in + 1)n_out",
     latex=r"N = \sum_{\mathrm{conv}} C_{\mathrm{out}}(C_{\mathrm{in}}K^2 + 1) + \sum_{\mathrm{fc}} (n_{\mathrm{in}}+1)n_{\mathrm{out}}",
     compute=cnn_model_params,
-    batch_rows=False,
     examples=(
         ("vgg16", "138357544", "89.4 % of it in the fully connected layers"),
         ("resnet18", "11689512"),

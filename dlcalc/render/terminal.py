@@ -22,7 +22,7 @@ def _console(stream: TextIO | None = None) -> Console:
 def _rich_table(table: Table) -> RichTable:
     rich_table = RichTable(title=table.title, title_justify="left")
     for column in table.columns:
-        rich_table.add_column(column, justify="right" if column not in ("network", "name") else "left")
+        rich_table.add_column(column, justify="right" if column not in ("network", "name", "part", "formula") else "left")
     for row in table.rows:
         rich_table.add_row(*(escape(str(cell)) for cell in row))
     return rich_table
