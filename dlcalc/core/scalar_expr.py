@@ -1,6 +1,6 @@
 """Safe parser for scalar expressions such as ``--alpha "1/sqrt(t)"``.
 
-The text is parsed by Python's ``ast`` (size-bounded by the check-deriv parser's ``parse_ast``)
+The text is parsed by Python's ``ast`` (size-bounded by ``dlcalc.core.safe_ast.parse_ast``)
 and walked against a whitelist of node types, function names and variable names; SymPy objects
 are built from the tree. Nothing the user typed is evaluated: no eval, exec, sympify or parse_expr.
 """
@@ -11,7 +11,7 @@ import ast
 from typing import Any
 
 from dlcalc.core.errors import DlcalcError
-from dlcalc.deriv.parser import describe_node, exact_constant, parse_ast
+from dlcalc.core.safe_ast import describe_node, exact_constant, parse_ast
 
 MAX_EXPONENT = 1000  # a numeric power with a larger exponent could take SymPy minutes to expand
 

@@ -174,7 +174,7 @@ def _check_declared_names(env, shapes: dict, assume: dict) -> None:
 
 def _classify(env, raw, wrt, x_raw_shape, hessian):
     from dlcalc.deriv.derivative import classify
-    from dlcalc.deriv.parser import format_shape
+    from dlcalc.core.safe_ast import format_shape
 
     f = env.finish(raw)
     x_shape = env.resolve_shape(x_raw_shape)
@@ -647,7 +647,8 @@ def _sizes_text(sizes: dict) -> str:
 
 
 def _judge(env, problem, layout, expect, outcome: Outcome) -> Verdict:
-    from dlcalc.deriv.parser import ClaimShapeError, format_shape
+    from dlcalc.core.safe_ast import format_shape
+    from dlcalc.deriv.parser import ClaimShapeError
 
     env.freeze()
     target = problem.layout_shape(layout)
@@ -805,7 +806,7 @@ def _method_text(outcome: Outcome) -> str:
 
 
 def _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict) -> Result:
-    from dlcalc.deriv.parser import format_shape
+    from dlcalc.core.safe_ast import format_shape
 
     shape = list(problem.layout_shape(layout))
     steps = [

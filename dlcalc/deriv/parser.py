@@ -9,20 +9,15 @@ A dimension variable is never bound to 1, so a vector never silently becomes a s
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 import unicodedata
 from dataclasses import fields, replace
-from fractions import Fraction
 from itertools import count
 
 from dlcalc.core.errors import DlcalcError
+from dlcalc.core.safe_ast import describe_node, display_source, exact_constant, format_shape, parse_ast
 from dlcalc.deriv import ir
 
-MAX_CHARS = 2000
-MAX_NODES = 400
-MAX_CONSTANT = 10**6
 
 GREEK = frozenset(
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
@@ -37,7 +32,6 @@ ENTRY_PROPERTIES = ("positive", "unit", "sign")
 VECTOR_PROPERTIES = ("simplex",)
 PROPERTIES = MATRIX_PROPERTIES + ENTRY_PROPERTIES + VECTOR_PROPERTIES
 DIM_NAME_POOL = ("n", "m", "k", "p", "q", "r", "s", "t", "u", "v", "w")
-_KEYWORD_NAMES = {"lambda": "lambda_"}  # Greek names that are Python keywords
 
 
 class ClaimShapeError(DlcalcError):
@@ -67,9 +61,6 @@ def default_kind(name: str) -> str | None:
             return "matrix" if base.isupper() else "scalar"
     return None
 
-
-def format_shape(shape) -> str:
-    return "×".join(str(d) for d in shape)
 
 
 class ShapeEnv:
@@ -233,7 +224,7 @@ class ShapeEnv:
         tree, source = parse_ast(text, what)
         builder = _Builder(self, source, what, claim)
         if not claim:
-            self._reserved_names |= {_display(n.id) for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            self._reserved_names |= {display_source(n.id) for n in ast.walk(tree) if isinstance(n, ast.Name)}
             self._reserved_names |= set(self.declared) | {
                 d for dims in self.declared.values() for d in dims if isinstance(d, str)
             }
@@ -276,41 +267,7 @@ def _map_shapes(node: ir.Node, resolve) -> ir.Node:
     return replace(node, **changes)
 
 
-def _rename_keywords(text: str) -> str:
-    """Let Greek names that are Python keywords (lambda) be used as variable names."""
-    if not any(word in text for word in _KEYWORD_NAMES):
-        return text
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return text
-    out = [(t.type, _KEYWORD_NAMES.get(t.string, t.string) if t.type == tokenize.NAME else t.string) for t in tokens]
-    return tokenize.untokenize(out).strip()
 
-
-def _display(text: str) -> str:
-    for word, renamed in _KEYWORD_NAMES.items():
-        text = re.sub(rf"\b{renamed}\b", word, text)
-    return text
-
-
-def parse_ast(text: str, what: str):
-    if not isinstance(text, str) or not text.strip():
-        raise DlcalcError(f"empty {what}")
-    if len(text) > MAX_CHARS:
-        raise DlcalcError(f"{what} too long ({len(text)} characters; at most {MAX_CHARS})")
-    source = _rename_keywords(" ".join(text.split()))
-    try:
-        tree = ast.parse(source, mode="eval")
-    except SyntaxError as err:
-        column = f" at column {err.offset}" if err.offset else ""
-        raise DlcalcError(f"syntax error in {what} {_display(source)!r}{column}") from None
-    except (ValueError, RecursionError, MemoryError):
-        raise DlcalcError(f"cannot parse {what} {text[:60]!r}") from None
-    size = sum(1 for _ in ast.walk(tree))
-    if size > MAX_NODES:
-        raise DlcalcError(f"{what} too large ({size} syntax nodes; at most {MAX_NODES})")
-    return tree, source
 
 
 _BINOPS = {ast.MatMult: "@", ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -326,7 +283,7 @@ class _Builder:
         self.claim = claim
 
     def text(self, node: ast.AST) -> str:
-        return _display(ast.get_source_segment(self.source, node) or ast.unparse(node))
+        return display_source(ast.get_source_segment(self.source, node) or ast.unparse(node))
 
     def fail(self, node: ast.AST, message: str):
         raise DlcalcError(f"{self.text(node)}: {message}")
@@ -367,11 +324,11 @@ class _Builder:
         return ir.num(exact_constant(node, self.fail))
 
     def name(self, node: ast.Name) -> ir.Node:
-        name = _display(node.id)
+        name = display_source(node.id)
         if name in CALLABLE:
             self.fail(node, f"{name} is a function; call it as {name}(...)")
         if self.claim and name not in self.env.var_shapes:
-            raise DlcalcError(f"the claim uses {_display(name)}, which does not occur in the expression")
+            raise DlcalcError(f"the claim uses {display_source(name)}, which does not occur in the expression")
         shape = self.env._declare(name, self.what)
         return ir.Var(shape, name)
 
@@ -532,24 +489,3 @@ class _Builder:
                 raise DlcalcError(f"the claim uses the dimension {node.id}, which does not occur in the expression")
             return self.env._new_dim(node.id)
         self.fail(node, "a dimension must be a name or a positive integer")
-
-
-def exact_constant(node: ast.Constant, fail) -> Fraction:
-    """A literal number as an exact rational (0.1 means 1/10); ``fail(node, message)`` otherwise."""
-    value = node.value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        fail(node, "only real numbers are allowed as constants")
-    if value != value or abs(value) > MAX_CONSTANT:
-        fail(node, f"constants must be finite and at most {MAX_CONSTANT} in size")
-    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
-
-
-def describe_node(node: ast.AST) -> str:
-    names = {
-        ast.Subscript: "indexing", ast.Compare: "a comparison", ast.BoolOp: "a boolean operator",
-        ast.Lambda: "lambda", ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",
-        ast.IfExp: "a conditional", ast.Starred: "unpacking", ast.JoinedStr: "a string",
-    }
-    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
-        return f"the operator {type(node.op).__name__}"
-    return names.get(type(node), type(node).__name__)
