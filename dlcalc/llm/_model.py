@@ -329,21 +329,24 @@ def apply_overrides(fields: dict[str, Any], overrides: dict[str, Any]) -> dict[s
 
 
 def finish(name: str, fields: dict[str, Any]) -> Model:
-    """Fill the derived fields and check that the whole is consistent."""
+    """Fill the derived fields and check that the whole is consistent; an error names the fields as
+    the config.json spells them (and as the options do)."""
     values = dict(fields)
+    said = _spelling(values["model_type"])
     d, heads = values["d_model"], values["heads"]
     if values.get("head_dim") is None:
         if d % heads:
-            raise DlcalcError(f"heads {heads} do not divide d_model {d} and no head_dim is given")
+            raise DlcalcError(f"{said('heads')} {heads} does not divide {said('d_model')} {d}, and no head_dim is given")
         values["head_dim"] = d // heads
     if values.get("kv_heads") is None:
         values["kv_heads"] = heads
     if heads % values["kv_heads"]:
-        raise DlcalcError(f"kv_heads {values['kv_heads']} must divide heads {heads}")
+        raise DlcalcError(f"{said('kv_heads')} {values['kv_heads']} must divide {said('heads')} {heads}")
     if values.get("d_ff") is None:
         values["d_ff"] = 4 * d  # GPT-2's n_inner and Falcon's ffn_hidden_size default to 4d
     if values.get("experts") and not 1 <= values["experts_per_token"] <= values["experts"]:
-        raise DlcalcError(f"experts per token {values['experts_per_token']} must lie in 1..{values['experts']}")
+        raise DlcalcError(f"{said('experts_per_token')} {values['experts_per_token']} must lie in "
+                          f"1..{said('experts')} {values['experts']}")
     for key in ("layers", "d_model", "heads", "kv_heads", "head_dim", "d_ff", "vocab"):
         if not 1 <= values[key] <= MAX_SIZE:
             raise DlcalcError(f"{key} must lie in 1..{MAX_SIZE:,}, got {values[key]}")
@@ -352,6 +355,17 @@ def finish(name: str, fields: dict[str, Any]) -> Model:
     values.setdefault("mlp_bias", False)
     values["max_context"] = values.get("max_context") or 0
     return Model(name=name, **values)
+
+
+def _spelling(model_type: str):
+    """field -> 'num_key_value_heads (--kv-heads)': the config key and the option that set it."""
+    keys = FAMILIES[model_type].keys
+
+    def said(field: str) -> str:
+        option = "--" + field.replace("_", "-")
+        return f"{keys[field]} ({option})" if field in keys else option
+
+    return said
 
 
 def load(preset: Any, config: Any, overrides: dict[str, Any] | None = None, *, tied: bool | None = None) -> Model:
