@@ -11,7 +11,16 @@ from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import AXES, FLAG, FLOAT, INT, MATRIX, VECTOR, Param, Rule, choice, erratum, formula
 from dlcalc.core.result import Result
 
-_E64 = "E64"  # BERT facts: registered with model-params (transformers.py)
+_E64 = erratum(
+    "E64",
+    title="BERT facts",
+    sheet="'a transformer just bigger (24 blocks, 16 heads, 1024 …, 340M)'; 'mask 15% of the total "
+    "words'; 'trained on Self-supervised learning & Sentence pair classification'",
+    correct="BERT is an encoder-only Transformer; 24/16/1024 is BERT-large with 335,141,888 parameters "
+    "(paper: 340M), BERT-base (12/12/768) has 109,482,240; 15 % of WordPiece tokens are selected; the "
+    "two pre-training tasks are masked LM and next-sentence prediction, both self-supervised",
+    command="dlcalc model-params bert-large",
+)
 
 # ---- perplexity ----------------------------------------------------------------------------
 

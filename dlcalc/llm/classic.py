@@ -140,7 +140,7 @@ formula(
     formula="Σ embeddings + L·(12d² + 13d) + head; a layer is 4d² + 4d + 2·d·d_ff + d_ff + 5d",
     latex=r"N = N_{\mathrm{emb}} + L(12d^2 + 13d) + N_{\mathrm{head}}",
     compute=model_params,
-    errata=("E64", "E55"),  # declared in catalogue/transformers.py and rnn.py
+    errata=("E64", "E55"),  # declared with bert-mask and with the LSTM parameter counts
     examples=(
         ("bert-base", "109482240", "with the pooler, as BertModel"),
         ("bert-large", "335141888", "the paper's '340M'"),
