@@ -16,14 +16,8 @@ MODULES = ("probability", "analysis", "linalg", "matrix_calculus", "information"
 
 
 def part1_commands():
-    import importlib
-    import inspect
-
-    names = set()
-    for module in MODULES:
-        source = inspect.getsource(importlib.import_module(f"dlcalc.catalogue.{module}"))
-        names |= {f.name for f in registry.formulas() if f.is_command and f'name="{f.name}"' in source}
-    return sorted(names)
+    """The commands declared by these areas, split modules included (probability_mgf is probability)."""
+    return sorted(f.name for f in registry.formulas() if f.is_command and f.module.rsplit(".", 1)[-1].startswith(MODULES))
 
 
 CASES = [(name, e) for name in part1_commands() for e in registry.get(name).examples]
