@@ -26,7 +26,7 @@ def _tensor(text: str):
             raise DlcalcError(f"cannot read {text[1:]}: {err}") from None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise DlcalcError(f"expected nested lists like [[1,2],[3,4]] or @file.npy, got {text[:40]!r}") from None
     return value
 
