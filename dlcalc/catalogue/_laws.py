@@ -1,9 +1,9 @@
 """Continuous laws shared by the probability densities (scale-pdf, sum-pdf, mgf-lin) and information's
 differential-entropy (a private helper module: no area imports another area).
 
-Each law declares only what is specific to it. Location defaults to 0. Every quantity is computed
-from the parameter the user gave (σ, not σ² squared from it; 1 + ln(scale), not 1 − ln(1/scale)), so
-that a tiny or huge parameter is computed stably instead of underflowing to log 0.
+Each law declares only what is specific to it. Location defaults to 0. Where σ², b − a, 1/scale or 2b
+underflow or overflow, the entropy is computed from the parameter the user gave (ln σ, ln(scale)), so
+that a tiny or huge parameter gives its value instead of log 0.
 """
 
 from __future__ import annotations
@@ -69,11 +69,14 @@ def _normal_law(supplied):
     given = positive_value(supplied, spread)
     std = given if spread == "std" else math.sqrt(given)
     var = given if spread == "var" else std * std
-    log_std = math.log(given) if spread == "std" else 0.5 * math.log(given)
+    if 1e-300 < var < 1e300:
+        entropy = 0.5 * math.log(2 * math.pi * math.e * var)
+    else:  # 2πeσ² underflows to 0 or a subnormal (σ = 5e-324), or overflows: the same value from ln σ
+        entropy = _HALF_LOG_2_PI_E + (math.log(given) if spread == "std" else 0.5 * math.log(given))
     root_2pi = math.sqrt(2 * math.pi)
     return Law(f"N({mean!r}, {var!r})", lambda x: np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * root_2pi),
                lambda t: math.exp(mean * t + (std * t) ** 2 / 2), (-math.inf, math.inf),
-               _HALF_LOG_2_PI_E + log_std, (), (mean - 40 * std, mean + 40 * std))
+               entropy, (), (mean - 40 * std, mean + 40 * std))
 
 
 def _uniform_law(supplied):
@@ -82,13 +85,14 @@ def _uniform_law(supplied):
     if "low" not in supplied or "high" not in supplied or supplied["high"] <= supplied["low"]:
         raise DlcalcError("uniform: give --low and --high with low < high")
     a, b = supplied["low"], supplied["high"]
-    half_width = b / 2 - a / 2  # b − a may overflow; half of it never does
+    width = b - a
+    entropy = math.log(width) if width < math.inf else math.log(b / 2 - a / 2) + math.log(2)  # b − a may overflow
 
     def mgf(t):
         return 1.0 if t == 0 else math.expm1(t * (b - a)) * math.exp(t * a) / (t * (b - a))
 
     return Law(f"U[{a!r}, {b!r}]", lambda x: np.where((x >= a) & (x <= b), 1 / (b - a), 0.0), mgf,
-               (-math.inf, math.inf), math.log(half_width) + math.log(2), (a, b), (a, b))
+               (-math.inf, math.inf), entropy, (a, b), (a, b))
 
 
 def _exponential_law(supplied):
@@ -97,7 +101,7 @@ def _exponential_law(supplied):
     which = _only_one(supplied, ("rate", "scale"), "exponential")
     given = positive_value(supplied, which)
     rate = given if which == "rate" else 1 / given
-    entropy = 1 - math.log(given) if which == "rate" else 1 + math.log(given)
+    entropy = 1 - math.log(rate) if 0 < rate < math.inf else 1 + math.log(given)  # 1/scale overflows below 5.6e-309
     return Law(f"Exp(rate {rate!r})", lambda x: np.where(x >= 0, rate * np.exp(-rate * np.maximum(x, 0)), 0.0),
                lambda t: rate / (rate - t), (-math.inf, rate), entropy, (0.0,), (0.0, 45 / rate))
 
@@ -110,7 +114,8 @@ def _laplace_law(supplied):
         raise DlcalcError("laplace: --scale is required")
     b = positive_value(supplied, "scale")
     return Law(f"Laplace({mean!r}, {b!r})", lambda x: np.exp(-np.abs(x - mean) / b) / (2 * b),
-               lambda t: math.exp(mean * t) / (1 - b * b * t * t), (-1 / b, 1 / b), 1 + math.log(2) + math.log(b),
+               lambda t: math.exp(mean * t) / (1 - b * b * t * t), (-1 / b, 1 / b),
+               1 + (math.log(2 * b) if 2 * b < math.inf else math.log(2) + math.log(b)),
                (mean,), (mean - 45 * b, mean + 45 * b))
 
 

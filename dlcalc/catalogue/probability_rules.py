@@ -186,10 +186,13 @@ def _joint3(text):
     text = text.strip()
     try:
         array = np.load(text[1:], allow_pickle=False) if text.startswith("@") else np.array(json.loads(text), dtype=float)
-    except (OSError, ValueError) as err:
-        raise DlcalcError(f"expected a 3-D table like [[[0.1,0.1],[0.1,0.2]],[[...]]] or @file.npy ({err})") from None
+    except (OSError, ValueError, TypeError, RecursionError) as err:
+        reason = f" ({err})" if isinstance(err, OSError) else ""
+        raise DlcalcError(f"expected a 3-D table of numbers like [[[0.1,0.1],[0.1,0.2]],[[...]]] or @file.npy{reason}") from None
     if array.ndim != 3:
         raise DlcalcError(f"expected a 3-D table (x, y, z), got {array.ndim} dimensions")
+    if not np.all(np.isfinite(array)):
+        raise DlcalcError("the table's entries must be finite numbers")
     return tuple(array.astype(float).ravel().tolist()), array.shape
 
 

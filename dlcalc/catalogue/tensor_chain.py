@@ -26,7 +26,7 @@ def _tensor(text: str):
             raise DlcalcError(f"cannot read {text[1:]}: {err}") from None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise DlcalcError(f"expected nested lists like [[1,2],[3,4]] or @file.npy, got {text[:40]!r}") from None
     return value
 
@@ -222,12 +222,12 @@ formula(
 )
 
 
-def chain_rule_statement(variant="correct", d1=2, d2=2, d3=2, d4=2):
-    """(lhs, rhs) as SymPy matrices at small sizes, with L = Σ_ij c_ij·y_ij³ (a non-linear loss).
+def chain_rule_statement(variant="correct", d1=2, d2=2, d3=2, d4=2, power=3):
+    """(lhs, rhs) as SymPy matrices at small sizes, with L = Σ_ij c_ij·y_ij^power (a non-linear loss).
 
     lhs: ∂L/∂W computed entry by entry (differentiate L(W) directly).
     rhs, correct: Σ_ij (∂L/∂y)_ij ∂y_ij/∂W_kl.  sheet: the true ∂L/∂W contracted with ∂y/∂W over (d3,d4).
-    closed: Aᵀ(∂L/∂y)Bᵀ."""
+    closed: Aᵀ(∂L/∂y)Bᵀ. The sheet's version is refuted as well with power = 2, in a fraction of the time."""
     import sympy
 
     A = sympy.Matrix(d3, d1, lambda i, j: sympy.Symbol(f"a{i}{j}"))
@@ -235,9 +235,9 @@ def chain_rule_statement(variant="correct", d1=2, d2=2, d3=2, d4=2):
     B = sympy.Matrix(d2, d4, lambda i, j: sympy.Symbol(f"b{i}{j}"))
     C = sympy.Matrix(d3, d4, lambda i, j: sympy.Symbol(f"c{i}{j}"))
     y = A * W * B
-    L = sum(C[i, j] * y[i, j] ** 3 for i in range(d3) for j in range(d4))
+    L = sum(C[i, j] * y[i, j] ** power for i in range(d3) for j in range(d4))
     direct = W.applyfunc(lambda w: sympy.diff(L, w))
-    dL_dy = sympy.Matrix(d3, d4, lambda i, j: 3 * C[i, j] * y[i, j] ** 2)
+    dL_dy = sympy.Matrix(d3, d4, lambda i, j: power * C[i, j] * y[i, j] ** (power - 1))
     if variant == "closed":
         return direct, A.T * dL_dy * B.T
     weights = direct if variant == "sheet" else dL_dy
@@ -257,7 +257,7 @@ identity(
     latex=r"\Big(\frac{\partial L}{\partial W}\Big)_{kl} = \sum_{ij} \Big(\frac{\partial L}{\partial y}\Big)_{ij}\frac{\partial y_{ij}}{\partial W_{kl}}",
     build=chain_rule_statement,
     method="expand",
-    sheet_version=lambda: chain_rule_statement("sheet"),
+    sheet_version=lambda: chain_rule_statement("sheet", power=2),
     errata=(_E78,),
     sheet_says="∂L/∂W = ∂L/∂W ×_{d3,d4} ∂y/∂W",
 )

@@ -103,6 +103,15 @@ def one_line_error(args):
     (["mgf-lin", "--X", "normal std=1e200", "--a", "1", "--t", "1"], "overflows"),
     (["mgf-lin", "--X", "normal std=1", "--a", "1", "--b", "800", "--t", "1"], "overflows"),
     (["sum-pdf", "--X", "normal mean=1e308 std=1e307", "--Y", "normal std=1", "--z", "0"], "too extreme"),
+    (["check-condindep", "--joint3", '{"a": 1}'], "3-D table of numbers"),  # TypeError, exit 70
+    (["check-condindep", "--joint3", "[" * 5000 + "]" * 5000], "3-D table of numbers"),  # RecursionError
 ])
 def test_issue12_inputs_are_one_line_errors(args, message):
     assert message in one_line_error(args)
+
+
+def test_a_nan_table_from_a_npy_file_is_refused(tmp_path):
+    # NaN compares false with everything: the sum-to-1 check let it through (a silent wrong verdict)
+    path = tmp_path / "nan.npy"
+    np.save(path, np.full((2, 2, 2), np.nan))
+    assert "finite" in one_line_error(["check-condindep", "--joint3", f"@{path}"])

@@ -77,3 +77,8 @@ def test_matrix_form_of_a_contraction_is_one_reshaped_matrix_product():
     assert np.allclose((P.reshape(2, 12) @ Q.reshape(12, 5)), by_loops)
     # pairing P's contracted axes (s₁, s₂) with Q's in the other order (s₂, s₁) is another product
     assert not np.allclose(P.reshape(2, 12) @ Q.transpose(1, 0, 2).reshape(12, 5), by_loops)
+
+
+def test_deeply_nested_json_is_a_one_line_error():
+    run = run_main(["tensor-contract", "--P", "[" * 5000 + "]" * 5000, "--Q", "1"])  # RecursionError, exit 70
+    assert run.code == 2 and run.err.count("\n") == 1
