@@ -1095,7 +1095,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from perm-matrix' -l batch -r -F -
 complete -c dlcalc -n '__fish_seen_subcommand_from gcn-layer' -l edges -l graph -x -d 'edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE'
 complete -c dlcalc -n '__fish_seen_subcommand_from gcn-layer' -l X -x -d 'node features, one row per node'
 complete -c dlcalc -n '__fish_seen_subcommand_from gcn-layer' -l W -x -d 'weights (F×F; default the identity)'
-complete -c dlcalc -n '__fish_seen_subcommand_from gcn-layer' -l layers -x -d 'how many times to apply the layer'
+complete -c dlcalc -n '__fish_seen_subcommand_from gcn-layer' -l layers -x -d 'how many times to apply the layer (at most 10,000)'
 complete -c dlcalc -n '__fish_seen_subcommand_from gcn-layer' -l act -x -a 'none relu' -d 'activation σ'
 complete -c dlcalc -n '__fish_seen_subcommand_from gcn-layer' -l json -d 'print one JSON object (JSON Lines with --batch)'
 complete -c dlcalc -n '__fish_seen_subcommand_from gcn-layer' -l batch -r -F -d 'CSV, TSV or JSON Lines whose columns are option names; - for stdin'

@@ -1406,7 +1406,7 @@ _dlcalc() {
         '(--edges --graph)'{--edges,--graph}'[edge list '\''0-1,1-2,2-0'\'' (a bare number adds an isolated node) or @FILE]:value: ' \
         '--X[node features, one row per node]:value: ' \
         '--W[weights (F×F; default the identity)]:value: ' \
-        '--layers[how many times to apply the layer]:value: ' \
+        '--layers[how many times to apply the layer (at most 10,000)]:value: ' \
         '--act[activation σ]:value:(none relu)' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;

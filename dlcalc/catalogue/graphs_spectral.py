@@ -218,6 +218,10 @@ formula(
 )
 
 
+MAX_MATRIX_WORK = 10**10  # multiplications in repeated dense products: seconds, not hours
+MAX_GCN_LAYERS = 10_000
+
+
 def chebyshev_filter(edges, x, theta, norm, lambda_max):
     import numpy as np
 
@@ -226,6 +230,9 @@ def chebyshev_filter(edges, x, theta, norm, lambda_max):
     top = lambda_max or float(eigenvalues[-1])
     if top <= 0:
         raise DlcalcError("λ_max must be positive (a graph without edges has L = 0)")
+    if len(theta) * edges.nodes**3 > MAX_MATRIX_WORK:  # one n×n product per coefficient
+        raise DlcalcError(f"too large: {len(theta)} coefficients on {edges.nodes} nodes take "
+                          f"{len(theta) * edges.nodes**3:,} multiplications (at most {MAX_MATRIX_WORK:,})")
     scaled = 2 * L / top - np.eye(edges.nodes)
     # T_0 = I, T_1 = L̂, T_k = 2 L̂ T_{k−1} − T_{k−2}
     powers = [np.eye(edges.nodes), scaled]
@@ -313,6 +320,10 @@ def gcn_propagate(edges, X, W, layers, act):
         weights = weights[None, :]
     if weights.shape[0] != features.shape[1] or weights.shape[1] != features.shape[1]:
         raise DlcalcError(f"--W must be {features.shape[1]}×{features.shape[1]} (square, so that layers can repeat)")
+    work = layers * edges.nodes**2 * features.shape[1]  # Â·H per layer
+    if work > MAX_MATRIX_WORK:
+        raise DlcalcError(f"too large: {layers} layers on {edges.nodes} nodes take {work:,} multiplications "
+                          f"(at most {MAX_MATRIX_WORK:,})")
     A_hat = gcn_matrix(edges)
     phi = (lambda a: np.maximum(a, 0.0)) if act == "relu" else (lambda a: a)
     H = features
@@ -338,7 +349,8 @@ formula(
         EDGES_PARAM,
         Param("X", MATRIX, "node features, one row per node"),
         Param("W", MATRIX, "weights (F×F; default the identity)", default=()),
-        Param("layers", INT, "how many times to apply the layer", default=1, minimum=1),
+        Param("layers", INT, f"how many times to apply the layer (at most {MAX_GCN_LAYERS:,})", default=1, minimum=1,
+              maximum=MAX_GCN_LAYERS),
         Param("act", choice("none", "relu"), "activation σ", default="none"),
     ),
     formula="X' = σ(ÂXW), Â = D̃^{−½}(A + I)D̃^{−½}; Â^k X → rows ∝ √(d_m + 1)",

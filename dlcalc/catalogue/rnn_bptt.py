@@ -293,6 +293,9 @@ def bptt_gradient(U, V, W, xs, ys, full=True):
     return grad
 
 
+MAX_CHECK_WORK = 100_000_000
+
+
 def rnn_bptt(U, V, W, x, y):
     import numpy as np
 
@@ -305,6 +308,9 @@ def rnn_bptt(U, V, W, x, y):
     xs, ys = input_sequence(x, input_map.shape[1]), input_sequence(y, output_map.shape[0], "--y")
     if len(xs) != len(ys):
         raise DlcalcError("--x and --y need one row per time step each")
+    if h**4 * len(xs) > MAX_CHECK_WORK:  # 2h² loss evaluations, each T steps of h² products
+        raise DlcalcError(f"too large for the finite-difference check: h⁴·T = {h**4 * len(xs):,} "
+                          f"(at most {MAX_CHECK_WORK:,})")
     grad = bptt_gradient(recurrent, input_map, output_map, xs, ys)
     immediate = bptt_gradient(recurrent, input_map, output_map, xs, ys, full=False)
     step, numeric = 1e-6, np.zeros_like(recurrent)

@@ -377,3 +377,15 @@ def test_perm_matrix_reports_the_two_line_notation():
     record = json.loads(out(["perm-matrix", "--pi", "2,0,3,1", "--json"]))
     assert record["two_line"] == [[0, 1, 2, 3], [2, 0, 3, 1]]  # top row the positions, bottom row π (E66)
     assert record["errata"] == ["E66"]
+
+
+def test_repeated_dense_products_are_bounded():
+    run = run_main(["gcn-layer", "--edges", "0-1", "--X", "1;3", "--layers", "1000000"])
+    assert (run.code, run.err) == (2, "dlcalc: error: --layers: must be at most 10,000, got 1000000\n")
+    path = ",".join(f"{i}-{i + 1}" for i in range(1999))
+    heavy = run_main(["gcn-layer", "--edges", path, "--X", ";".join(["1"] * 2000), "--layers", "10000"])
+    assert heavy.code == 2 and "multiplications (at most 10,000,000,000)" in heavy.err
+    cheb = run_main(["cheb-filter", "--edges", path, "--x", ",".join(["1"] * 2000), "--theta", ",".join(["1"] * 5000)])
+    assert cheb.code == 2 and cheb.err.count("\n") == 1 and "5000 coefficients on 2000 nodes" in cheb.err
+    # the largest stack allowed on a small graph is answered: Â of one edge averages the two nodes
+    assert run_main(["gcn-layer", "--edges", "0-1", "--X", "1;3", "--layers", "10000"]).out == "[[2.0], [2.0]]\n"

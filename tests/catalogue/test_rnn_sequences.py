@@ -246,3 +246,12 @@ def test_rnn_jacobian_linear_and_errors():
     assert run_main(["rnn-jacobian", "--U", "0.5", "--V", "1", "--x", "1;0", "--k", "2"]).code == 2
     assert run_main(["rnn-jacobian", "--U", "0.5", "--V", "1,1", "--x", "1;0"]).code == 2
 
+
+
+def test_bptt_refuses_what_its_finite_difference_check_cannot_afford():
+    h, T = 40, 100  # h⁴·T = 256,000,000
+    args = ["rnn-bptt", "--U", ";".join([",".join(["0.1"] * h)] * h), "--V", ";".join(["1"] * h),
+            "--W", ",".join(["1"] * h), "--x", ";".join(["1"] * T), "--y", ";".join(["1"] * T)]
+    run = run_main(args)
+    assert run.code == 2 and run.err == ("dlcalc: error: too large for the finite-difference check: "
+                                         "h⁴·T = 256,000,000 (at most 100,000,000)\n")
