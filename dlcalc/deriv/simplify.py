@@ -193,10 +193,10 @@ def _expand_func(node: ir.Func) -> list:
             return expand(arg.arg)
         if isinstance(arg, ir.Transpose):
             return expand(ir.transpose(ir.func("inv", arg.arg)))
-    if name == "diag" and isinstance(arg, ir.Ones) and arg.shape[1] == 1:
-        return expand(ir.eye(arg.shape[0]))  # diag(ones(n)) == eye(n)
     if name == "diag" and not arg.is_scalar:
         pulled, inner = pull_scalars(arg)
+        if isinstance(inner, ir.Ones) and inner.shape[1] == 1:  # diag(ones(n)) == eye(n)
+            return product([pulled], expand(ir.eye(inner.shape[0])))
         return product([pulled], _expand_leaf(ir.func("diag", inner)))
     if name in ir.ELEMENTWISE and isinstance(arg, ir.Transpose):
         return expand(ir.transpose(ir.func(name, arg.arg)))
