@@ -289,7 +289,8 @@ def test_attention_claims():
 def test_gaussian_log_likelihood_by_mean_and_covariance():
     expr = "-logdet(S)/2 - (x - mu).T@inv(S)@(x - mu)/2"
     verified(expr, "mu", {"mu": "n"}, {"S": "spd"})
-    verified(expr, "S", {"mu": "n"}, {"S": "spd"})
+    by_covariance = verified(expr, "S", {"mu": "n"}, {"S": "spd"})
+    assert by_covariance.plain == "inv(S).T@(x - mu)@(x - mu).T@inv(S).T/2 - inv(S).T/2"
     claim = "inv(S)@(x - mu)@(x - mu).T@inv(S)/2 - inv(S)/2"
     assert check_derivative(expr, "S", expect=claim, shapes={"mu": "n"}, assume={"S": "spd"}).extra["holds"] is True
     assert check_derivative(expr, "mu", expect="inv(S)@(x - mu)", shapes={"mu": "n"}, assume={"S": "spd"}).extra["holds"] is True
