@@ -226,6 +226,8 @@ def _expand_func(node: ir.Func) -> list:
             return expand(arg.arg)
         if isinstance(arg, ir.Transpose):
             return expand(ir.transpose(ir.func("inv", arg.arg)))
+    if name == "diag" and isinstance(arg, ir.Func) and arg.name == "diag" and arg.arg.shape[1] == 1:
+        return expand(arg.arg)  # diag(diag(v)) == v for a column v
     if name == "diag" and not arg.is_scalar:
         pulled, inner = pull_scalars(arg)
         if isinstance(inner, ir.Ones) and inner.shape[1] == 1:  # diag(ones(n)) == eye(n)
