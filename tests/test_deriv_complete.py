@@ -289,7 +289,8 @@ def test_attention_claims():
 def test_gaussian_log_likelihood_by_mean_and_covariance():
     expr = "-logdet(S)/2 - (x - mu).T@inv(S)@(x - mu)/2"
     verified(expr, "mu", {"mu": "n"}, {"S": "spd"})
-    verified(expr, "S", {"mu": "n"}, {"S": "spd"})
+    by_covariance = verified(expr, "S", {"mu": "n"}, {"S": "spd"})
+    assert by_covariance.plain == "inv(S).T@(x - mu)@(x - mu).T@inv(S).T/2 - inv(S).T/2"
     claim = "inv(S)@(x - mu)@(x - mu).T@inv(S)/2 - inv(S)/2"
     assert check_derivative(expr, "S", expect=claim, shapes={"mu": "n"}, assume={"S": "spd"}).extra["holds"] is True
     assert check_derivative(expr, "mu", expect="inv(S)@(x - mu)", shapes={"mu": "n"}, assume={"S": "spd"}).extra["holds"] is True
@@ -449,7 +450,7 @@ def test_hessian_by_a_matrix_against_finite_differences_of_the_function(expr, cl
 
     result = check_derivative(expr, "X", hessian=True, timeout=30)
     assert result.extra["method"] == "rules"
-    vjp_text = result.plain.split("vjp: G -> ")[1]
+    vjp_text = result.plain.split("vjp: G -> ")[1].split("; ∂vec")[0]
     env, f = _env(expr, "X")
     env.var_shapes["G"] = env.var_shapes["X"]
     env.freeze()
@@ -552,7 +553,7 @@ def test_third_derivative_by_a_vector_against_sympy(expr):
     g = rng.standard_normal((n, n))
     env.var_shapes["G"] = (env.var_shapes["x"][0], env.var_shapes["x"][0])
     env.freeze()
-    vjp = env.finish(env.parse(result.plain.split("vjp: G -> ")[1], what="derivative", claim=True))
+    vjp = env.finish(env.parse(result.plain.split("vjp: G -> ")[1].split("; ∂vec")[0], what="derivative", claim=True))
     applied = evaluate(vjp, {**values, "G": g[None]}, sizes)[0].ravel()
     assert np.allclose(applied, np.einsum("ij,ijk->k", g, exact), rtol=1e-8, atol=1e-10)
 
@@ -563,3 +564,24 @@ def test_order_limits():
     with pytest.raises(DlcalcError, match=r"^--order must be 1, 2 or 3, not 4$"):
         check_derivative("x.T@x", "x", order=4)
     assert check_derivative("sum(exp(A@x))", "x", order=2).plain == "A.T@diag(exp(A@x))@A"
+
+
+def test_kronecker_form_of_matrix_by_matrix_against_finite_differences():
+    # Cookbook: ∂vec(inv(X))/∂vec(X) = -kron(inv(X).T, inv(X)) (column-major vec)
+    result = check_derivative("inv(X)", "X")
+    assert result.plain.endswith("; ∂vec(Y)/∂vec(X) = -kron(inv(X).T, inv(X))")
+    rng = np.random.default_rng(4)
+    x0 = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    h = 1e-6
+    columns = []
+    for l in range(3):  # column-major: vec index k + 3*l
+        for k in range(3):
+            step = np.zeros((3, 3))
+            step[k, l] = h
+            diff = (np.linalg.inv(x0 + step) - np.linalg.inv(x0 - step)) / (2 * h)
+            columns.append(diff.ravel(order="F"))
+    numeric = np.array(columns).T
+    inverse = np.linalg.inv(x0)
+    assert np.allclose(-np.kron(inverse.T, inverse), numeric, atol=1e-6)
+    assert check_derivative("A@W@B", "W").plain.endswith("= kron(B.T, A)")
+    assert "kron" not in check_derivative("A@W.T@B", "W").plain  # a G.T term: index notation only

@@ -157,7 +157,7 @@ def test_sheet_4_5_vector_by_matrix_index_form():
 def test_sheet_18_matrix_by_matrix():
     # TEN-AWB: y = A W B  =>  T[i,j,k,l] = A[i,k] B[l,j], vjp G -> A.T G B.T
     result = check_derivative("A@W@B", "W")
-    assert result.extra["derivative"] == "T[i,j,k,l] = A[i,k]*B[l,j]; vjp: G -> A.T@G@B.T"
+    assert result.extra["derivative"] == "T[i,j,k,l] = A[i,k]*B[l,j]; vjp: G -> A.T@G@B.T; ∂vec(Y)/∂vec(W) = kron(B.T, A)"
     assert len(result.extra["shape"]) == 4
 
 

@@ -13,7 +13,7 @@ from dlcalc.core.errors import DlcalcError
 from dlcalc.deriv import ir
 
 MAX_EVALUATION_COST = 5e7  # operations in one evaluation of the expression (about 0.1 s)
-MAX_FULL_DIFFERENCES_COST = 2e7  # operations for every finite difference of one instance
+MAX_FULL_DIFFERENCES_COST = 5e6  # operations (and floats held, ~40 MB) for the full finite differences of one instance
 MAX_DENSE_DERIVATIVE = 250_000  # entries of a Hessian or tensor derivative checked in full
 DIRECTIONS = 3  # random directions per instance when the full Jacobian is too costly
 _FACTORISATION = 30  # inv/det/logdet with the conditioning check (an SVD): ~30 n³

@@ -223,7 +223,7 @@ def _closed_outcome(problem, layout, closed, shown, text, method, error, instanc
     """A verified closed form: every instance's derivative is the closed form's value there."""
     from dlcalc.deriv.to_latex import to_latex
 
-    text_out = _tensor_text(problem, closed) if problem.kind == "tensor" else text
+    text_out = _tensor_text(problem, closed, instances) if problem.kind == "tensor" else text
     for inst in instances:
         inst.derivative = _to_layout(inst.closed, problem, layout)
     return Outcome(text_out, to_latex(shown), method, error, instances, notes, route, form=shown)
@@ -765,13 +765,36 @@ def _format_value(value) -> str:
     return f"{value:.4g}"
 
 
-def _tensor_text(problem, closed) -> str:
-    from dlcalc.deriv.index_form import index_form
+def _tensor_text(problem, closed, instances) -> str:
+    from dlcalc.deriv.index_form import index_form, vec_parts, vec_text
     from dlcalc.deriv.to_numpy_syntax import to_numpy
 
     indexed = index_form(problem, closed)
     vjp = f"{problem.seed} -> {to_numpy(closed)}"
+    parts = vec_parts(problem, closed)
+    if parts is not None and _vec_form_holds(parts, instances):
+        vjp += f"; {vec_text(problem, parts)}"
     return f"{indexed}; vjp: {vjp}" if indexed else f"vjp: {vjp}"
+
+
+def _vec_form_holds(parts, instances) -> bool:
+    """The Kronecker form, evaluated, equals the verified tensor reshaped to ∂vec(Y)/∂vec(X)."""
+    import numpy as np
+
+    from dlcalc.deriv.evaluate import evaluate
+
+    for inst in instances:
+        p, q, r, c = inst.closed.shape
+        jacobian = inst.closed.transpose(1, 0, 3, 2).reshape(p * q, r * c)
+        try:
+            kron = sum(evaluate(scale, inst.values, inst.sizes)[0, 0, 0]
+                       * np.kron(evaluate(right, inst.values, inst.sizes)[0], evaluate(left_t, inst.values, inst.sizes)[0])
+                       for scale, right, left_t in parts)
+        except Exception:  # a part that cannot be evaluated is not shown
+            return False
+        if _difference(kron, jacobian) > EXACT_TOLERANCE * _scale(jacobian):
+            return False
+    return True
 
 
 # --- the result -------------------------------------------------------------------------------

@@ -73,3 +73,42 @@ def _entry(chain: tuple, row, col) -> str:
     if not indices:
         return name
     return f"{name}[{','.join(str(i) for i in indices)}]"
+
+
+def vec_parts(problem, vjp_node: ir.Node):
+    """[(scale, R, L.T)] with vjp(G) = Σ scale*L@G@R, so that ∂vec(Y)/∂vec(X) = Σ scale*kron(R, L.T)
+    (column-major vec, numerator layout: vec(L@G@R) = kron(R.T, L)@vec(G)); None if a term has G.T
+    or the seed elsewhere (then only index notation is shown)."""
+    try:
+        terms = expand(vjp_node)
+    except TooComplex:
+        return None
+    rows, cols = problem.f.shape
+    parts = []
+    for term in terms:
+        positions = [n for n, f in enumerate(term.chain) if ir.contains(f, problem.seed)]
+        if len(positions) != 1 or not isinstance(term.chain[positions[0]], ir.Var):
+            return None
+        if any(ir.contains(a, problem.seed) for a, _ in term.scalars):
+            return None
+        n = positions[0]
+        left, right = term.chain[:n], term.chain[n + 1:]
+        left_node = ir.matmul(*left) if left else ir.eye(rows)
+        right_node = ir.matmul(*right) if right else ir.eye(cols)
+        scale = term_node(type(term)(term.coef, term.scalars, ()), ir.SCALAR)
+        parts.append((scale, right_node, ir.transpose(left_node)))
+    return parts or None
+
+
+def vec_text(problem, parts) -> str:
+    from dlcalc.deriv.simplify import simplify
+
+    pieces = []
+    for scale, right, left_t in parts:
+        negative, magnitude = split_sign(simplify(scale))
+        factor = "" if ir.is_one(magnitude) else (to_numpy(magnitude) if isinstance(magnitude, (ir.Var, ir.Num, ir.Func)) else f"({to_numpy(magnitude)})") + "*"
+        pieces.append((negative, f"{factor}kron({to_numpy(simplify(right))}, {to_numpy(simplify(left_t))})"))
+    body = ("-" if pieces[0][0] else "") + pieces[0][1]
+    for negative, text in pieces[1:]:
+        body += (" - " if negative else " + ") + text
+    return f"∂vec(Y)/∂vec({problem.wrt}) = {body}"

@@ -412,10 +412,13 @@ def _linear_masked_chain(left: tuple, masked: ir.Mul, w: ir.Node, seed: str, see
     carrying = [a for a in masked.args if ir.contains(a, seed)]
     if len(carrying) != 1:
         raise Unsupported("elementwise product not linear in the seed")
+    mask = ir.mul(*(a for a in masked.args if a is not carrying[0]))
+    if masked.shape[0] == 1 and carrying[0].shape == masked.shape and mask.shape == masked.shape:
+        # a row: (m*r)@w == r@(m.T*w)
+        return linear_map(ir.matmul(*left, carrying[0], ir.mul(ir.transpose(mask), w)), seed, seed_size)
     parts = _outer_parts(carrying[0], seed)
     if parts is None:
         raise Unsupported("elementwise product with a matrix")
-    mask = ir.mul(*(a for a in masked.args if a is not carrying[0]))
     if mask.shape != masked.shape:  # a row or column mask: stretch it as the product broadcast it
         mask = ir.mul(mask, ir.ones(masked.shape))
     c, r = parts

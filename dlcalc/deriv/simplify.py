@@ -37,7 +37,24 @@ class Term:
 UNIT = Term(Fraction(1), (), ())
 
 
+_KEEP_VECTOR_SUMS = [False]  # the mode of the second pass (see simplify)
+
+
 def simplify(node: ir.Node) -> ir.Node:
+    """The shorter of two normal forms: sums distributed everywhere, and sums of vectors inside
+    matrix products kept whole (inv(S)@(x - mu)@(x - mu).T rather than four outer products)."""
+    if _KEEP_VECTOR_SUMS[0]:
+        return _simplify_once(node)
+    expanded = _simplify_once(node)
+    _KEEP_VECTOR_SUMS[0] = True
+    try:
+        grouped = _simplify_once(node)
+    finally:
+        _KEEP_VECTOR_SUMS[0] = False
+    return grouped if len(key(grouped)) < len(key(expanded)) else expanded
+
+
+def _simplify_once(node: ir.Node) -> ir.Node:
     try:
         return rebuild(expand(node), node.shape)
     except TooComplex:
@@ -151,11 +168,27 @@ def _is_hadamard(node: ir.Node) -> bool:
 
 
 def _expand_matmul(node: ir.MatMul) -> list:
-    terms = expand(node.args[0])
+    terms = _expand_factor(node.args[0])
     for a in node.args[1:]:
-        right = expand(a)
+        right = _expand_factor(a)
         terms = collect([t for t in (join(x, y) for x in terms for y in right) if t is not None])
     return terms
+
+
+def _is_vector_sum(node: ir.Node) -> bool:
+    inner = node.arg if isinstance(node, ir.Transpose) else node
+    return isinstance(inner, ir.Add) and 1 in inner.shape and not inner.is_scalar and \
+        all(a.shape == inner.shape for a in inner.args)
+
+
+def _expand_factor(node: ir.Node) -> list:
+    """A factor of a matrix product: a sum of vectors stays one factor in the second pass."""
+    if _KEEP_VECTOR_SUMS[0] and _is_vector_sum(node):
+        inner = node.arg if isinstance(node, ir.Transpose) else node
+        whole = _simplify_once(inner)
+        if isinstance(whole, ir.Add):
+            return _expand_leaf(ir.transpose(whole) if isinstance(node, ir.Transpose) else whole)
+    return expand(node)
 
 
 def _expand_transpose(node: ir.Transpose) -> list:
@@ -193,10 +226,12 @@ def _expand_func(node: ir.Func) -> list:
             return expand(arg.arg)
         if isinstance(arg, ir.Transpose):
             return expand(ir.transpose(ir.func("inv", arg.arg)))
-    if name == "diag" and isinstance(arg, ir.Ones) and arg.shape[1] == 1:
-        return expand(ir.eye(arg.shape[0]))  # diag(ones(n)) == eye(n)
+    if name == "diag" and isinstance(arg, ir.Func) and arg.name == "diag" and arg.arg.shape[1] == 1:
+        return expand(arg.arg)  # diag(diag(v)) == v for a column v
     if name == "diag" and not arg.is_scalar:
         pulled, inner = pull_scalars(arg)
+        if isinstance(inner, ir.Ones) and inner.shape[1] == 1:  # diag(ones(n)) == eye(n)
+            return product([pulled], expand(ir.eye(inner.shape[0])))
         return product([pulled], _expand_leaf(ir.func("diag", inner)))
     if name in ir.ELEMENTWISE and isinstance(arg, ir.Transpose):
         return expand(ir.transpose(ir.func(name, arg.arg)))
