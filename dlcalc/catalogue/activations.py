@@ -11,6 +11,7 @@ import math
 
 from dlcalc.catalogue._activation_functions import activation_derivative, activation_value, sigmoid
 from dlcalc.catalogue._common import finite_array, matrix_result
+from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import FLOAT, VECTOR, Param, Rule, choice, erratum, formula, identity
 
 SECTION = "6"
@@ -125,10 +126,15 @@ formula(
 )
 
 
+MAX_JACOBIAN_SIZE = 1000  # the answer is the whole n×n matrix: a million numbers at the limit
+
+
 def sigmoid_jacobian(z):
     """∂σ(z)/∂z for the elementwise sigmoid: diag(σ(z) ⊙ (1 − σ(z))) (n×n, numerator layout)."""
     import numpy as np
 
+    if len(z) > MAX_JACOBIAN_SIZE:
+        raise DlcalcError(f"--z has {len(z):,} entries: at most {MAX_JACOBIAN_SIZE:,} (the Jacobian printed is n×n)")
     s = sigmoid(finite_array(z, "--z"))
     return matrix_result(np.diag(s * (1 - s)),
                          steps=[f"σ(z) = {', '.join(f'{v:.6g}' for v in s)}",

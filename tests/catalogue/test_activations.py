@@ -194,3 +194,8 @@ def test_sigmoid_value_is_the_logistic_function_in_the_open_unit_interval(x):
     assert value == pytest.approx(float(exact), rel=1e-12, abs=1e-300)
     if abs(x) < 30:
         assert 0 < value < 1
+
+
+def test_the_sigmoid_jacobian_is_bounded():
+    run = run_main(["sigmoid-jacobian", "--z", ",".join(["0"] * 1001)])  # would print 1,002,001 numbers
+    assert run.code == 2 and "at most 1,000" in run.err
