@@ -561,7 +561,7 @@ _dlcalc() {
         '--alpha[slope (leaky-relu) or scale (elu) for x < 0]:value: ' \
         '--approximate[gelu\: exact xΦ(x), or PyTorch'\''s approximate='\''tanh'\'' ½x(1 + tanh(√(2/π)(x + 0.044715x³)))]:value:(none tanh)' \
         '--beta[softplus\: β in (1/β)·log(1 + e^{βx}), β > 0 (nn.Softplus'\''s beta)]:value: ' \
-        '--threshold[softplus\: the value is x where βx > threshold (nn.Softplus uses 20); default\: never, the exact function]:value: ' \
+        '--threshold[softplus\: the value is x where βx > threshold (nn.Softplus uses 20); the default inf never switches\: the exact function]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     activation-grad)
@@ -572,7 +572,7 @@ _dlcalc() {
         '--at-kink[value used at x = 0 for relu, leaky-relu, elu (a subgradient)]:value: ' \
         '--approximate[gelu\: exact xΦ(x), or PyTorch'\''s approximate='\''tanh'\'' ½x(1 + tanh(√(2/π)(x + 0.044715x³)))]:value:(none tanh)' \
         '--beta[softplus\: β in (1/β)·log(1 + e^{βx}), β > 0 (nn.Softplus'\''s beta)]:value: ' \
-        '--threshold[softplus\: the value is x where βx > threshold (nn.Softplus uses 20); default\: never, the exact function]:value: ' \
+        '--threshold[softplus\: the value is x where βx > threshold (nn.Softplus uses 20); the default inf never switches\: the exact function]:value: ' \
         '--json[print one JSON object (JSON Lines with --batch)]' \
         '--batch[CSV, TSV or JSON Lines whose columns are option names; - for stdin]:file:_files';;
     sigmoid-jacobian)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-from dlcalc.catalogue._common import given
-from dlcalc.core.registry import ABSENT
 
 # GELU's tanh approximation (Hendrycks & Gimpel 2016; PyTorch's approximate='tanh'):
 # ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
@@ -43,18 +41,6 @@ def normal_cdf(x):
     return 0.5 * _erfc(-x / math.sqrt(2))
 
 
-def thresholds(threshold):
-    """The softplus threshold as an array: an absent one (no --threshold: the exact function) is +∞.
-    A batch column mixes given values with absent ones (read as the text 'none')."""
-    import numpy as np
-
-    if not isinstance(threshold, np.ndarray):
-        return np.asarray(float(threshold) if given(threshold) else math.inf)
-    if threshold.dtype.kind in "fiu":
-        return threshold.astype(float)
-    return np.array([float(v) if str(v) != "none" else math.inf for v in threshold.ravel()]).reshape(threshold.shape)
-
-
 def _tanh_argument(x):
     return GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * x**3)
 
@@ -81,21 +67,21 @@ def gelu_derivative(x, approximate):
 
 
 def softplus_beta(x, beta, threshold):
-    """torch.nn.Softplus: (1/β)·log(1 + e^{βx}), and x itself where βx > threshold."""
+    """torch.nn.Softplus: (1/β)·log(1 + e^{βx}), and x itself where βx > threshold (+∞: never)."""
     import numpy as np
 
     scaled = beta * x
-    return np.where(scaled > thresholds(threshold), x, softplus(scaled) / beta)
+    return np.where(scaled > threshold, x, softplus(scaled) / beta)
 
 
 def softplus_beta_derivative(x, beta, threshold):
     import numpy as np
 
     scaled = beta * x
-    return np.where(scaled > thresholds(threshold), 1.0, sigmoid(scaled))
+    return np.where(scaled > threshold, 1.0, sigmoid(scaled))
 
 
-def activation_value(fn, x, alpha, approximate="none", beta=1.0, threshold=ABSENT):
+def activation_value(fn, x, alpha, approximate="none", beta=1.0, threshold=math.inf):
     import numpy as np
 
     x = np.asarray(x, dtype=float)
@@ -112,7 +98,7 @@ def activation_value(fn, x, alpha, approximate="none", beta=1.0, threshold=ABSEN
     return values[fn]()
 
 
-def activation_derivative(fn, x, alpha, at_kink, approximate="none", beta=1.0, threshold=ABSENT):
+def activation_derivative(fn, x, alpha, at_kink, approximate="none", beta=1.0, threshold=math.inf):
     import numpy as np
 
     x = np.asarray(x, dtype=float)

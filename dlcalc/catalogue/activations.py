@@ -7,9 +7,12 @@ single call gets a plain float back.
 
 from __future__ import annotations
 
+import math
+
 from dlcalc.catalogue._activation_functions import activation_derivative, activation_value, sigmoid
 from dlcalc.catalogue._common import finite_array, matrix_result
-from dlcalc.core.registry import ABSENT, FLOAT, VECTOR, Param, Rule, choice, erratum, formula, identity
+from dlcalc.core.errors import DlcalcError
+from dlcalc.core.registry import FLOAT, VECTOR, Param, Rule, choice, erratum, formula, identity
 
 SECTION = "6"
 FUNCTIONS = ("relu", "leaky-relu", "sigmoid", "tanh", "softplus", "gelu", "silu", "elu")
@@ -45,7 +48,7 @@ _VARIANTS = (
           "½x(1 + tanh(√(2/π)(x + 0.044715x³)))", default="none"),
     Param("beta", FLOAT, "softplus: β in (1/β)·log(1 + e^{βx}), β > 0 (nn.Softplus's beta)", default=1.0),
     Param("threshold", FLOAT, "softplus: the value is x where βx > threshold (nn.Softplus uses 20); "
-          "default: never, the exact function", default=ABSENT),
+          "the default inf never switches: the exact function", default=math.inf),
 )
 _BETA_POSITIVE = Rule(broken=lambda beta, **_: beta <= 0, says=lambda beta, **_: f"--beta must be > 0, got {beta}")
 
@@ -123,10 +126,15 @@ formula(
 )
 
 
+MAX_JACOBIAN_SIZE = 1000  # the answer is the whole n×n matrix: a million numbers at the limit
+
+
 def sigmoid_jacobian(z):
     """∂σ(z)/∂z for the elementwise sigmoid: diag(σ(z) ⊙ (1 − σ(z))) (n×n, numerator layout)."""
     import numpy as np
 
+    if len(z) > MAX_JACOBIAN_SIZE:
+        raise DlcalcError(f"--z has {len(z):,} entries: at most {MAX_JACOBIAN_SIZE:,} (the Jacobian printed is n×n)")
     s = sigmoid(finite_array(z, "--z"))
     return matrix_result(np.diag(s * (1 - s)),
                          steps=[f"σ(z) = {', '.join(f'{v:.6g}' for v in s)}",

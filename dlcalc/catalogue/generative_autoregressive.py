@@ -66,10 +66,15 @@ def mask_connectivity(masks):
     return paths
 
 
+MAX_UNITS = 4096  # masks and their product are units × units: 1.7e7 entries at the limit
+
+
 def made(order, hidden):
     import numpy as np
 
     D = len(order)
+    if max(D, *(len(h) for h in hidden)) > MAX_UNITS:
+        raise DlcalcError(f"at most {MAX_UNITS:,} inputs and units per hidden layer (each mask is out × in)")
     degrees = [int(v) for v in order]
     if sorted(degrees) != list(range(1, D + 1)) or any(v != int(v) for v in order):
         raise DlcalcError(f"--order must be a permutation of 1..{D} (the input degrees)")

@@ -15,12 +15,17 @@ from dlcalc.core.registry import FLAG, FLOAT, INT, MATRIX, VECTOR, AXES, Param, 
 from dlcalc.core.result import Result, Table
 
 
+MAX_FEATURES = 2000  # XᵀX is formed and solved: 4e6 entries at the limit
+
+
 def least_squares(X, y, ridge):
     import numpy as np
 
     a, b = np.array(X, dtype=float), np.array(y, dtype=float)
     if a.shape[0] != len(b):
         raise DlcalcError(f"--X has {a.shape[0]} rows but --y has {len(b)} entries")
+    if a.shape[1] > MAX_FEATURES:
+        raise DlcalcError(f"--X has {a.shape[1]:,} columns: at most {MAX_FEATURES:,} (XᵀX is columns × columns)")
     gram = a.T @ a + ridge * np.eye(a.shape[1])
     if np.linalg.matrix_rank(gram) < a.shape[1]:
         raise DlcalcError("XᵀX is singular (collinear columns or fewer rows than columns): add --ridge")

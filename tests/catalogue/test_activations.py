@@ -111,11 +111,10 @@ def test_gelu_tanh_value_and_derivative_against_the_closed_form(x):
 @given(st.floats(-30, 30), st.sampled_from([0.5, 1.0, 2.0, 7.5]), st.sampled_from([math.inf, 20.0, 1.0, 0.0]))
 @settings(max_examples=150, deadline=None)
 def test_softplus_beta_threshold_value_and_derivative_against_the_closed_form(x, beta, threshold):
-    given_threshold = act.ABSENT if math.isinf(threshold) else threshold
-    value = act.per_function(act.activation_value, "softplus", x, 0.1, "none", beta, given_threshold)
+    value = act.per_function(act.activation_value, "softplus", x, 0.1, "none", beta, threshold)
     assert value == pytest.approx(float(softplus_reference(x, beta, threshold)), rel=1e-12, abs=1e-300)
     slope = 1.0 if beta * x > threshold else float(1 / (1 + mpmath.exp(-beta * mpmath.mpf(x))))
-    assert act.per_function(act.activation_derivative, "softplus", x, 0.1, 0.0, "none", beta, given_threshold) == \
+    assert act.per_function(act.activation_derivative, "softplus", x, 0.1, 0.0, "none", beta, threshold) == \
         pytest.approx(slope, rel=1e-12, abs=1e-300)
 
 
@@ -195,3 +194,8 @@ def test_sigmoid_value_is_the_logistic_function_in_the_open_unit_interval(x):
     assert value == pytest.approx(float(exact), rel=1e-12, abs=1e-300)
     if abs(x) < 30:
         assert 0 < value < 1
+
+
+def test_the_sigmoid_jacobian_is_bounded():
+    run = run_main(["sigmoid-jacobian", "--z", ",".join(["0"] * 1001)])  # would print 1,002,001 numbers
+    assert run.code == 2 and "at most 1,000" in run.err

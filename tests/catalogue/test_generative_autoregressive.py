@@ -88,3 +88,8 @@ def test_masked_receptive_field_by_composing_the_convolutions(layers, first):
 def test_masked_receptive_field_rejects_what_it_cannot_mask():
     assert run_main(["masked-receptive-field", "--layers", "k=2", "--first", "a"]).code == 2
     assert run_main(["masked-receptive-field", "--layers", "k=3,s=2"]).code == 2
+
+
+def test_made_sizes_are_bounded():
+    run = run_main(["made", "--order", ",".join(map(str, range(1, 4098))), "--hidden", "1"])
+    assert run.code == 2 and "at most 4,096" in run.err

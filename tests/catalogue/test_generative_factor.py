@@ -10,12 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import as_json, plain, run_main
-
-
-def gaussian_logpdf(x, mean, cov):
-    x, mean, cov = np.asarray(x, float), np.asarray(mean, float), np.asarray(cov, float)
-    diff = x - mean
-    return float(-0.5 * diff @ np.linalg.inv(cov) @ diff - 0.5 * np.log(np.linalg.det(2 * np.pi * cov)))
+from _densities import gaussian_logpdf
 
 
 def test_factor_analysis_marginal_by_monte_carlo_and_posterior_by_conditioning():

@@ -151,3 +151,8 @@ def test_backprop_shows_a_vanishing_layer_instead_of_zeroing_it():
 def test_perceptron_steps_are_bounded():
     run = run_main(["perceptron", "--X", "1,1;2,2", "--y", "1,-1", "--epochs", "9999999"])
     assert run.code == 2 and "at most 10,000,000" in run.err
+
+
+def test_least_squares_columns_are_bounded():
+    run = run_main(["least-squares", "--X", ",".join(["1"] * 2001), "--y", "1"])  # XᵀX would be 2,001²
+    assert run.code == 2 and "at most 2,000" in run.err
