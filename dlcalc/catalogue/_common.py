@@ -8,7 +8,7 @@ helpers that several areas use. Nothing here imports NumPy or SymPy at module le
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any
 
 from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import ABSENT, Rule
@@ -188,24 +188,3 @@ def symbol_matrix(name: str, rows: int, cols: int) -> Any:
     import sympy
 
     return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{name}{i}{j}", real=True))
-
-
-def declare_identity(section: str, name: str, catalogue_id: str, summary: str, statement: str, latex: str,
-                     build: Callable[[], tuple[Any, Any]], method: str = "simplify", errata: tuple = ()) -> None:
-    """Register a symbolic identity (no command; `dlcalc verify NAME` proves build()'s two sides)."""
-    from dlcalc.core.registry import formula
-
-    formula(name=name, section=section, catalogue_id=catalogue_id, summary=summary, params=(), formula=statement,
-            latex=latex, kind="identity", prove=proof_from(build, method), errata=errata)
-
-
-def proof_from(build: Callable[[], tuple[Any, Any]], method: str = "simplify") -> Callable[[], Any]:
-    """A ``prove`` function for a declaration: build (lhs, rhs), then prove them equal."""
-
-    def prove() -> Any:
-        from dlcalc.core.proof import prove_statement
-
-        return prove_statement(build, method)
-
-    prove.statement = build  # type: ignore[attr-defined]  # tests prove altered versions of it
-    return prove

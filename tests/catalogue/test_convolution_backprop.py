@@ -146,7 +146,7 @@ def test_pool_ties_go_to_the_first_maximum():
 
 
 def test_rot180_refuses_a_ragged_value_in_one_line():
-    for value_text, message in (("[1,[2]]", "not a ragged or nested value"), ("[[[1]]]", "got 3 nested levels")):
+    for value_text, message in (("[1,[2]]", "rows must all have the same length"), ("[[[1]]]", "nested 3 deep")):
         run = run_main(["rot180", "--x", value_text])
         assert run.code == 2 and run.out == "" and run.err.count("\n") == 1 and message in run.err, run.err
 

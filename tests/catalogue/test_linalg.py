@@ -229,7 +229,7 @@ def test_non_matrices_are_refused_in_one_line(command, shape):
 
 def test_gram_refuses_a_3d_point_set():
     run = run_main(["gram", "--points", "[[[0]],[[1]]]"])
-    assert run.code == 2 and "2 dimensions" in run.err
+    assert run.code == 2 and "nested 3 deep" in run.err
 
 
 def test_cond_of_a_singular_matrix_is_infinite_by_definition():

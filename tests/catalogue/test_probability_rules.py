@@ -91,9 +91,9 @@ def one_line_error(args):
     (["joint", "--cond", "[[1e308,1e308]]", "--marg", "1"], "at most 1"),
     (["bayes", "--prior", "1e308,1e308", "--lik", "0.5,0.5"], "at most 1"),
     (["moments", "--values", "1,2", "--probs", "1e308,1e308"], "at most 1"),
-    (["var-affine", "--A", "[[[1]]]", "--cov", "[[1]]"], "2 dimensions"),
-    (["var-lin", "--a", "1", "--cov", "[[1,[2]]]"], "rows of equal length"),
-    (["sample-cov", "--samples", "[[],[]]"], "empty matrix"),
+    (["var-affine", "--A", "[[[1]]]", "--cov", "[[1]]"], "nested 3 deep"),
+    (["var-lin", "--a", "1", "--cov", "[[1,[2]]]"], "nested 3 deep"),
+    (["sample-cov", "--samples", "[[],[]]"], "at least one column"),
     (["chebyshev", "--std", "-2", "--eps", "1"], "non-negative"),  # printed 1.0
     (["mgf", "--dist", "normal", "--mean", "1", "--std", "2", "--moment", "101"], "at most 100"),
     (["mgf", "--dist", "normal", "--mean", "1", "--std", "1e200", "--moment", "100"], "too large"),
