@@ -146,9 +146,9 @@ def guarded(formula: Formula, work: Callable[[], Any]) -> Any:
         if formula.uses_sympy:
             from dlcalc.core.deadline import run_with_deadline
 
-            message = (f"gave up after {SYMBOLIC_TIME_LIMIT:g} s: this symbolic computation is too large "
-                       "for these inputs (try smaller ones)")
-            return run_with_deadline(work, SYMBOLIC_TIME_LIMIT, message)
+            seconds = formula.time_limit or SYMBOLIC_TIME_LIMIT
+            message = f"gave up after {seconds:g} s: this symbolic computation is too large for these inputs (try smaller ones)"
+            return run_with_deadline(work, seconds, message)
         return work()
     except DlcalcError:
         raise

@@ -387,6 +387,7 @@ class Formula:
     module: str = ""  # the dotted name of the module that declares it (set by formula())
     uses_sympy: bool = False  # a symbolic command (mgf, robbins-monro): exempt from the no-SymPy start-up rule
     infinite_ok: bool = False  # infinity is a true, documented answer (kl with a zero in q, cond of a singular matrix)
+    time_limit: float | None = None  # seconds a symbolic command may take (None: the engine's default)
 
     @property
     def is_command(self) -> bool:
