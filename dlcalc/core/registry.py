@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Iterable
 
 from dlcalc.core.errors import DlcalcError, quote
@@ -256,7 +257,7 @@ class Param:
     multiple: bool = False
     positional: bool = False
 
-    @property
+    @cached_property
     def dest(self) -> str:
         """The Python keyword the implementation receives."""
         key = self.name.replace("-", "_")
