@@ -35,8 +35,10 @@ def main() -> int:
         commands["before: conv-out --I 32 --K 3 --S 2"] = [*before, "conv-out", "--I", "32", "--K", "3", "--S", "2"]
         commands["before: conv-out ... --json"] = [*before, "conv-out", "--I", "32", "--K", "3", "--S", "2", "--json"]
         commands["before: list (Typer route)"] = [*before, "list"]
-        commands["after (python -m): conv-out --I 32 --K 3"] = [sys.executable, "-m", "dlcalc", "conv-out", "--I", "32",
-                                                               "--K", "3", "--S", "2"]
+        after = [sys.executable, "-m", "dlcalc"]
+        commands["after: conv-out --I 32 --K 3 --S 2"] = [*after, "conv-out", "--I", "32", "--K", "3", "--S", "2"]
+        commands["after: conv-out ... --json"] = [*after, "conv-out", "--I", "32", "--K", "3", "--S", "2", "--json"]
+        commands["after: list (Typer route)"] = [*after, "list"]
     if shutil.which("qalc"):
         commands["qalc 1+1"] = ["qalc", "1+1"]
     medians = time_commands(commands, repeats)

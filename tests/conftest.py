@@ -102,6 +102,22 @@ def run_process(args: list[str], stdin: str = "", env: dict | None = None, stdou
     return Run(proc.returncode, proc.stdout or "", proc.stderr)
 
 
+def modules_loaded_by(calls: list[list[str]]) -> set[str]:
+    """Run each command line in one fresh process (in-process dispatch, output discarded) and return
+    the names of the modules that process then holds: what a command costs at start-up."""
+    script = (
+        "import sys, io, contextlib\n"
+        "from dlcalc.cli.main import dispatch\n"
+        f"for args in {calls!r}:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        dispatch(args)\n"
+        "print('\\n'.join(sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return set(proc.stdout.split())
+
+
 @pytest.fixture
 def cli():
     return run_main

@@ -188,3 +188,33 @@ def test_structured_results_from_an_array_formula_fall_back_to_rows(monkeypatch)
     monkeypatch.setitem(registry.REGISTRY, "fc-params", dataclasses.replace(formula, compute=as_result))
     run = batch("fc-params", "in,out\n2,3\n4,5\n")
     assert (run.code, run.out) == (0, "2x3\n4x5\n")
+
+
+CELLS = st.one_of(st.sampled_from(["relu", "tanh", "gelu", "x", "", "1", "-2.5", "1e999", "nan", "0.1", "1_0", " 3"]),
+                  st.floats(-50, 50).map(repr))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(CELLS, CELLS, CELLS), min_size=1, max_size=12))
+def test_rows_parsed_column_by_column_equal_one_call_per_row(table):
+    """The route for rows that are not plain numbers (a choice column): each row's line or error is
+    the single call's."""
+    text = "fn,x,alpha\n" + "".join(f'"{fn}","{x}","{alpha}"\n' for fn, x, alpha in table)
+    run = batch("activation", text)
+    out = run.out.split("\n")[:-1]
+    assert len(out) == len(table)
+    for line_number, ((fn, x, alpha), got) in enumerate(zip(table, out), start=2):
+        args = ["activation"] + [a for name, v in (("fn", fn), ("x", x), ("alpha", alpha)) if v for a in (f"--{name}", v)]
+        single = run_main(args)
+        if single.code == 0:
+            assert got == single.out.strip()
+        else:
+            assert got == ""
+            message = single.err.removeprefix("dlcalc: error: ").strip()
+            assert f"dlcalc: error: line {line_number}: {message}" in run.err.splitlines()
+
+
+def test_default_from_another_column_on_the_column_route():
+    run = batch("pool-out", 'I,K,S\n"32",4,\n"32",2,1\n"32",x,\n')
+    assert run.out == "8\n31\n\n"
+    assert "line 4: --K: expected a whole number, got 'x'" in run.err

@@ -6,12 +6,10 @@ Also: every formula is declared completely, and numeric commands never import Sy
 from __future__ import annotations
 
 import shlex
-import subprocess
-import sys
 
 import pytest
 
-from conftest import run_main, run_typer
+from conftest import modules_loaded_by, run_main, run_typer
 from dlcalc.core import registry
 
 FORMULAS = sorted(registry.formulas(), key=lambda f: f.name)
@@ -46,17 +44,7 @@ def test_numeric_commands_never_import_sympy():
     """Run every numeric example in one fresh process, then look at what was imported."""
     calls = [[f.name, *shlex.split(e.args)] for f in FORMULAS
              if f.kind == "numeric" and f.is_command and not f.uses_sympy for e in f.examples]
-    script = (
-        "import sys, io, contextlib\n"
-        "from dlcalc.cli.main import dispatch\n"
-        f"for args in {calls!r}:\n"
-        "    with contextlib.redirect_stdout(io.StringIO()):\n"
-        "        dispatch(args)\n"
-        "print(sorted(m for m in ('sympy', 'typer') if m in sys.modules))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert not modules_loaded_by(calls) & {"sympy", "typer"}
 
 
 def test_command_index_is_current():
@@ -69,12 +57,6 @@ def test_command_index_is_current():
 
 
 def test_a_command_imports_only_its_own_module():
-    script = (
-        "import sys, io, contextlib\n"
-        "from dlcalc.cli.main import dispatch\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    dispatch(['conv-out', '--I', '32', '--K', '3'])\n"
-        "print(sorted(m for m in sys.modules if m.startswith('dlcalc.catalogue.') and not m.split('.')[-1].startswith('_')))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert proc.stdout.strip() == "['dlcalc.catalogue.cnn_sizes']", proc.stderr
+    loaded = modules_loaded_by([["conv-out", "--I", "32", "--K", "3"]])
+    catalogue = sorted(m for m in loaded if m.startswith("dlcalc.catalogue.") and not m.split(".")[-1].startswith("_"))
+    assert catalogue == ["dlcalc.catalogue.cnn_sizes"]

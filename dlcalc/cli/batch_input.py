@@ -100,7 +100,7 @@ def _add_row(table: Table, line: int, cells: list[str], index: int | None = None
     table.rows[index] = {}
     if len(cells) != len(table.params):
         table.bad[index] = f"expected {len(table.params)} fields, got {len(cells)}"
-    elif (longest := max(map(len, cells))) > MAX_CELL:
+    elif sum(map(len, cells)) > MAX_CELL and (longest := max(map(len, cells))) > MAX_CELL:
         table.bad[index] = f"a cell of {longest:,} characters (at most {MAX_CELL:,})"
     else:
         table.rows[index] = {p.name: cell for p, cell in zip(table.params, cells) if cell.strip()}

@@ -180,12 +180,106 @@ def _number_text(value: int | float) -> str:
 
 def _groups_from_rows(formula: Formula, table: Table, indices: list[int], cli_raw: dict[str, Any],
                       outcome: Outcome) -> list[Group]:
-    """Parse the loose rows one by one (errors per row), then group the good ones by number of axes."""
+    """Parse the loose rows column by column; the rows that give one value per option form one group,
+    the others (several axes, or an integer beyond int64) are parsed one by one."""
+    columns, failed = _converted_columns(formula, [table.rows[i] for i in indices], cli_raw)
+    simple = [message is None for message in failed]
+    for param in formula.params:
+        if param.kind.per_axis:
+            simple = [ok and value is not None and len(value) == 1 for ok, value in zip(simple, columns[param.dest])]
+        if param.kind is not FLOAT:
+            simple = [ok and not _needs_exact({"": value}) for ok, value in zip(simple, columns[param.dest])]
+    other = []
+    for pos, index in enumerate(indices):
+        if failed[pos] is not None:
+            outcome.errors[index] = failed[pos]
+        elif not simple[pos]:
+            other.append(index)
+    groups = _groups_row_by_row(formula, table, other, cli_raw, outcome)
+    keep = [pos for pos in range(len(indices)) if simple[pos]]
+    if keep:
+        stacked = {}
+        for param in formula.params:
+            column = [columns[param.dest][pos] for pos in keep]
+            stacked[param.dest] = (np.array([v[0] for v in column]),) if param.kind.per_axis else np.array(column)
+        single = {p.dest: True for p in formula.params if p.kind.per_axis}
+        groups.append(Group(np.array([indices[pos] for pos in keep]), stacked, 1, single=single))
+    return groups
+
+
+def _converted_columns(formula: Formula, rows: list[dict[str, Any]], cli_raw: dict[str, Any]) -> tuple[dict[str, list], list]:
+    """Each parameter's values over the rows (as convert_options gives them), and each row's first
+    error (None where it has none). A cell's text is parsed once however often it repeats."""
+    failed: list[str | None] = [None] * len(rows)
+    columns: dict[str, list] = {}
+    for param in formula.params:
+        default = cli_raw.get(param.name)
+        memo: dict[Any, tuple[bool, Any]] = _floats_at_once(param, rows, default) if param.kind is FLOAT else {}
+        column: list[Any] = []
+        for position, row in enumerate(rows):
+            text = row.get(param.name, default)
+            if failed[position] is not None:
+                column.append(None)
+            elif text is None or text == []:
+                if param.required:
+                    failed[position] = f"missing option --{param.name}"
+                column.append(param.default)
+            else:
+                key = text if isinstance(text, str) else None
+                found = memo.get(key) if key is not None else None
+                if found is None:
+                    try:
+                        found = (True, param.convert(text))
+                    except DlcalcError as err:
+                        found = (False, err.message)
+                    if key is not None:
+                        memo[key] = found
+                if not found[0]:
+                    failed[position] = found[1]
+                column.append(found[1] if found[0] else None)
+        columns[param.dest] = column
+    for param in formula.params:  # "=K": the value of parameter K, row by row
+        if param.default_from:
+            source = columns[formula.param(param.default_from).dest]
+            column = columns[param.dest]
+            for position, value in enumerate(column):
+                if isinstance(value, str) and value == param.default:
+                    column[position] = source[position]
+    return columns, failed
+
+
+def _floats_at_once(param: Param, rows: list[dict[str, Any]], default: Any) -> dict[str, tuple[bool, Any]]:
+    """A FLOAT column's distinct cells parsed by NumPy in one call, where they are plain finite numbers
+    within the bounds; the others are left to the parameter's own parser (and its message)."""
+    texts = list({t for row in rows if isinstance(t := row.get(param.name, default), str)})
+    try:
+        numbers = np.array(texts, dtype=np.float64)
+    except (ValueError, TypeError):  # some cell is no number: the others still count
+        numbers = np.array([_float_or_nan(text) for text in texts], dtype=np.float64)
+    good = np.isfinite(numbers)
+    if param.minimum is not None:
+        good &= numbers >= param.minimum
+    if param.maximum is not None:
+        good &= numbers <= param.maximum
+    return {text: (True, number) for text, number, ok in zip(texts, numbers.tolist(), good.tolist()) if ok}
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def _groups_row_by_row(formula: Formula, table: Table, indices: list[int], cli_raw: dict[str, Any],
+                       outcome: Outcome) -> list[Group]:
+    """Parse rows one by one (errors per row), then group the good ones by number of axes."""
     by_ndim: dict[int, tuple[list[int], list[dict[str, Any]]]] = {}
     per_axis = [p.dest for p in formula.params if p.kind.per_axis]
+    memo: dict = {}
     for index in indices:
         try:
-            values = convert_options(formula, _with_defaults(cli_raw, table.rows[index]))
+            values = convert_options(formula, _with_defaults(cli_raw, table.rows[index]), memo=memo)
             single = {dest: len(values[dest]) == 1 for dest in per_axis}
             ndim = broadcast_axes(formula, values)
             values.update({_SINGLE + dest: flag for dest, flag in single.items()})

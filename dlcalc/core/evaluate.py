@@ -15,10 +15,12 @@ from dlcalc.core.result import Result
 Values = dict[str, Any]  # Param.dest -> value
 
 
-def convert_options(formula: Formula, raw: dict[str, Any], preset: Values | None = None) -> Values:
+def convert_options(formula: Formula, raw: dict[str, Any], preset: Values | None = None,
+                    memo: dict | None = None) -> Values:
     """Raw option values (text, bools, lists for repeated options; None if absent) -> values.
 
-    ``preset`` holds values already converted (batch columns parsed by NumPy)."""
+    ``preset`` holds values already converted (batch columns parsed by NumPy); ``memo`` remembers
+    conversions across calls (batch rows repeat the same cells: a parameter's parse is pure)."""
     values: Values = dict(preset or {})
     for param in formula.params:
         if param.dest in values:
@@ -30,6 +32,8 @@ def convert_options(formula: Formula, raw: dict[str, Any], preset: Values | None
             values[param.dest] = param.default
         elif param.multiple:
             values[param.dest] = [param.convert(item) for item in (text if isinstance(text, list) else [text])]
+        elif memo is not None and isinstance(text, str):
+            values[param.dest] = _remembered(param, text, memo)
         else:
             values[param.dest] = param.convert(text)
     for param in formula.params:
@@ -37,6 +41,19 @@ def convert_options(formula: Formula, raw: dict[str, Any], preset: Values | None
         if source and isinstance(values[param.dest], str) and values[param.dest] == param.default:
             values[param.dest] = values[formula.param(source).dest]
     return values
+
+
+def _remembered(param: Param, text: str, memo: dict) -> Any:
+    key = (param.name, text)
+    found = memo.get(key)
+    if found is None:
+        try:
+            found = memo[key] = (True, param.convert(text))
+        except DlcalcError as err:
+            found = memo[key] = (False, err)
+    if not found[0]:
+        raise DlcalcError(found[1].message)
+    return found[1]
 
 
 def per_axis_params(formula: Formula) -> list[Param]:
@@ -146,9 +163,9 @@ def guarded(formula: Formula, work: Callable[[], Any]) -> Any:
         if formula.uses_sympy:
             from dlcalc.core.deadline import run_with_deadline
 
-            message = (f"gave up after {SYMBOLIC_TIME_LIMIT:g} s: this symbolic computation is too large "
-                       "for these inputs (try smaller ones)")
-            return run_with_deadline(work, SYMBOLIC_TIME_LIMIT, message)
+            seconds = formula.time_limit or SYMBOLIC_TIME_LIMIT
+            message = f"gave up after {seconds:g} s: this symbolic computation is too large for these inputs (try smaller ones)"
+            return run_with_deadline(work, seconds, message)
         return work()
     except DlcalcError:
         raise

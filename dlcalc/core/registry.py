@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Iterable
 
 from dlcalc.core.errors import DlcalcError, quote
@@ -256,7 +257,7 @@ class Param:
     multiple: bool = False
     positional: bool = False
 
-    @property
+    @cached_property
     def dest(self) -> str:
         """The Python keyword the implementation receives."""
         key = self.name.replace("-", "_")
@@ -387,6 +388,7 @@ class Formula:
     module: str = ""  # the dotted name of the module that declares it (set by formula())
     uses_sympy: bool = False  # a symbolic command (mgf, robbins-monro): exempt from the no-SymPy start-up rule
     infinite_ok: bool = False  # infinity is a true, documented answer (kl with a zero in q, cond of a singular matrix)
+    time_limit: float | None = None  # seconds a symbolic command may take (None: the engine's default)
 
     @property
     def is_command(self) -> bool:

@@ -49,7 +49,10 @@ def _plain_lines(outcome: Outcome, group: Group) -> list[str]:
     if outcome.formula.present is None and all(isinstance(o, np.ndarray) and o.ndim <= 1 for o in outputs):
         per_axis = [np.broadcast_to(o, (count,)).tolist() for o in outputs]
         if len(per_axis) == 1:
-            return list(map(plain_value, per_axis[0])) if outputs[0].dtype.kind == "f" else list(map(str, per_axis[0]))
+            if outputs[0].dtype.kind == "f":
+                plain = float.__repr__ if np.isfinite(outputs[0]).all() else plain_value
+                return list(map(plain, per_axis[0]))
+            return list(map(str, per_axis[0]))
         return [",".join(map(plain_value, values)) for values in zip(*per_axis)]
     return [plain_value(outcome.group_value(group, position)) for position in range(count)]
 

@@ -5,7 +5,7 @@ Rich honours NO_COLOR by itself.
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
