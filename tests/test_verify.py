@@ -115,3 +115,20 @@ def test_every_part1_identity_fails_when_altered(name):
         assert not prove_matrices_equal(lhs, rhs + sympy.ones(*rhs.shape) / 7).proven
     else:
         assert not prove_equal(lhs, rhs + sympy.Rational(1, 7), sampler=small_sampler).proven
+
+
+def test_verify_shows_the_sheets_version_refuted():
+    run = run_main(["verify", "mgf-gamma", "--json"])
+    record = json.loads(run.out)
+    assert run.code == 0 and record["proven"] and record["sheet_version"]["refuted"]
+    assert "the sheet's version refuted" in run_main(["verify", "jacobian-shape"]).out
+
+
+def test_a_sheet_version_that_holds_fails_verify(monkeypatch):
+    """Guard the guard: were the sheet's version true after all, verify says so and exits 1."""
+    import dataclasses
+
+    entry = registry.get("mgf-gamma")
+    monkeypatch.setitem(registry.REGISTRY, "mgf-gamma", dataclasses.replace(entry, sheet_version=entry.build))
+    run = run_main(["verify", "mgf-gamma"])
+    assert run.code == 1 and "the sheet's version NOT refuted" in run.out

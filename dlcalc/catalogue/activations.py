@@ -214,14 +214,6 @@ def tanh_sigmoid_link_statement():
     return sympy.tanh(x).rewrite(sympy.exp), 2 * _sigma(2 * x) - 1
 
 
-def tanh_sigmoid_link_sheet_version():
-    """The slip the sheet's missing formula invites (E31): tanh(x) = 2σ(x) − 1, refuted."""
-    import sympy
-
-    x = _x()
-    return sympy.tanh(x).rewrite(sympy.exp), 2 * _sigma(x) - 1
-
-
 _E31 = erratum(
     "E31",
     title="duplicated and misplaced blocks; the sigmoid–tanh connection has no formula",
@@ -248,5 +240,4 @@ identity(name="sigmoid-symmetry", section=SECTION, catalogue_id="ACT-SIG-SYM", s
          formula="σ(−x) = 1 − σ(x)", latex=r"\sigma(-x) = 1 - \sigma(x)", build=sigmoid_symmetry_statement)
 identity(name="tanh-sigmoid-link", section=SECTION, catalogue_id="ACT-LINK",
          summary="tanh(x) = 2σ(2x) − 1 (tanh and sigmoid networks are equivalent)", formula="tanh(x) = 2σ(2x) − 1",
-         latex=r"\tanh x = 2\sigma(2x) - 1", build=tanh_sigmoid_link_statement,
-         sheet_version=tanh_sigmoid_link_sheet_version, errata=(_E31,))
+         latex=r"\tanh x = 2\sigma(2x) - 1", build=tanh_sigmoid_link_statement, errata=(_E31,))

@@ -1,9 +1,10 @@
 """`dlcalc verify [NAME...] [--all] [--json]`: prove symbolic identities with SymPy.
 
 Each identity's ``prove`` function returns a Proof (SymPy proof guarded by a numeric spot check).
-Plain output is one line per identity, ``name  proven  method``; --json gives JSON Lines; a Rich
-progress bar is shown only when stdout is a terminal. Exit 1 if any identity fails, 2 for an
-unknown name. Every proof runs under a time limit so that one hard case cannot hang the run.
+Plain output is one line per identity, ``name  proven  method``, and where the sheet states the
+identity wrongly its version is shown refuted on the same line; --json gives JSON Lines; a Rich
+progress bar is shown only when stdout is a terminal. Exit 1 if any identity fails (or a sheet's
+version is not refuted), 2 for an unknown name. Every proof runs under a time limit so that one hard case cannot hang the run.
 """
 
 from __future__ import annotations
@@ -52,14 +53,32 @@ def run_proof(formula: Formula, limit: int = TIME_LIMIT) -> dict[str, Any]:
         proven, method, detail = bool(proof.proven), proof.method, proof.detail
     except TimeUp:
         proven, method, detail = False, "timeout", f"no proof within {limit} s"
-    return {
+    record = {
         "name": formula.name,
         "statement": formula.formula,
         "proven": proven,
         "method": method,
-        "seconds": round(time.perf_counter() - start, 3),
+        "seconds": 0.0,
         "detail": detail,
     }
+    if formula.sheet_version is not None:
+        record["sheet_version"] = refute_sheet_version(formula, limit)
+    record["seconds"] = round(time.perf_counter() - start, 3)
+    return record
+
+
+def refute_sheet_version(formula: Formula, limit: int) -> dict[str, Any]:
+    """Where the sheet states the identity wrongly, its version must be refuted: {refuted, detail}."""
+    from dlcalc.core.proof import prove_statement
+
+    try:
+        with time_limit(limit):
+            proof = prove_statement(formula.sheet_version)
+    except TimeUp:
+        return {"refuted": False, "detail": f"no verdict within {limit} s"}
+    except ValueError as err:  # SymPy's ShapeError: the sheet's sides cannot even be compared
+        return {"refuted": True, "detail": f"the sides do not fit together ({type(err).__name__})"}
+    return {"refuted": not proof.proven, "detail": proof.detail}
 
 
 def verify(names: list[str], everything: bool, json_mode: bool) -> ExitCode:
@@ -70,7 +89,8 @@ def verify(names: list[str], everything: bool, json_mode: bool) -> ExitCode:
         return record
 
     records = each_with_progress(chosen, lambda formula: f"proving {formula.name}", lambda formula: emit(run_proof(formula)))
-    return ExitCode.OK if all(r["proven"] for r in records) else ExitCode.REFUTED
+    holds = all(r["proven"] and r.get("sheet_version", {"refuted": True})["refuted"] for r in records)
+    return ExitCode.OK if holds else ExitCode.REFUTED
 
 
 def register(app: typer.Typer) -> None:

@@ -412,7 +412,6 @@ class Formula:
 REGISTRY: dict[str, Formula] = {}
 # Formulas whose infinite result is a true answer, until their declarations say infinite_ok=True
 # (the catalogue modules are being restructured; then this set goes).
-INFINITE_ANSWERS = frozenset({"kl", "kl-asymmetry", "cross-entropy", "cond"})
 ERRATA: dict[str, dict[str, str]] = {}
 
 
@@ -424,7 +423,6 @@ def formula(**fields: Any) -> Formula:
     )
     if fields.get("elementwise"):
         fields.setdefault("vectorised", True)
-    fields.setdefault("infinite_ok", fields.get("name") in INFINITE_ANSWERS)
     entry = Formula(params=params, examples=examples, module=_declaring_module(), **fields)
     if entry.vectorised and any((p.kind.parse not in _ARRAY_SAFE and not p.kind.choices) or p.positional or p.multiple for p in params):
         raise RuntimeError(f"formula {entry.name!r}: only numbers, flags and choices can be evaluated as arrays")

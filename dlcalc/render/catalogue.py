@@ -72,9 +72,13 @@ def write_errata(records: list[dict[str, str]], *, json_mode: bool) -> None:
 
 def proof_line(record: dict[str, Any]) -> str:
     """One identity's verdict as `dlcalc verify` prints it in a pipe."""
-    if record["proven"]:
-        return f"{record['name']}  proven  {record['method']}"
-    return f"{record['name']}  failed  {record['method']}: {record['detail']}"
+    line = (f"{record['name']}  proven  {record['method']}" if record["proven"]
+            else f"{record['name']}  failed  {record['method']}: {record['detail']}")
+    sheet = record.get("sheet_version")
+    if sheet is not None:
+        verdict = "refuted" if sheet["refuted"] else "NOT refuted"
+        line += f"; the sheet's version {verdict} ({sheet['detail']})"
+    return line
 
 
 def write_proof(record: dict[str, Any], *, json_mode: bool) -> None:
