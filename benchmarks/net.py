@@ -15,7 +15,7 @@ from pathlib import Path
 
 from _timing import report, time_commands
 
-TESTS = Path(__file__).resolve().parent.parent / "tests"
+TESTS = Path(__file__).resolve().parent.parent / "tests" / "net"
 
 TORCHINFO = f"""
 import sys; sys.path.insert(0, {str(TESTS)!r})

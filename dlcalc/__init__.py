@@ -10,7 +10,7 @@ from typing import Any
 
 from dlcalc.core.errors import DlcalcError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["DlcalcError", "calc", "formulas", "__version__"]
 
 

@@ -3,7 +3,7 @@
 The references below never use the closed-form size formulas: they build the padded input as a
 list, enumerate window positions, and count the windows that PyTorch keeps. A configuration the
 reference finds no window for must be refused by dlcalc (exit 2), never answered.
-PyTorch itself was compared on 10,800 configurations during development (tests/test_pytorch_conformance.py).
+PyTorch itself was compared on 10,800 configurations during development (tests/catalogue/test_pytorch_conformance.py).
 """
 
 from __future__ import annotations

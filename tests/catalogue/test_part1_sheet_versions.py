@@ -1,6 +1,6 @@
 """The sheet's wrong statements (``sheet_version=``) of the identities in probability, information,
 analysis, linear algebra, matrix calculus and tensors: each is refuted by the same proof that proves the
-correct statement (tests/test_verify.py proves those), or does not even conform (SymPy's ShapeError)."""
+correct statement (tests/cli/test_verify.py proves those), or does not even conform (SymPy's ShapeError)."""
 
 from __future__ import annotations
 

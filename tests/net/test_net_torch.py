@@ -1,6 +1,6 @@
 """dlcalc net against PyTorch itself (skipped where torch is not installed).
 
-The network is built in torch from the parsed spec (tests/net_torch.py builds each module from the
+The network is built in torch from the parsed spec (tests/net/net_torch.py builds each module from the
 tensor that reaches it), then every row's output shape, parameter count and FlopCounterMode forward
 FLOPs are compared, and the forward+backward FLOPs of the whole network. Presets run on the meta
 device (shapes only, no arithmetic); random specs run on CPU, and where dlcalc refuses a spec torch

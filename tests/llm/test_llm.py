@@ -1,6 +1,6 @@
 """LLM arithmetic against published figures, hand formulas written here, and bad configs.
 
-The PyTorch/transformers conformance test is tests/test_llm_conformance.py.
+The PyTorch/transformers conformance test is tests/llm/test_llm_conformance.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Output sizes against PyTorch itself, where PyTorch is installed (it is not a dependency).
 
-Run with PyTorch available: `pip install torch && pytest tests/test_pytorch_conformance.py`.
+Run with PyTorch available: `pip install torch && pytest tests/catalogue/test_pytorch_conformance.py`.
 Without it this module is skipped; the brute-force tests in test_cnn_sizes.py always run.
 """
 

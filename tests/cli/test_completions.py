@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run_main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

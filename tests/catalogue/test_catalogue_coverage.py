@@ -10,7 +10,7 @@ import pytest
 
 from dlcalc.core import registry
 
-CATALOGUE = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "catalogue.md"
+CATALOGUE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "catalogue.md"
 
 
 def catalogue_rows():
