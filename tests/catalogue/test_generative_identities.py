@@ -64,12 +64,10 @@ def test_every_generative_identity_is_here():
 
 
 @pytest.mark.parametrize("name", sorted(SLIPS))
-def test_identity_is_proven_and_its_wrong_versions_refuted(name):
+def test_the_wrong_versions_are_refuted(name):
+    """Each identity is proven once, by tests/cli/test_verify.py; here its wrong versions must fail."""
     entry = registry.get(name)
-    statement = entry.build()  # built once: elbo-gap's integrals take seconds
-    # the declared proof where it is of its own shape (gan-optimal-discriminator), else the engine's, on the statement
-    proof = entry.prove() if name == "gan-optimal-discriminator" else prove_statement(lambda: statement)
-    assert proof.proven and "spot check" in proof.method, proof.detail
+    statement = entry.build()
     if entry.sheet_version is not None:
         assert not prove_statement(entry.sheet_version).proven
     if SLIPS[name] is not None:

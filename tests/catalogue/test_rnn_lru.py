@@ -1,12 +1,11 @@
-"""Linear recurrent units against the plain recurrence; the LRU identities proven once each, and the
-sheet's diagonal-basis version refuted."""
+"""Linear recurrent units against the plain recurrence, and the sheet's diagonal-basis version refuted
+(the LRU identities are proven once, by tests/cli/test_verify.py)."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
-import pytest
 
 from conftest import run_main
 from dlcalc.core import registry
@@ -24,8 +23,6 @@ def test_lru_state_matches_the_plain_recurrence():
     for x in xs:  # z ← Az + Bx with lists only
         z = [sum(A[i][k] * z[k] for k in range(3)) + sum(B[i][k] * x[k] for k in range(2)) for i in range(3)]
     run = run_main(["lru", "--A", str(A), "--B", str(B), "--x", str(xs), "--json"])
-    import json
-
     record = json.loads(run.out)
     assert np.allclose(record["result"]["z"], z, atol=1e-10)
     assert record["agreement"] < 1e-10 and record["result"]["stable"] is True
@@ -36,12 +33,9 @@ def test_lru_refuses_defective_matrices():
     assert run.code == 2 and "diagonalisable" in run.err
 
 
-@pytest.mark.parametrize("name", ["lru-diagonal-basis", "lru-unroll"])
-def test_lru_identities_are_proven_and_the_sheet_version_refuted(name):
-    entry = registry.get(name)
-    assert entry.prove().proven  # what `dlcalc verify` runs
-    if entry.sheet_version is not None:
-        assert not prove_statement(entry.sheet_version).proven
+def test_the_sheets_lru_basis_is_refuted():
+    """The identities are proven once, by tests/cli/test_verify.py; the sheet's version must fail."""
+    assert not prove_statement(registry.get("lru-diagonal-basis").sheet_version).proven
 
 
 def test_only_the_diagonal_basis_has_a_sheet_version():

@@ -93,8 +93,6 @@ def test_single_bias_conventions():
 
 def test_json_components_sum_to_total():
     run = run_main(["lstm-params", "--input", "8", "--hidden", "16", "--layers", "2", "--bidirectional", "--json"])
-    import json
-
     record = json.loads(run.out)
     assert record["result"] == record["total"] == sum(record["components"].values())
     assert set(record["components"]) == {"layer1.forward", "layer1.backward", "layer2.forward", "layer2.backward"}

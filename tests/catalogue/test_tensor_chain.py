@@ -57,15 +57,6 @@ def test_random_instance_reports_agreement_and_the_sheet_shapes():
     assert run_main(["tensor-chain", "--A", "[[1]]"]).code == 2
 
 
-@pytest.mark.parametrize("name", ["tensor-chain-rule", "tensor-chain-awb"])
-def test_symbolic_chain_rules_are_proven(name):
-    # tests/test_verify.py proves the identities of catalogue part 1 only; §18's are proven here, once.
-    # The sheet's version of the rule is refuted in test_part1_sheet_versions.
-    from dlcalc.core import registry
-
-    assert registry.get(name).prove().proven
-
-
 def test_matrix_form_of_a_contraction_is_one_reshaped_matrix_product():
     """TEN-MATRIX: T = reshape(P, (Πr, Πs)) · reshape(Q, (Πs, Πt)), reshaped back to r × t."""
     rng = np.random.default_rng(2)
