@@ -11,40 +11,16 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
 from _timing import report, time_commands
 
-IDENTITIES = [  # (expr, wrt, claim): sheet §4.2-4.5, corrected as in the catalogue
-    ("a.T@x", "x", "a"),
-    ("x.T@x", "x", "2*x"),
-    ("b.T@A@x", "x", "A.T@b"),
-    ("x.T@A@x", "x", "(A + A.T)@x"),
-    ("(A@x + b).T@C@(D@x + e)", "x", "D.T@C.T@(A@x + b) + A.T@C@(D@x + e)"),
-    ("norm(A@x - b)**2", "x", "2*A.T@(A@x - b)"),
-    ("a.T@X@b", "X", "a@b.T"),
-    ("a.T@X.T@b", "X", "b@a.T"),
-    ("a.T@X.T@X@b", "X", "X@(a@b.T + b@a.T)"),
-    ("trace(X)", "X", "eye(n)"),
-    ("trace(A@X@B)", "X", "A.T@B.T"),
-    ("trace(A@X.T@B)", "X", "B@A"),
-]
+# The tests' table of derivatives (tests/deriv/expressions.py): the sheet's identities with their
+# claims, then the deep compositions without one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "deriv"))
+from expressions import COMPOSITIONS, SHEET_4_2, SHEET_4_4  # noqa: E402
 
-COMPOSITIONS = [  # (expr, wrt, extra options): issue 11, computed (no claim) then verified
-    ("v.T@tanh(W@tanh(U@x))", "U", []),
-    ("v.T@sigmoid(W3@softplus(W2@tanh(W1@x)))", "W1", []),
-    ("-y.T@log(softmax(W2@tanh(W1@x + b)))", "W1", ["--assume", "y=simplex"]),
-    ("v.T@softmax(K@q/sqrt(d))", "q", ["--shape", "d="]),
-    ("-logdet(S)/2 - (x - mu).T@inv(S)@(x - mu)/2", "S", ["--shape", "mu=n", "--assume", "S=spd"]),
-    ("inv(X.T@X + lam*eye(n))@X.T@y", "lam", ["--shape", "lam="]),
-    ("x.T@inv(A + lam*eye(n))@x", "lam", ["--shape", "lam="]),
-    ("inv(A + diag(x))@b", "x", []),
-    ("log(det(A + x@x.T))", "x", ["--hessian"]),
-    ("inv(A + alpha*B)", "alpha", []),
-    ("sin(x).T@cos(x) + sum(abs(A@x)) + norm(x, 1)", "x", []),
-    ("x*A@x", "x", []),
-    ("logdet(X)", "X", ["--hessian"]),
-    ("x.T@A@x + sum(exp(x))", "x", ["--emit", "numpy"]),
-]
+IDENTITIES = SHEET_4_2 + SHEET_4_4
 
 
 def main() -> int:

@@ -17,6 +17,7 @@ import pytest
 from dlcalc.core.errors import DlcalcError
 from dlcalc.deriv import ir
 from dlcalc.deriv.check import check_derivative
+from expressions import COMPOSITIONS
 
 # --- independent references -----------------------------------------------------------------------
 
@@ -585,3 +586,16 @@ def test_kronecker_form_of_matrix_by_matrix_against_finite_differences():
     assert np.allclose(-np.kron(inverse.T, inverse), numeric, atol=1e-6)
     assert check_derivative("A@W@B", "W").plain.endswith("= kron(B.T, A)")
     assert "kron" not in check_derivative("A@W.T@B", "W").plain  # a G.T term: index notation only
+
+
+@pytest.mark.parametrize("expr, wrt, options", COMPOSITIONS, ids=[c[0] for c in COMPOSITIONS])
+def test_benchmarked_compositions_get_a_verified_closed_form(expr, wrt, options):
+    """The expressions benchmarks/check_deriv.py times: each by the rules, verified, no fallback."""
+    import json
+
+    from conftest import run_main
+
+    run = run_main(["check-deriv", expr, "--wrt", wrt, *options, "--json"])
+    record = json.loads(run.out)
+    assert run.code == 0, run.err
+    assert record["method"] == "rules", record  # "rules" is printed only once verified numerically

@@ -21,7 +21,7 @@ from dlcalc.deriv import ir
 from dlcalc.deriv.derivative import closed_form, seed_var
 from dlcalc.deriv.parser import ShapeEnv
 
-from test_deriv_identities import COOKBOOK, DL, SHEET_4_2, SHEET_4_3_NUMERATOR, SHEET_4_4
+from expressions import COOKBOOK, DL, SHEET_4_2, SHEET_4_3_NUMERATOR, SHEET_4_4
 
 sympy = pytest.importorskip("sympy")
 

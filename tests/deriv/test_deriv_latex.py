@@ -11,7 +11,7 @@ from dlcalc.core.errors import DlcalcError
 from dlcalc.deriv.parser import ShapeEnv
 from dlcalc.deriv.to_latex import to_latex
 
-from test_deriv_identities import COOKBOOK, SHEET_4_2, SHEET_4_4
+from expressions import COOKBOOK, SHEET_4_2, SHEET_4_4
 from test_deriv_property import EXPRESSIONS
 
 
