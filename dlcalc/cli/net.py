@@ -70,9 +70,10 @@ def run_net(spec: Optional[str] = None, *, file: Optional[str] = None, input_sha
     out = sys.stdout
     if expand:
         from dlcalc.net.spec import items_text, shape_text
+        from dlcalc.render.output import write_stdout
 
-        out.write(f"in {shape_text(summary.input)}\n")
-        out.write("".join(items_text((item,)) + "\n" for item in summary.spec.items))
+        lines = [f"in {shape_text(summary.input)}", *(items_text((item,)) for item in summary.spec.items)]
+        write_stdout("".join(line + "\n" for line in lines))
         return ExitCode.OK
     from dlcalc.render.net import write_summary
 
