@@ -87,9 +87,11 @@ FAMILIES: dict[str, Family] = {
                        "experts_per_token": "num_experts_per_tok"},
                       {"tie_word_embeddings": False, "sliding_window": None, "num_local_experts": 8,
                        "num_experts_per_tok": 2}, _ROTARY_RMS),
-    # Qwen2: biases on q, k and v only; the window applies only with use_sliding_window
+    # Qwen2: biases on q, k and v only; the window applies only with use_sliding_window, and only to
+    # the layers from max_window_layers on (Qwen2Config.layer_types)
     "qwen2": Family({**_LLAMA_KEYS, "sliding_window": "sliding_window", "window_switch": "use_sliding_window"},
-                    {"tie_word_embeddings": False, "sliding_window": None, "use_sliding_window": False},
+                    {"tie_word_embeddings": False, "sliding_window": None, "use_sliding_window": False,
+                     "max_window_layers": 28},
                     {**_ROTARY_RMS, "qkv_bias": True}),
     # Gemma: head_dim is its own field (256, not d/H), embeddings tied
     "gemma": Family(_LLAMA_KEYS, {"tie_word_embeddings": True, "head_dim": 256}, _ROTARY_RMS),
@@ -295,7 +297,23 @@ def fields_of(config: dict[str, Any]) -> dict[str, Any]:
     fields.pop("position_offset", None)
     if config["model_type"] == "falcon":
         _falcon_fields(config, family, fields)
+    if fields.get("sliding_window") and "max_window_layers" in family.defaults:
+        _windowed_layers(config, family, fields)
     return fields
+
+
+def _windowed_layers(config: dict[str, Any], family: Family, fields: dict[str, Any]) -> None:
+    """Qwen2 windows the layers i >= max_window_layers only: none of them means no window; a mix of
+    full and windowed layers is refused rather than counted as if every layer were windowed."""
+    first = config.get("max_window_layers", family.defaults["max_window_layers"])
+    if isinstance(first, bool) or not isinstance(first, int) or not 0 <= first <= MAX_SIZE:
+        raise DlcalcError(f"config: field 'max_window_layers' must be a whole number >= 0, got {_short(repr(first))}")
+    if first >= fields["layers"]:
+        fields["sliding_window"] = 0
+    elif first > 0:
+        raise DlcalcError(f"config: a sliding window on layers {first}..{fields['layers'] - 1} only "
+                          f"(max_window_layers {first}) is not supported; set max_window_layers to 0 or "
+                          f"use_sliding_window to false")
 
 
 def _falcon_fields(config: dict[str, Any], family: Family, fields: dict[str, Any]) -> None:

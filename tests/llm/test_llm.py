@@ -168,6 +168,19 @@ def test_kv_cache_sliding_window_and_overrides():
     assert run_main(["kv-cache", "--context", "5", "--d-model", "8"]).code == 2  # no --layers, no MODEL
 
 
+def test_qwen2_windows_only_the_layers_from_max_window_layers(tmp_path):
+    # Qwen2Config.layer_types: layer i slides iff use_sliding_window and i >= max_window_layers (default 28)
+    qwen = {**PRESETS["qwen2.5-0.5b"], "use_sliding_window": True, "sliding_window": 4}
+    per_token = 2 * 24 * 2 * 64 * 2
+    for extra, cached in [({}, 100), ({"max_window_layers": 24}, 100), ({"max_window_layers": 0}, 3)]:
+        path = write(tmp_path, json.dumps({**qwen, **extra}))
+        assert int(out(["kv-cache", "--config", path, "--context", "100"])) == cached * per_token
+    mixed = write(tmp_path, json.dumps({**qwen, "max_window_layers": 12}))
+    assert "max_window_layers 12" in error_of(["kv-cache", "--config", mixed, "--context", "100"])
+    bad = write(tmp_path, json.dumps({**qwen, "max_window_layers": "all"}))
+    assert "'max_window_layers' must be a whole number" in error_of(["llm-params", "--config", bad])
+
+
 def test_kv_cache_batch_with_and_without_a_model():
     text = "model,layers,context,d-model\n,12,1024,768\ngemma-7b,0,2,0\nnope,0,2,0\n"
     run = run_main(["kv-cache", "--batch", "-"], stdin=text)

@@ -24,7 +24,7 @@ CONTEXT = 8
 
 # Configs with what no preset has: OPT's projections without a final LayerNorm (facebook/opt-350m),
 # Falcon's new decoder architecture (tiiuae/falcon-40b) and its sequential, biased, multi-head variant
-# (tiiuae/falcon-rw-1b), Llama biases, Qwen2's sliding-window switch, Gemma's default head_dim.
+# (tiiuae/falcon-rw-1b), Llama biases, Qwen2's sliding-window switch and max_window_layers, Gemma's default head_dim.
 VARIANTS = {
     "opt-350m": {"model_type": "opt", "hidden_size": 1024, "num_hidden_layers": 24, "num_attention_heads": 16,
                  "ffn_dim": 4096, "vocab_size": 50272, "max_position_embeddings": 2048, "word_embed_proj_dim": 512,
@@ -37,6 +37,8 @@ VARIANTS = {
     "llama-biased": {**PRESETS["llama3.2-1b"], "attention_bias": True, "mlp_bias": True},
     "qwen2-window": {**PRESETS["qwen2.5-0.5b"], "use_sliding_window": True, "sliding_window": 4096,
                      "max_window_layers": 0},
+    # use_sliding_window with the default max_window_layers (28): no layer of 24 is windowed
+    "qwen2-window-off": {**PRESETS["qwen2.5-0.5b"], "use_sliding_window": True, "sliding_window": 4},
     "mistral-window-4": {**PRESETS["mistral-7b"], "sliding_window": 4},  # shrunk: a window below CONTEXT
     "gemma-no-head-dim": {k: v for k, v in PRESETS["gemma-2b"].items() if k != "head_dim"},
 }
