@@ -127,6 +127,10 @@ formula(
         _kv_needs("d_model"),
         Rule(broken=lambda d_model, heads, head_dim, **_: head_dim == 0 and heads > 0 and d_model % heads != 0,
              says=lambda d_model, heads, **_: f"--heads {heads} must divide --d-model {d_model}"),
+        # without a MODEL, --heads 0 means one head: --kv-heads alone would cache more heads than it queries
+        Rule(broken=lambda model, config, heads, kv_heads, **_: kv_heads > 0 and heads == 0
+             and value(model) is None and value(config) is None,
+             says=lambda **_: "--kv-heads needs --heads (or a MODEL)"),
         Rule(broken=lambda heads, kv_heads, **_: kv_heads > 0 and heads > 0 and heads % kv_heads != 0,
              says=lambda heads, kv_heads, **_: f"--kv-heads {kv_heads} must divide --heads {heads}"),
     ),

@@ -166,6 +166,9 @@ def test_kv_cache_sliding_window_and_overrides():
     assert int(out(["kv-cache", "mistral-7b", "--context", "32768", "--window", "8192"])) == 8191 * per_token
     assert int(out(["kv-cache", "llama3-8b", "--context", "10", "--kv-heads", "4", "--bytes", "1"])) == 10 * 2 * 32 * 4 * 128
     assert run_main(["kv-cache", "--context", "5", "--d-model", "8"]).code == 2  # no --layers, no MODEL
+    # --kv-heads without --heads: one query head and 8 KV heads of d each would be 8× the MHA cache
+    assert "--kv-heads needs --heads" in error_of(["kv-cache", "--layers", "1", "--context", "1", "--d-model", "64",
+                                                   "--kv-heads", "8"])
 
 
 def test_qwen2_windows_only_the_layers_from_max_window_layers(tmp_path):
