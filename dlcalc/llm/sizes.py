@@ -231,8 +231,9 @@ def llm_memory(mode, dtype, context, batch_size, kv_dtype, optimizer, zero, gpus
     zero = int(zero)
     if gpus % tp:
         raise DlcalcError(f"--tp {tp} must divide --gpus {gpus}")
-    if mode == "inference" and (zero or lora_rank or optimizer != "adamw"):
-        raise DlcalcError("--zero, --optimizer and --lora-rank apply to --mode training")
+    if mode == "inference" and (zero or lora_rank or optimizer != "adamw" or sp or flash or recompute != "none"):
+        raise DlcalcError("--zero, --optimizer, --lora-rank, --sp, --flash and --recompute apply to --mode training "
+                          "(inference counts no activations)")
     settings = dict(mode=mode, dtype=dtype, context=context, batch_size=batch_size, kv_dtype=kv_dtype,
                     optimizer=optimizer, zero=zero, gpus=gpus, tp=tp, sp=sp, recompute=recompute,
                     flash=flash, lora_rank=lora_rank)

@@ -250,6 +250,8 @@ def test_memory_fit_answers_the_inverse_question():
 
 def test_memory_refuses_what_does_not_apply():
     assert run_main(["llm-memory", "gpt2", "--zero", "2"]).code == 2
+    for training_only in (["--sp"], ["--flash"], ["--recompute", "full"]):  # they change activations only
+        assert "apply to --mode training" in error_of(["llm-memory", "gpt2", *training_only])
     assert run_main(["llm-memory", "gpt2", "--mode", "training", "--dtype", "int4"]).code == 2
     assert run_main(["llm-memory", "gpt2", "--gpus", "3", "--tp", "2"]).code == 2
     lora = record(["llm-memory", "llama2-7b", "--mode", "training", "--dtype", "int4", "--lora-rank", "8"])
