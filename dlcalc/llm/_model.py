@@ -240,6 +240,9 @@ def _field(config: dict[str, Any], key: str, family: Family, kind: type, *, requ
     else:
         return None
     if value is None:
+        if required and family.defaults.get(key, 0) is not None:  # null only where the class allows it
+            raise DlcalcError(f"config: field {key!r} is null; it must be "
+                              + ("true or false" if kind is bool else "a whole number"))
         return None
     if kind is bool:
         if not isinstance(value, bool):
@@ -256,7 +259,7 @@ def _family_of(config: dict[str, Any]) -> Family:
     model_type = config.get("model_type")
     if model_type is None:
         raise DlcalcError(f"config: missing field 'model_type' (supported: {', '.join(SUPPORTED)})")
-    if model_type not in FAMILIES:
+    if not isinstance(model_type, str) or model_type not in FAMILIES:
         raise DlcalcError(f"config: unsupported model_type {_short(repr(model_type))}; supported: {', '.join(SUPPORTED)}")
     return FAMILIES[model_type]
 

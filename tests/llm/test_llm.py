@@ -346,6 +346,13 @@ def test_config_file_reads_like_the_preset(tmp_path):
     ({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
       "intermediate_size": 8, "vocab_size": 0}, "field 'vocab_size' must lie in 1..10,000,000, got 0"),
     ({"model_type": "bert", "hidden_size": 64}, "unsupported model_type 'bert'; supported: llama, mistral"),
+    ({"model_type": ["llama"]}, "unsupported model_type ['llama']; supported: llama"),
+    ({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": None, "num_attention_heads": 4,
+      "intermediate_size": 8, "vocab_size": 10}, "field 'num_hidden_layers' is null"),
+    ({"model_type": "opt", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "ffn_dim": 8,
+      "vocab_size": 10, "max_position_embeddings": None}, "field 'max_position_embeddings' is null"),
+    ({"model_type": "mixtral", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+      "intermediate_size": 8, "vocab_size": 10, "num_local_experts": None}, "field 'num_local_experts' is null"),
     ({"hidden_size": 64}, "missing field 'model_type'"),
     ([1, 2], "holds a JSON list, not an object"),
 ])
