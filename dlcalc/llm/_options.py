@@ -59,6 +59,15 @@ def describe(model: Model) -> dict[str, Any]:
     return shown
 
 
+def beyond_positions(model: Model, tokens: int) -> list[str]:
+    """A note when ``tokens`` positions exceed a learned position table (GPT-2, OPT): the model cannot
+    run them, whatever the arithmetic says. Rotary models have no table, so no hard limit."""
+    if model.positions and tokens > model.max_context:
+        return [f"{tokens:,} positions exceed {model.name}'s {model.max_context:,} learned positions; "
+                "the model cannot run this context"]
+    return []
+
+
 def title(model: Model) -> str:
     return f"{model.name}: " + ", ".join(f"{k}={v}" for k, v in describe(model).items() if k != "model_type")
 

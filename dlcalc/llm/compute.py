@@ -7,7 +7,7 @@ from dlcalc.core.errors import DlcalcError
 from dlcalc.core.registry import ABSENT, FLAG, FLOAT, INT, Param, Rule, choice, formula
 from dlcalc.core.result import Result, Table
 from dlcalc.llm import _arithmetic as arith
-from dlcalc.llm._options import MODEL_PARAMS, describe, model_from, title, value
+from dlcalc.llm._options import MODEL_PARAMS, beyond_positions, describe, model_from, title, value
 
 FLOP_CONVENTIONS = {
     "flops": "as torch.utils.flop_counter.FlopCounterMode counts the Hugging Face eager implementation: "
@@ -35,7 +35,7 @@ def llm_flops(context, decode, train, batch_size, **options) -> Result:
              f"{'forward + backward' if train else 'forward'} over {what}, batch {batch_size}: {flops:,} FLOPs",
              f"{per_param}·N·tokens rule (N = {active:,} active parameters): {approx:,} "
              f"({100 * (approx - flops) / flops:+.1f} %)"]
-    return Result(value=flops, steps=steps,
+    return Result(value=flops, steps=steps, warnings=beyond_positions(model, context + decode),
         table=Table(columns=["component", "FLOPs", "share"],
                     rows=[[k, f"{v:,}", f"{100 * v / flops:.1f} %"] for k, v in parts.items()], title=title(model)),
         extra={"model": model.name, "context": context, "flops": flops, "components": parts, "approx": approx,

@@ -11,7 +11,8 @@ from dlcalc.core.registry import ABSENT, FLAG, INT, TEXT, Param, Rule, choice, f
 from dlcalc.core.result import Result, Table
 from dlcalc.llm import _arithmetic as arith
 from dlcalc.llm._model import Model
-from dlcalc.llm._options import CONFIG, MODEL, MODEL_PARAMS, describe, human_bytes, model_from, title, value
+from dlcalc.llm._options import (CONFIG, MODEL, MODEL_PARAMS, beyond_positions, describe, human_bytes,
+                                 model_from, title, value)
 
 CONVENTIONS = {
     "parameters": "sum(p.numel() for p in model.parameters()) of the Hugging Face module; tied weights "
@@ -87,7 +88,7 @@ def _kv_from_model(model, config, layers, context, d_model, heads, kv_heads, hea
     steps = [f"per token: 2·L·kv_heads·head_dim·bytes = 2·{m.layers}·{m.kv_heads}·{m.head_dim}·{nbytes} = {per_token:,} B",
              f"× {cached:,} cached tokens" + (f" (window {window:,})" if window and window < context else "")
              + f" × {sequences} sequence{'s' if sequences > 1 else ''} = {total:,} B = {human_bytes(total)}"]
-    return Result(value=total, steps=steps,
+    return Result(value=total, steps=steps, warnings=beyond_positions(m, context),
                   extra={"bytes_per_token": per_token, "cached_tokens": cached, "config": describe(m)})
 
 
@@ -251,7 +252,7 @@ def llm_memory(mode, dtype, context, batch_size, kv_dtype, optimizer, zero, gpus
     else:
         caveat = "transient activations of the forward pass are not counted"
     extra["conventions"]["left_out"] = caveat
-    result = Result(value=total, extra=extra,
+    result = Result(value=total, extra=extra, warnings=beyond_positions(model, context),
                     table=Table(columns=["part", "per GPU", "formula"], rows=rows, title=title(model)),
                     steps=[f"{mode}, {dtype}, context {context:,}, batch {batch_size}, {gpus} GPU(s), tp {tp}"
                            + (f", ZeRO-{zero}" if mode == "training" else ""),
@@ -270,12 +271,16 @@ def _answer_fit(result, model, settings, size):
 
     if not fits(1):
         raise DlcalcError(f"--fit: even {key.replace('_', ' ')} 1 needs more than {size:,.0f} bytes per GPU")
-    if fits(MAX_FIT):
-        best = MAX_FIT
-        result.warnings.append(f"fits at {MAX_FIT:,} (the search limit)"
+    # a learned position table bounds the context the model can run
+    limit = min(MAX_FIT, model.max_context) if key == "context" and model.positions else MAX_FIT
+    result.warnings[:] = [w for w in result.warnings if "learned positions" not in w]
+    if fits(limit):
+        best = limit
+        result.warnings.append(f"fits at {limit:,} (the model's learned positions)" if limit < MAX_FIT else
+                               f"fits at {MAX_FIT:,} (the search limit)"
                                + (": the sliding window caps the cache" if model.sliding_window else ""))
     else:
-        low, high = 1, MAX_FIT  # fits(low), not fits(high)
+        low, high = 1, limit  # fits(low), not fits(high)
         while high - low > 1:
             middle = (low + high) // 2
             low, high = (middle, high) if fits(middle) else (low, middle)

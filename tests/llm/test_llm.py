@@ -248,6 +248,19 @@ def test_memory_fit_answers_the_inverse_question():
     assert run_main(["llm-memory", "gpt2", "--fit", "lots"]).code == 2
 
 
+def test_learned_position_tables_bound_the_context():
+    # GPT-2 has n_positions = 1024 rows of wpe: a longer context cannot run, so --fit stops there
+    assert int(out(["llm-memory", "gpt2", "--fit", "24GiB"])) == 1024
+    per_token = 2 * 12 * 768 * 2
+    assert int(out(["llm-memory", "gpt2", "--fit", f"{2 * 124_439_808 + 1000 * per_token}B"])) == 1000
+    for args in (["llm-flops", "gpt2", "--context", "1025"], ["llm-flops", "opt-13b", "--context", "2048", "--decode"],
+                 ["kv-cache", "gpt2", "--context", "1025"], ["llm-memory", "gpt2", "--context", "1025"]):
+        assert "learned positions" in run_main(args).err
+    for args in (["llm-flops", "gpt2", "--context", "1024"], ["llm-flops", "opt-13b", "--context", "2047", "--decode"],
+                 ["llm-memory", "llama3-8b", "--context", "100000"]):  # rotary: no table
+        assert run_main(args).err == ""
+
+
 def test_memory_refuses_what_does_not_apply():
     assert run_main(["llm-memory", "gpt2", "--zero", "2"]).code == 2
     for training_only in (["--sp"], ["--flash"], ["--recompute", "full"]):  # they change activations only
