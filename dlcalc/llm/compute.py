@@ -169,8 +169,8 @@ def mfu(tokens_per_second, gpus, peak_tflops, params, context, **options) -> Res
         attention = shape[0] * shape[1] * shape[2] * context if None not in shape else None
         source = f"N = {n:g} parameters"
     if attention is None:
-        warnings.append("attention term 12·L·H·Q·T left out (give --context" +
-                        ("" if named else ", --layers, --heads, --head-dim") + ")")
+        missing = ([] if context else ["--context"]) + ([] if named else ["--layers", "--heads", "--head-dim"])
+        warnings.append(f"attention term 12·L·H·Q·T left out (give {', '.join(missing)})")
         attention = 0
     per_token = arith.palm_flops_per_token(n, attention)
     per_token_hfu = arith.palm_flops_per_token(n, attention, recompute=True)

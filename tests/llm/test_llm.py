@@ -285,6 +285,10 @@ def test_palm_540b_mfu():
     assert full["hfu"] > full["mfu"]
     assert round(100 * record(["mfu", *common])["mfu"], 1) == 45.7
     assert run_main(["mfu", *common, "--layers", "118"]).code == 2
+    # HFU: full recomputation runs the forward twice, 8N + 16·L·H·Q·T per token
+    assert full["hfu"] == pytest.approx(238300 * (8 * 540.35e9 + 16 * 118 * 48 * 256 * 2048) / (6144 * 275e12))
+    note = run_main(["mfu", *common, "--context", "2048"]).err  # --context given: the note asks for the rest
+    assert "left out (give --layers, --heads, --head-dim)" in note
 
 
 def test_mfu_from_a_model_uses_its_shape():
