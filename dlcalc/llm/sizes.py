@@ -238,6 +238,10 @@ def llm_memory(mode, dtype, context, batch_size, kv_dtype, optimizer, zero, gpus
     settings = dict(mode=mode, dtype=dtype, context=context, batch_size=batch_size, kv_dtype=kv_dtype,
                     optimizer=optimizer, zero=zero, gpus=gpus, tp=tp, sp=sp, recompute=recompute,
                     flash=flash, lora_rank=lora_rank)
+    fitted = _largest_fitting(model, settings, parse_size(fit)) if value(fit) is not None else None
+    if fitted:  # the breakdown below is the one at the answer
+        settings[fitted[0]] = fitted[1]
+    context, batch_size = settings["context"], settings["batch_size"]
     parts, formulas = memory_parts(model, **settings)
     total = sum(parts.values())
     extra = {"total": total, **parts, "formulas": formulas, "config": describe(model),
@@ -257,13 +261,19 @@ def llm_memory(mode, dtype, context, batch_size, kv_dtype, optimizer, zero, gpus
                     steps=[f"{mode}, {dtype}, context {context:,}, batch {batch_size}, {gpus} GPU(s), tp {tp}"
                            + (f", ZeRO-{zero}" if mode == "training" else ""),
                            f"total per GPU: {human_bytes(total)}", caveat])
-    if value(fit) is not None:
-        _answer_fit(result, model, settings, parse_size(fit))
+    if fitted:
+        key, best, size, note = fitted
+        result.value = best
+        result.extra["fit"] = {key: best, "size": size}
+        result.steps.append(f"{'longest context' if key == 'context' else 'largest batch'} in {human_bytes(size)} "
+                            f"per GPU: {best:,}")
+        result.warnings.extend([note] if note else [])
     return result
 
 
-def _answer_fit(result, model, settings, size):
-    """The longest context (inference) or largest batch (training) whose total fits in ``size``."""
+def _largest_fitting(model, settings, size):
+    """The longest context (inference) or largest batch (training) whose total fits in ``size``:
+    (option, value, size, a note where a limit rather than the memory stopped the search)."""
     key = "context" if settings["mode"] == "inference" else "batch_size"
 
     def fits(n):
@@ -273,22 +283,16 @@ def _answer_fit(result, model, settings, size):
         raise DlcalcError(f"--fit: even {key.replace('_', ' ')} 1 needs more than {size:,.0f} bytes per GPU")
     # a learned position table bounds the context the model can run
     limit = min(MAX_FIT, model.max_context) if key == "context" and model.positions else MAX_FIT
-    result.warnings[:] = [w for w in result.warnings if "learned positions" not in w]
     if fits(limit):
-        best = limit
-        result.warnings.append(f"fits at {limit:,} (the model's learned positions)" if limit < MAX_FIT else
-                               f"fits at {MAX_FIT:,} (the search limit)"
-                               + (": the sliding window caps the cache" if model.sliding_window else ""))
-    else:
-        low, high = 1, limit  # fits(low), not fits(high)
-        while high - low > 1:
-            middle = (low + high) // 2
-            low, high = (middle, high) if fits(middle) else (low, middle)
-        best = low
-    what = "longest context" if key == "context" else "largest batch"
-    result.value = best
-    result.extra["fit"] = {key: best, "size": size}
-    result.steps.append(f"{what} in {human_bytes(size)} per GPU: {best:,}")
+        note = (f"fits at {limit:,} (the model's learned positions)" if limit < MAX_FIT else
+                f"fits at {MAX_FIT:,} (the search limit)"
+                + (": the sliding window caps the cache" if model.sliding_window else ""))
+        return key, limit, size, note
+    low, high = 1, limit  # fits(low), not fits(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return key, low, size, None
 
 
 formula(

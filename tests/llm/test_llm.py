@@ -240,6 +240,9 @@ def test_memory_fit_answers_the_inverse_question():
     best = int(out(["llm-memory", "llama3-8b", "--fit", "24GiB"]))
     per_token = 2 * 32 * 8 * 128 * 2
     assert 2 * n + best * per_token <= budget < 2 * n + (best + 1) * per_token
+    answer = record(["llm-memory", "llama3-8b", "--fit", "24GiB"])  # the breakdown is the one at the answer
+    assert answer["fit"] == {"context": best, "size": budget}
+    assert answer["kv_cache"] == best * per_token and answer["total"] == 2 * n + best * per_token
     batch = int(out(["llm-memory", "llama2-7b", "--mode", "training", "--zero", "3", "--gpus", "8",
                      "--recompute", "full", "--fit", "80GB"]))
     fixed, per_seq = 16 * 6_738_415_616 / 8, 32 * 2 * 2048 * 4096
