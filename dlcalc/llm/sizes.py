@@ -161,7 +161,10 @@ def parse_size(text: str) -> float:
     match = _SIZE.fullmatch(text)
     if not match:
         raise DlcalcError(f"--fit: expected a size like 24GiB or 80GB, got {text[:40]!r}")
-    return float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()]
+    size = float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()]
+    if not math.isfinite(size):
+        raise DlcalcError(f"--fit: {text[:40]!r} is not a finite size")
+    return size
 
 
 def memory_parts(model: Model, *, mode, dtype, context, batch_size, kv_dtype, optimizer, zero, gpus, tp, sp,

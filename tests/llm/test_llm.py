@@ -251,6 +251,7 @@ def test_memory_fit_answers_the_inverse_question():
     assert fixed + batch * per_seq <= 80e9 < fixed + (batch + 1) * per_seq
     assert run_main(["llm-memory", "llama2-70b", "--fit", "10GB"]).code == 2
     assert run_main(["llm-memory", "gpt2", "--fit", "lots"]).code == 2
+    assert "not a finite size" in error_of(["llm-memory", "gpt2", "--fit", "1e999GB"])
 
 
 def test_learned_position_tables_bound_the_context():
