@@ -76,8 +76,10 @@ def test_parameters_match_the_meta_model(preset):
         assert count.active == total - unused
     else:
         assert count.active == total
-    embedding = hf.get_input_embeddings().weight.numel()
-    assert count.embedding == embedding
+    embedding = hf.get_input_embeddings().weight
+    assert count.embedding == embedding.numel()
+    head = hf.get_output_embeddings().weight
+    assert count.lm_head == (0 if head is embedding else head.numel())  # a tied head is counted once
 
 
 def shrunk(raw):
