@@ -264,6 +264,8 @@ def llm_memory(mode, dtype, context, batch_size, kv_dtype, optimizer, zero, gpus
                     steps=[f"{mode}, {dtype}, context {context:,}, batch {batch_size}, {gpus} GPU(s), tp {tp}"
                            + (f", ZeRO-{zero}" if mode == "training" else ""),
                            f"total per GPU: {human_bytes(total)}", caveat])
+    if mode == "training" and dtype == "fp32":
+        result.warnings.append("activations are Korthikanti's 16-bit bytes; fp32 activations take about twice as many")
     if fitted:
         key, best, size, note = fitted
         result.value = best

@@ -231,6 +231,7 @@ def test_memory_inference_and_training_breakdowns():
                        "--context", "1024", "--recompute", "selective"])
     assert (training["weights"], training["gradients"], training["optimizer_states"]) == (4 * n, 4 * n, 0)
     assert training["activations"] == 32 * 1024 * 4096 * 34
+    assert "fp32 activations take about twice" in " ".join(training["warnings"])
     assert set(training["formulas"]) >= {"weights", "gradients", "optimizer_states", "activations"}
     mixed = record(["llm-memory", "llama2-7b", "--mode", "training", "--optimizer", "adam8bit"])
     assert mixed["optimizer_states"] == 6 * n  # Transformer Math 101: 8-bit Adam + fp32 master copy
