@@ -40,6 +40,7 @@ VARIANTS = {
     # use_sliding_window with the default max_window_layers (28): no layer of 24 is windowed
     "qwen2-window-off": {**PRESETS["qwen2.5-0.5b"], "use_sliding_window": True, "sliding_window": 4},
     "mistral-window-4": {**PRESETS["mistral-7b"], "sliding_window": 4},  # shrunk: a window below CONTEXT
+    "phi3-window-4": {**PRESETS["phi3-mini"], "sliding_window": 4},  # Phi-3's window caps its cache too
     "gemma-no-head-dim": {k: v for k, v in PRESETS["gemma-2b"].items() if k != "head_dim"},
 }
 ALL = {**PRESETS, **VARIANTS}
