@@ -278,3 +278,28 @@ def test_loops_over_user_numbers_are_bounded():
     start = time.perf_counter()
     summarize("in 4, [relu*1000]*100").totals()
     assert time.perf_counter() - start < 30  # generous: the suite runs on a shared, loaded machine
+
+
+def test_stacked_recurrent_layers_are_counted_in_closed_form():
+    # a loop over num_layers per row made this 5,000 × 10,000 iterations (minutes at 100,000 rows)
+    start = time.perf_counter()
+    totals = summarize("in 10x10, lstm 5 L10000*5000").totals()
+    assert time.perf_counter() - start < 5
+    # by hand (torch's LSTM sizes): layer 0 reads 10 features, every other layer 5; 4 gates of 5 rows, two biases
+    first, other = 4 * 5 * (10 + 5) + 2 * 4 * 5, 4 * 5 * (5 + 5) + 2 * 4 * 5
+    assert totals["params"] == first + (10_000 * 5_000 - 1) * other
+
+
+@pytest.mark.parametrize("text, message", [
+    ("in 1x2x2, up 1099511627776*400", "layer 1 'up 1099511627776': output 1x2199023255552x2199023255552 has a size "
+                                        "over the limit 1,099,511,627,776"),
+    ("in 1x2x2, [save a, cat a]*100", "layer 41 'cat a': output 2199023255552x2x2 has a size over the limit"),
+    ("in 1099511627776x2, flatten", "layer 1 'flatten': output 2199023255552 has a size over the limit"),
+    ("in 4x1099511627776, tconv 4 k3 s2", "layer 1 'tconv 4 k3 s2': output 4x2199023255553 has a size over the limit"),
+])
+def test_shapes_that_outgrow_the_size_limit_are_refused(text, message):
+    # before: sizes grew without bound (a 4,300-digit size crashed the JSON writer, exit 70)
+    with pytest.raises(DlcalcError) as err:
+        summarize(text).to_json()
+    assert message in err.value.message
+
