@@ -263,7 +263,8 @@ def layer_count(items) -> int:
         if isinstance(item, Repeat):
             total += item.times * layer_count((item.item,))
         elif isinstance(item, Group):
-            total += sum(layer_count(b) for b in item.branches) + (item.kind != "seq")
+            # an empty group '[]' counts as one: '[]*N' must not escape the bound (expand would build N groups)
+            total += max(1, sum(layer_count(b) for b in item.branches) + (item.kind != "seq"))
         else:
             total += 1
         if total > MAX_LAYERS:

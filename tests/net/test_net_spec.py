@@ -231,6 +231,14 @@ def test_more_than_100000_layers_is_refused_at_once():
     assert len(summarize("in 8, relu*100000").rows) == 100_000
 
 
+@pytest.mark.parametrize("text", ["in 8, []*1000000000000", "in 8, [[]*100000]*100000, relu", "in 8, [[], []]*60000"])
+def test_repeated_empty_groups_are_refused_at_once(text):
+    # before: an empty group counted 0 layers, so expand() built 10^12 of them (a hang, then out of memory)
+    start = time.perf_counter()
+    refuses(text, "the spec has more than 100,000 layers after expanding repeats; the limit is 100,000")
+    assert time.perf_counter() - start < 1
+
+
 def test_deep_nesting_is_refused():
     refuses("in 8, " + "[" * 100 + "relu" + "]" * 100, "brackets nested more than 64 deep")
 
