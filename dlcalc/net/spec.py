@@ -163,7 +163,8 @@ class _Parser:
             self.take()
             count = self.peek()
             if count is None or not count.isdigit():
-                raise DlcalcError(f"'*' must be followed by a repeat count, found {excerpt(str(count), 20)!r}")
+                found = "the end of the spec" if count is None else repr(excerpt(count, 20))
+                raise DlcalcError(f"'*' must be followed by a repeat count, found {found}")
             item = Repeat(item, parse_int(self.take(), "repeat count", minimum=1))
         return item
 
@@ -207,8 +208,11 @@ class _Parser:
         name = words[0].lower()
         if name == "save":
             return Save(_ref_name(words, "save NAME"))
-        if name == "add" and len(words) >= 2:
+        if name == "add":
             return Ref("add", _ref_name(words, "add NAME"))
+        if name == "res":  # 'res' without its bracket (a bracketed res is a Group, parsed in item())
+            raise DlcalcError(f"{excerpt(' '.join(words))!r}: res takes its layers in brackets: res[ITEMS] or "
+                              f"res[ITEMS | ITEMS]")
         if name == "cat":
             crop = len(words) == 3 and words[2].lower() == "crop"
             return Ref("cat", _ref_name(words[:2] if crop else words, "cat NAME [crop]"), crop)

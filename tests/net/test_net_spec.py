@@ -214,6 +214,10 @@ def test_cat_and_add_mismatches():
     ("in 3x8x8, relu]", "unexpected ']': no bracket is open"),
     ("relu", "the spec has no input shape: start it with 'in SHAPE' (e.g. 'in 3x224x224') or give --input"),
     ("in 3x8x8, relu*x", "'*' must be followed by a repeat count, found 'x'"),
+    # before: "found 'None'", "unknown operation 'add' ...; did you mean 'add'?" and the same for 'res'
+    ("in 3x8x8, relu*", "'*' must be followed by a repeat count, found the end of the spec"),
+    ("in 3x8x8, add", "'add': expected add NAME (a name of letters, digits, _ . -)"),
+    ("in 3x8x8, res, relu", "'res': res takes its layers in brackets: res[ITEMS] or res[ITEMS | ITEMS]"),
     ("@resnet5O", "no preset named 'resnet5O' (presets: lenet5, alexnet, vgg11, vgg13, vgg16, vgg19, vgg16-bn, resnet18, "
      "resnet34, resnet50, resnet101, resnet152, mobilenet-v2, densenet121, unet, unet-valid, vit-b16); did you mean 'resnet50'?"),
 ])
