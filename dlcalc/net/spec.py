@@ -165,7 +165,9 @@ class _Parser:
             if count is None or not count.isdigit():
                 found = "the end of the spec" if count is None else repr(excerpt(count, 20))
                 raise DlcalcError(f"'*' must be followed by a repeat count, found {found}")
-            item = Repeat(item, parse_int(self.take(), "repeat count", minimum=1))
+            times = parse_int(self.take(), "repeat count", minimum=1)
+            # X*a*b is X*(a·b): one level, so chains inside nested brackets do not deepen the recursion
+            item = Repeat(item.item, item.times * times) if isinstance(item, Repeat) else Repeat(item, times)
         return item
 
     def branches(self, depth: int, kind: str) -> tuple:

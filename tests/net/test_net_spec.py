@@ -247,6 +247,13 @@ def test_deep_nesting_is_refused():
     refuses("in 8, " + "[" * 100 + "relu" + "]" * 100, "brackets nested more than 64 deep")
 
 
+def test_chained_repeats_inside_the_deepest_nesting_allowed():
+    # before: 60 brackets each followed by 60 chained '*1' recursed ~7,000 deep (RecursionError, exit 70)
+    text = "in 8, " + "[" * 60 + "relu" + ("]" + "*1" * 60) * 60
+    assert [row.text for row in summarize(text).rows] == ["relu"]
+    assert len(summarize("in 8, [relu*2*3]*5*7").rows) == 2 * 3 * 5 * 7
+
+
 def test_error_messages_stay_on_one_line():
     with pytest.raises(DlcalcError) as err:
         summarize("in 3x8x8, conv\n\x1b[31m 4 k3 z" + "9" * 500)
