@@ -52,7 +52,7 @@ def _read_spec(spec: Optional[str], file: Optional[str]) -> str:
                 text = handle.read(MAX_FILE_BYTES)
     except (OSError, UnicodeDecodeError) as err:
         raise DlcalcError(f"-f {file}: cannot read it ({type(err).__name__}: {getattr(err, 'strerror', None) or err})") from None
-    return text
+    return text.removeprefix("\ufeff")  # the byte-order mark some Windows editors write first
 
 
 def run_net(spec: Optional[str] = None, *, file: Optional[str] = None, input_shape: Optional[str] = None,
