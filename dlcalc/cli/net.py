@@ -28,7 +28,8 @@ EPILOG = (
     "lstm H [LN] [bi] [projP] [nobias], gru H [LN] [bi], rnn H [LN] [bi], mha H [nobias], tblock H [ffF] [pre] "
     "[gelu], tokens, cls, pos, first. Composition: ITEM*N, [ITEMS]*N, res[ITEMS], res[ITEMS | ITEMS], "
     "cat[ITEMS | ITEMS ...], save NAME, cat NAME [crop], add NAME. Limits: 100,000 layers after expansion, "
-    "1,000,000 characters. tblock's F defaults to 4·d (nn.TransformerEncoderLayer's own default is 2048); "
+    "1,000,000 characters, brackets 64 deep, any size or count up to 2^40 (inputs and every layer's output), "
+    "lstm/gru/rnn L up to 10,000. tblock's F defaults to 4·d (nn.TransformerEncoderLayer's own default is 2048); "
     "mha is self-attention on T×d (batch_first); lstm/gru/rnn are batch_first with T×d in.\n\n"
     "Presets: lenet5 alexnet vgg11 vgg13 vgg16 vgg19 vgg16-bn resnet18 resnet34 resnet50 resnet101 resnet152 "
     "mobilenet-v2 densenet121 unet unet-valid vit-b16.\n\n"
@@ -51,7 +52,7 @@ def _read_spec(spec: Optional[str], file: Optional[str]) -> str:
                 text = handle.read(MAX_FILE_BYTES)
     except (OSError, UnicodeDecodeError) as err:
         raise DlcalcError(f"-f {file}: cannot read it ({type(err).__name__}: {getattr(err, 'strerror', None) or err})") from None
-    return text
+    return text.removeprefix("\ufeff")  # the byte-order mark some Windows editors write first
 
 
 def run_net(spec: Optional[str] = None, *, file: Optional[str] = None, input_shape: Optional[str] = None,

@@ -11,7 +11,7 @@ from math import prod
 from dlcalc.core.errors import DlcalcError
 from dlcalc.net import ops
 from dlcalc.net.spec import Group, Layer, Ref, Repeat, Save, Spec, closest, excerpt, expand, item_text, layer_count
-from dlcalc.net.spec import parse, parse_shape, shape_text, spec_text
+from dlcalc.net.spec import MAX_DIM, parse, parse_shape, shape_text, spec_text
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 CONVENTIONS = ("torch", "torchinfo", "fvcore")
@@ -126,6 +126,8 @@ class _Walker:
         raise DlcalcError(f"layer {len(self.rows) + 1} {excerpt(text)!r}: {message}")
 
     def row(self, text, x: Tensor, out: Tensor, ancestors, **counts) -> Tensor:
+        if max(out.shape) > MAX_DIM:  # up, tconv, cat and flatten grow shapes; unbounded sizes cost time and memory
+            self.fail(text, f"output {excerpt(shape_text(out.shape), 40)} has a size over the limit {MAX_DIM:,}")
         self.rows.append(Row(len(self.rows) + 1, ancestors, text, x.shape, out.shape, rf=out.rf, **counts))
         return out
 

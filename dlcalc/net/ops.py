@@ -338,7 +338,16 @@ def _sequence(shape: tuple, module: str) -> tuple:
 
 
 _GATES = {"lstm": 4, "gru": 3, "rnn": 1}
-MAX_RNN_LAYERS = 10_000  # num_layers is a loop here
+MAX_RNN_LAYERS = 10_000
+
+
+def _recurrent_layer(steps, width, gate_rows, state, hidden, proj, directions, bias) -> tuple:
+    """(params, macs, backward weight and state gradients, input gradient) of one stacked layer."""
+    per_step = gate_rows * width + gate_rows * state + hidden * proj
+    # backward: every weight gradient; h's gradient except at step 0 (h0 = 0 needs none); the projection's input
+    backward = directions * (steps * per_step + (steps - 1) * gate_rows * state + steps * hidden * proj)
+    return (directions * (per_step + 2 * gate_rows * bias), directions * steps * per_step, backward,
+            directions * steps * gate_rows * width)
 
 
 def _recurrent(layer: Layer, shape: tuple) -> Out:
@@ -353,20 +362,14 @@ def _recurrent(layer: Layer, shape: tuple) -> Out:
         raise DlcalcError(f"proj_size {proj} has to be smaller than hidden_size {hidden}")
     gate_rows = _GATES[layer.op] * hidden
     state = proj or hidden  # the recurrent state h fed back at each step
-    params = macs = bwd_always = bwd_if_grad = 0
-    for index in range(num_layers):
-        width = features if index == 0 else state * directions
-        per_step = gate_rows * width + gate_rows * state + hidden * proj
-        params += directions * (per_step + 2 * gate_rows * bias)
-        macs += directions * steps * per_step
-        input_grad = directions * steps * gate_rows * width
-        # backward: every weight gradient; h's gradient except at step 0 (h0 = 0 needs none); the
-        # projection's input; the layer input's gradient only if it requires one
-        bwd_always += directions * (steps * per_step + (steps - 1) * gate_rows * state + steps * hidden * proj)
-        if index == 0:
-            bwd_if_grad += input_grad
-        else:
-            bwd_always += input_grad
+    common = (gate_rows, state, hidden, proj, directions, bias)
+    # layer 0 reads the input; layers 1.. all read the previous layer's output and are alike, so they are
+    # counted once and multiplied (closed form: a spec may hold 100,000 of these)
+    params, macs, bwd_always, bwd_if_grad = _recurrent_layer(steps, features, *common)
+    upper = _recurrent_layer(steps, state * directions, *common)
+    rest = num_layers - 1
+    params, macs = params + rest * upper[0], macs + rest * upper[1]
+    bwd_always += rest * (upper[2] + upper[3])  # an upper layer's input depends on weights: always computed
     return Out((steps, state * directions), params=params, macs=macs, bwd_always=bwd_always, bwd_if_grad=bwd_if_grad,
                torchinfo_macs=steps * params, rf=None)
 

@@ -163,8 +163,11 @@ class _Parser:
             self.take()
             count = self.peek()
             if count is None or not count.isdigit():
-                raise DlcalcError(f"'*' must be followed by a repeat count, found {excerpt(str(count), 20)!r}")
-            item = Repeat(item, parse_int(self.take(), "repeat count", minimum=1))
+                found = "the end of the spec" if count is None else repr(excerpt(count, 20))
+                raise DlcalcError(f"'*' must be followed by a repeat count, found {found}")
+            times = parse_int(self.take(), "repeat count", minimum=1)
+            # X*a*b is X*(a·b): one level, so chains inside nested brackets do not deepen the recursion
+            item = Repeat(item.item, item.times * times) if isinstance(item, Repeat) else Repeat(item, times)
         return item
 
     def branches(self, depth: int, kind: str) -> tuple:
@@ -207,8 +210,11 @@ class _Parser:
         name = words[0].lower()
         if name == "save":
             return Save(_ref_name(words, "save NAME"))
-        if name == "add" and len(words) >= 2:
+        if name == "add":
             return Ref("add", _ref_name(words, "add NAME"))
+        if name == "res":  # 'res' without its bracket (a bracketed res is a Group, parsed in item())
+            raise DlcalcError(f"{excerpt(' '.join(words))!r}: res takes its layers in brackets: res[ITEMS] or "
+                              f"res[ITEMS | ITEMS]")
         if name == "cat":
             crop = len(words) == 3 and words[2].lower() == "crop"
             return Ref("cat", _ref_name(words[:2] if crop else words, "cat NAME [crop]"), crop)
@@ -263,7 +269,8 @@ def layer_count(items) -> int:
         if isinstance(item, Repeat):
             total += item.times * layer_count((item.item,))
         elif isinstance(item, Group):
-            total += sum(layer_count(b) for b in item.branches) + (item.kind != "seq")
+            # an empty group '[]' counts as one: '[]*N' must not escape the bound (expand would build N groups)
+            total += max(1, sum(layer_count(b) for b in item.branches) + (item.kind != "seq"))
         else:
             total += 1
         if total > MAX_LAYERS:

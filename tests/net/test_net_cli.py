@@ -91,6 +91,10 @@ def test_spec_from_a_file_and_from_stdin(tmp_path):
     expected = f"{6 * 25 + 6 + 6 * 14 * 14 * 10 + 10}\n"
     assert net("-f", str(spec)).out == expected
     assert net("-f", "-", stdin=spec.read_text()).out == expected
+    bom = tmp_path / "bom.txt"  # before: "unknown operation '\\xfeffin'"
+    bom.write_bytes(b"\xef\xbb\xbf" + spec.read_text().replace("\n", "\r\n").encode())
+    assert net("-f", str(bom)).out == expected
+    assert net("-f", "-", stdin=bom.read_text(encoding="utf-8")).out == expected
     missing = net("-f", str(tmp_path / "nope.txt"))
     assert missing.code == 2 and missing.err.startswith("dlcalc: error: -f ") and "cannot read it" in missing.err
 

@@ -214,6 +214,10 @@ def test_cat_and_add_mismatches():
     ("in 3x8x8, relu]", "unexpected ']': no bracket is open"),
     ("relu", "the spec has no input shape: start it with 'in SHAPE' (e.g. 'in 3x224x224') or give --input"),
     ("in 3x8x8, relu*x", "'*' must be followed by a repeat count, found 'x'"),
+    # before: "found 'None'", "unknown operation 'add' ...; did you mean 'add'?" and the same for 'res'
+    ("in 3x8x8, relu*", "'*' must be followed by a repeat count, found the end of the spec"),
+    ("in 3x8x8, add", "'add': expected add NAME (a name of letters, digits, _ . -)"),
+    ("in 3x8x8, res, relu", "'res': res takes its layers in brackets: res[ITEMS] or res[ITEMS | ITEMS]"),
     ("@resnet5O", "no preset named 'resnet5O' (presets: lenet5, alexnet, vgg11, vgg13, vgg16, vgg19, vgg16-bn, resnet18, "
      "resnet34, resnet50, resnet101, resnet152, mobilenet-v2, densenet121, unet, unet-valid, vit-b16); did you mean 'resnet50'?"),
 ])
@@ -231,8 +235,23 @@ def test_more_than_100000_layers_is_refused_at_once():
     assert len(summarize("in 8, relu*100000").rows) == 100_000
 
 
+@pytest.mark.parametrize("text", ["in 8, []*1000000000000", "in 8, [[]*100000]*100000, relu", "in 8, [[], []]*60000"])
+def test_repeated_empty_groups_are_refused_at_once(text):
+    # before: an empty group counted 0 layers, so expand() built 10^12 of them (a hang, then out of memory)
+    start = time.perf_counter()
+    refuses(text, "the spec has more than 100,000 layers after expanding repeats; the limit is 100,000")
+    assert time.perf_counter() - start < 1
+
+
 def test_deep_nesting_is_refused():
     refuses("in 8, " + "[" * 100 + "relu" + "]" * 100, "brackets nested more than 64 deep")
+
+
+def test_chained_repeats_inside_the_deepest_nesting_allowed():
+    # before: 60 brackets each followed by 60 chained '*1' recursed ~7,000 deep (RecursionError, exit 70)
+    text = "in 8, " + "[" * 60 + "relu" + ("]" + "*1" * 60) * 60
+    assert [row.text for row in summarize(text).rows] == ["relu"]
+    assert len(summarize("in 8, [relu*2*3]*5*7").rows) == 2 * 3 * 5 * 7
 
 
 def test_error_messages_stay_on_one_line():
@@ -278,3 +297,28 @@ def test_loops_over_user_numbers_are_bounded():
     start = time.perf_counter()
     summarize("in 4, [relu*1000]*100").totals()
     assert time.perf_counter() - start < 30  # generous: the suite runs on a shared, loaded machine
+
+
+def test_stacked_recurrent_layers_are_counted_in_closed_form():
+    # a loop over num_layers per row made this 5,000 × 10,000 iterations (minutes at 100,000 rows)
+    start = time.perf_counter()
+    totals = summarize("in 10x10, lstm 5 L10000*5000").totals()
+    assert time.perf_counter() - start < 5
+    # by hand (torch's LSTM sizes): layer 0 reads 10 features, every other layer 5; 4 gates of 5 rows, two biases
+    first, other = 4 * 5 * (10 + 5) + 2 * 4 * 5, 4 * 5 * (5 + 5) + 2 * 4 * 5
+    assert totals["params"] == first + (10_000 * 5_000 - 1) * other
+
+
+@pytest.mark.parametrize("text, message", [
+    ("in 1x2x2, up 1099511627776*400", "layer 1 'up 1099511627776': output 1x2199023255552x2199023255552 has a size "
+                                        "over the limit 1,099,511,627,776"),
+    ("in 1x2x2, [save a, cat a]*100", "layer 41 'cat a': output 2199023255552x2x2 has a size over the limit"),
+    ("in 1099511627776x2, flatten", "layer 1 'flatten': output 2199023255552 has a size over the limit"),
+    ("in 4x1099511627776, tconv 4 k3 s2", "layer 1 'tconv 4 k3 s2': output 4x2199023255553 has a size over the limit"),
+])
+def test_shapes_that_outgrow_the_size_limit_are_refused(text, message):
+    # before: sizes grew without bound (a 4,300-digit size crashed the JSON writer, exit 70)
+    with pytest.raises(DlcalcError) as err:
+        summarize(text).to_json()
+    assert message in err.value.message
+

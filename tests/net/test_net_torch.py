@@ -188,6 +188,7 @@ def test_specs_with_every_construct_match_torch():
         "in 8x10x10, tconv 4 k3 s2 p1 op1 g2, gn 2, rms, ln, silu, tanh, sigmoid, softmax",
         "in 12, embed 50 16, lstm 8 L2 bi proj4, fc 16, mha 4, tblock 2 ff32, tblock 4 pre gelu, ln, first, fc 3",
         "in 4x8x8, tokens, cls, pos, tblock 2 ff8 pre, first, fc 2",
+        "in 5x7, lstm 6 L4 bi proj4, gru 5 L3, rnn 3 L3 bi nobias, fc 2",  # stacked layers past the second
         "in 64x13x13, cat[identity | maxpool k5 s1 p2 | maxpool k9 s1 p4], res[conv 192 k1 nobias, bn | identity]",
     ]:
         compare_with_torch(text)
