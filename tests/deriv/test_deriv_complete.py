@@ -238,6 +238,14 @@ def test_mlp(depth, activations, wrt):
     verified(expr, wrt, shapes, sympy_check=depth <= 3)
 
 
+@pytest.mark.parametrize("depth", [14, 30])
+def test_deep_chain_gets_its_closed_form(depth):
+    # The printed derivative of a depth-d chain has O(d²) syntax nodes (each factor repeats the inner
+    # layers): past the 400-node limit for typed text it was dropped silently for the numeric route.
+    expr = "tanh(" * depth + "x" + ")" * depth + ".T@x"
+    verified(expr, "x", sympy_check=False)
+
+
 def test_two_layer_backprop_form():
     result = check_derivative("v.T@tanh(W@tanh(U@x))", "U")
     assert result.plain == "((1 - tanh(U@x)**2)*(W.T@((1 - tanh(W@tanh(U@x))**2)*v)))@x.T"
