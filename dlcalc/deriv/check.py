@@ -124,7 +124,7 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
         verdict = _judge(env, problem, layout, expect, outcome)
     result = _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
     if emit:
-        _attach_code(result, _code(env, expr, problem, layout, outcome))
+        _attach_code(result, _code(env, _emitted_value_text(expr, problem, order), problem, layout, outcome))
     return result
 
 
@@ -141,6 +141,17 @@ def _derivative_as_expression(env, problem, seed, budget, what: str):
         raise DlcalcError(f"{what} needs a verified closed form of the lower derivative, and none was found")
     taken = set(env.var_shapes) | set(env.all_dims())
     return classify(gradient.form, problem.wrt, problem.x_shape, False, taken)
+
+
+def _emitted_value_text(expr: str, problem, order: int) -> str:
+    """What the emitted function's ``value`` is: the expression, or for a derivative taken as the
+    derivative of a lower one (--hessian by a matrix, --order 3) that lower derivative Y."""
+    if order == 1 or problem.kind != "tensor":
+        return expr
+    from dlcalc.deriv.to_numpy_syntax import to_numpy
+
+    lower = "gradient" if order == 2 else "Hessian"
+    return f"Y = {to_numpy(problem.f)} (the verified {lower} of {expr})"
 
 
 def _code(env, expr, problem, layout, outcome) -> str | None:

@@ -405,6 +405,28 @@ def test_emit_in_json_and_tensor_vjp():
     assert "code" not in check_derivative("A@W@B", "W").extra
 
 
+@pytest.mark.parametrize("expr,wrt,order,lower", [
+    ("sum(x**3)", "x", 3, lambda v: 6 * np.diag(v.ravel())),  # the Hessian, by hand
+    ("trace(X@X)", "X", 2, lambda v: 2 * v.T),  # the gradient, Cookbook (104)
+])
+def test_emitted_code_of_a_higher_derivative_says_its_value_is_the_lower_derivative(expr, wrt, order, lower):
+    code = check_derivative(expr, wrt, order=order, emit="numpy").extra["code"]
+    assert "Value of Y = " in code and ("Hessian" if order == 3 else "gradient") + f" of {expr}" in code
+    fn = _run_emitted(code)["value_and_derivative"]
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 1) if wrt == "x" else (3, 3))
+    g = rng.standard_normal((3, 3))
+    value, vjp = fn(x, g)
+    assert np.allclose(value, lower(x))
+    h = 1e-6  # the vjp <G, dY/dx>, by central differences of the hand-derived Y
+    expected = np.zeros_like(x)
+    for index in np.ndindex(*x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        expected[index] = np.sum(g * (lower(x + step) - lower(x - step))) / (2 * h)
+    assert np.allclose(vjp, expected, atol=1e-6)
+
+
 def test_emit_must_be_numpy():
     with pytest.raises(DlcalcError, match="--emit must be numpy"):
         check_derivative("x.T@x", "x", emit="torch")
