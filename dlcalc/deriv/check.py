@@ -112,8 +112,9 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
         if problem.kind != "hessian":
             raise DlcalcError(f"--order 3 needs a vector variable ({wrt} is a matrix: at most --order 2)")
         problem = _derivative_as_expression(env, problem, seed, budget, "--order 3")
-    outcome = _derive(env, problem, layout, seed, budget)
-    if order >= 2 and problem.kind == "tensor":
+    higher = order >= 2 and problem.kind == "tensor"  # the derivative of a verified lower derivative
+    outcome = _derive(env, problem, layout, seed, budget, "the lower derivative" if higher else "the expression")
+    if higher:
         from dlcalc.deriv.to_numpy_syntax import to_numpy
 
         what = "the Hessian by a matrix: T[i,j,k,l] = ∂²f/∂{x}[i,j]∂{x}[k,l]" if order == 2 else "the third derivative: T[i,j,k] = ∂³f/∂{x}_i∂{x}_j∂{x}_k"
@@ -201,7 +202,7 @@ def _classify(env, raw, wrt, x_raw_shape, hessian):
 # --- deriving and verifying -------------------------------------------------------------------
 
 
-def _derive(env, problem, layout, seed, budget) -> Outcome:
+def _derive(env, problem, layout, seed, budget, subject: str = "the expression") -> Outcome:
     import numpy as np
 
     from dlcalc.deriv.derivative import closed_form, in_layout
@@ -213,7 +214,7 @@ def _derive(env, problem, layout, seed, budget) -> Outcome:
     instances = _draw_instances(env, problem, rng)
     notes = []
     if not ir.contains(problem.f, problem.wrt):
-        notes.append(f"{problem.wrt} does not occur in the expression; the derivative is 0")
+        notes.append(f"{problem.wrt} does not occur in {subject}; the derivative is 0")
     try:
         closed = closed_form(problem)
         shown = in_layout(closed, problem, layout)

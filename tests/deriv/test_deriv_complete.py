@@ -629,3 +629,11 @@ def test_benchmarked_compositions_get_a_verified_closed_form(expr, wrt, options)
     record = json.loads(run.out)
     assert run.code == 0, run.err
     assert record["method"] == "rules", record  # "rules" is printed only once verified numerically
+
+
+@pytest.mark.parametrize("expr,wrt,order", [("trace(X)", "X", 2), ("x.T@A@x", "x", 3)])
+def test_a_constant_lower_derivative_is_not_called_free_of_the_variable(expr, wrt, order):
+    # the variable does occur in the expression; only the verified lower derivative is constant
+    warnings = check_derivative(expr, wrt, order=order).warnings
+    assert f"{wrt} does not occur in the lower derivative; the derivative is 0" in warnings
+    assert not any("does not occur in the expression" in w for w in warnings)
