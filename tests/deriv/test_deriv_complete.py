@@ -637,3 +637,11 @@ def test_a_constant_lower_derivative_is_not_called_free_of_the_variable(expr, wr
     warnings = check_derivative(expr, wrt, order=order).warnings
     assert f"{wrt} does not occur in the lower derivative; the derivative is 0" in warnings
     assert not any("does not occur in the expression" in w for w in warnings)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_hessian_too_costly_for_full_differences_is_refused_with_that_limit(order):
+    # 10,000 entries is within the dense limit, but 4n² evaluations are not affordable; random
+    # directions check first derivatives only, so this was "no closed form could be verified"
+    with pytest.raises(DlcalcError, match="finite differences of this Hessian take about"):
+        check_derivative("sum(x**3)", "x", shapes={"x": "100"}, order=order)
