@@ -21,7 +21,8 @@ norm(X, 'fro').
 A single lowercase letter is a column vector, an uppercase letter a matrix, a Greek name a scalar,
 unless --shape says otherwise. Every answer is verified against finite differences on random
 instances; the output names its layout and method. Limits: sizes of at most 4 digits, one
-evaluation at most 5e7 operations, a Hessian or tensor at most 250,000 entries.
+evaluation at most 5e7 operations, a Hessian or tensor at most 250,000 entries and 5e6
+operations of finite differences.
 
 Exit status: 0 derivative computed or claim holds, 1 claim refuted, 2 bad input."""
 
