@@ -645,3 +645,16 @@ def test_hessian_too_costly_for_full_differences_is_refused_with_that_limit(orde
     # directions check first derivatives only, so this was "no closed form could be verified"
     with pytest.raises(DlcalcError, match="finite differences of this Hessian take about"):
         check_derivative("sum(x**3)", "x", shapes={"x": "100"}, order=order)
+
+
+@pytest.mark.parametrize("assume,claim_true,claim_false", [
+    ("symmetric,orthogonal", "2*inv(X)", "2*eye(n)"),  # X = X.T = inv(X): reflections Q diag(±1) Q.T
+    ("positive,symmetric", "2*X", "2*X*X"),
+    ("sign,symmetric", "2*X*X*X", "2*X*X"),  # ±1 entries: X**3 = X, X**2 = 1
+])
+def test_symmetric_with_another_property_is_drawn(assume, claim_true, claim_false):
+    # random orthogonal, positive or ±1 matrices are (almost) never symmetric: these were refused
+    # with "no values found", now drawn symmetric; a claim that needs the symmetry holds, others not
+    shapes = {"X": "n,n"} if "orthogonal" in assume else {"X": "5,5"}
+    assert check_derivative("trace(X@X)", "X", expect=claim_true, shapes=shapes, assume={"X": assume}).extra["holds"] is True
+    assert check_derivative("trace(X@X)", "X", expect=claim_false, shapes=shapes, assume={"X": assume}).extra["holds"] is False
