@@ -38,6 +38,7 @@ class Instance:
     reference: object = None  # finite differences, denominator layout
     closed: object = None  # closed form (or component-wise derivative) evaluated here, denominator layout
     tolerance: float = EXACT_TOLERANCE  # for a claim against ``derivative``
+    forced_positive: tuple = ()  # variables drawn positive only to get inside the domain (not assumed)
 
 
 @dataclass
@@ -293,7 +294,8 @@ def _instances_at(env, problem, sizes, hints, rng) -> list:
     full = full_differences(problem, sizes, cost)
     instances = []
     for _ in range(VALUES_PER_DRAW):
-        inst = Instance(sizes, _values_in_domain(env, problem.f, sizes, hints, rng))
+        values, forced = _values_in_domain(env, problem.f, sizes, hints, rng)
+        inst = Instance(sizes, values, forced_positive=forced)
         inst.reference = _finite_differences(problem, inst) if full else _directional_differences(problem, inst, rng)
         instances.append(inst)
     return instances
@@ -338,9 +340,9 @@ def _directional_differences(problem, inst: Instance, rng) -> Directional:
     return Directional(directions, directional(fn, x0, directions))
 
 
-def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
-    """Values for every variable (honouring --assume, as normalised by the env), redrawn until
-    the expression is well inside its domain."""
+def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> tuple:
+    """(values for every variable, honouring --assume as normalised by the env, redrawn until the
+    expression is well inside its domain; the names drawn positive only to get there)."""
     from dlcalc.deriv.instances import draw
     from dlcalc.deriv.evaluate import DomainViolation, evaluate
 
@@ -349,10 +351,13 @@ def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
     last = ""
     for attempt in range(40):
         positive = attempt >= 20  # second half: try every unconstrained variable positive
-        values = {}
+        values, forced = {}, []
         for name, shape in env.var_shapes.items():
             concrete = ir.concrete_shape(env.resolve_shape(shape), sizes)
-            prop = env.assume.get(name) or hints.get(name) or ("positive" if positive else None)
+            prop = env.assume.get(name) or hints.get(name)
+            if prop is None and positive:
+                prop = "positive"
+                forced.append(name)
             values[name] = draw(concrete, prop, rng, nice=nice)
         try:
             value = evaluate(f, values, sizes, check=True)
@@ -360,7 +365,7 @@ def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
             last = str(err)
             continue
         if np.all(np.isfinite(value)) and np.max(np.abs(value)) < 1e8:
-            return values
+            return values, tuple(forced)
         last = "non-finite or huge values"
     raise DlcalcError(f"could not draw a point inside the domain of the expression ({last}); add --assume")
 
@@ -683,6 +688,13 @@ def _compare_claim(env, problem, layout, claim, outcome: Outcome) -> Verdict:
         if difference is not None:
             example = _nice_counterexample(env, problem, layout, claim, outcome) or _counterexample(inst, claim, difference)
             return Verdict(False, "", example)
+    forced = sorted({name for inst in outcome.instances for name in inst.forced_positive})
+    if all(inst.forced_positive for inst in outcome.instances):  # a claim right only for positive values would hold
+        names = ", ".join(forced)
+        raise DlcalcError(
+            f"the claim could only be checked with {names} positive (random values rarely fall inside "
+            f"the expression's domain); say what holds with --assume, e.g. --assume {forced[0]}=positive"
+        )
     return Verdict(True)
 
 
@@ -715,7 +727,7 @@ def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
     form = closed_form(problem)
     for _ in range(5):
         try:
-            values = _values_in_domain(env, problem.f, sizes, hints, rng, nice=True)
+            values, _ = _values_in_domain(env, problem.f, sizes, hints, rng, nice=True)
         except DlcalcError:
             return None
         inst = Instance(sizes, values)

@@ -658,3 +658,17 @@ def test_symmetric_with_another_property_is_drawn(assume, claim_true, claim_fals
     shapes = {"X": "n,n"} if "orthogonal" in assume else {"X": "5,5"}
     assert check_derivative("trace(X@X)", "X", expect=claim_true, shapes=shapes, assume={"X": assume}).extra["holds"] is True
     assert check_derivative("trace(X@X)", "X", expect=claim_false, shapes=shapes, assume={"X": assume}).extra["holds"] is False
+
+
+def test_a_claim_right_only_for_positive_values_never_holds():
+    # At 9×9, random A and x almost never give A@x > 0, so every instance was drawn with all
+    # variables positive, where abs(A) = A: this wrong claim used to hold.
+    wrong = "abs(A).T@(1/(A@x))"
+    with pytest.raises(DlcalcError, match=r"could only be checked with A, x positive .* --assume"):
+        check_derivative("sum(log(A@x))", "x", expect=wrong, shapes={"A": "9,9"})
+    assumed = {"A": "positive", "x": "positive"}  # stated by the user: then it holds, and says so
+    result = check_derivative("sum(log(A@x))", "x", expect=wrong, shapes={"A": "9,9"}, assume=assumed)
+    assert result.extra["holds"] is True and "with A=positive, x=positive" in "\n".join(result.steps)
+    # where random values do reach the domain, the same wrong claim is refuted
+    assert check_derivative("sum(log(A@x))", "x", expect=wrong).extra["holds"] is False
+    assert check_derivative("sum(log(A@x))", "x", expect="A.T@(1/(A@x))").extra["holds"] is True
