@@ -16,7 +16,7 @@ HELP = """Compute a matrix derivative and check it, or check a claimed derivativ
 
 EXPR and --expect use NumPy syntax with broadcasting: @ * / + - ** .T and trace det logdet inv diag
 sum mean norm softmax eye ones, elementwise log exp sqrt tanh sigmoid softplus relu sin cos tan arcsin
-arccos arctan abs sign (subgradient 0 at kinks); sum/mean/softmax(X, axis=0|1), norm(x, 1|2),
+arccos arctan abs sign (subgradient 0 at kinks); sum/mean/softmax(X, axis=0|1|-1|-2), norm(x, 1|2),
 norm(X, 'fro').
 A single lowercase letter is a column vector, an uppercase letter a matrix, a Greek name a scalar,
 unless --shape says otherwise. Every answer is verified against finite differences on random

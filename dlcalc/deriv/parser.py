@@ -420,9 +420,15 @@ class _Builder:
             self.fail(node, f"{fname} takes an array and at most one {keyword}")
         if not extra:
             return None
-        if not isinstance(extra[0], ast.Constant) or isinstance(extra[0].value, bool):
+        value = extra[0]
+        negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+        if negative:
+            value = value.operand
+        if not isinstance(value, ast.Constant) or isinstance(value.value, bool):
             self.fail(node, f"{keyword} must be a literal")
-        return extra[0].value
+        if keyword == "axis" and negative and value.value in (1, 2) and type(value.value) is int:
+            return 2 - value.value  # NumPy counts from the end: axis=-1 is 1, axis=-2 is 0 (2-D arrays)
+        return -value.value if negative else value.value
 
     def reduction(self, node: ast.Call, fname: str) -> ir.Node:
         """norm(x, 1|2|'fro') (norm1, norm2), sum(X, axis=0|1), mean(X, axis=0|1)."""

@@ -672,3 +672,18 @@ def test_a_claim_right_only_for_positive_values_never_holds():
     # where random values do reach the domain, the same wrong claim is refuted
     assert check_derivative("sum(log(A@x))", "x", expect=wrong).extra["holds"] is False
     assert check_derivative("sum(log(A@x))", "x", expect="A.T@(1/(A@x))").extra["holds"] is True
+
+
+@pytest.mark.parametrize("negative,positive", [
+    ("sum(softmax(X, axis=-1)*Y)", "sum(softmax(X, axis=1)*Y)"),  # attention code writes axis=-1
+    ("sum(X, axis=-2)@y", "sum(X, axis=0)@y"),
+    ("mean(X, -1).T@z", "mean(X, 1).T@z"),
+])
+def test_negative_axis_counts_from_the_end_as_in_numpy(negative, positive):
+    expected = check_derivative(positive, "X").plain
+    assert check_derivative(negative, "X", expect=expected).extra["holds"] is True
+
+
+def test_other_negative_axes_are_refused():
+    with pytest.raises(DlcalcError, match="axis must be 0"):
+        check_derivative("sum(X, axis=-3)@y", "X")
