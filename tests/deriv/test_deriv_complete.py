@@ -377,6 +377,10 @@ def test_emitted_numpy_code_matches_finite_differences(expr, wrt, shapes, kind):
         args[name] = rng.standard_normal(shape) + (3 * np.eye(shape[0]) if shape[0] == shape[1] != 1 else 0)
     args = {n: (float(v[0, 0]) if v.shape == (1, 1) else v) for n, v in args.items()}
     value, derivative = fn(**args)
+    from dlcalc.deriv.evaluate import evaluate  # the value, independently of the emitted code
+
+    own = evaluate(f, {n: np.reshape(v, (1,) + env.resolve_shape(env.var_shapes[n])) for n, v in args.items()}, {})[0]
+    assert np.allclose(value, own if np.size(own) > 1 else float(own.reshape(-1)[0]))
     h = 1e-6
     x0 = np.asarray(args[wrt], dtype=float)
     reference = []
