@@ -125,6 +125,7 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
     if expect is not None:
         verdict = _judge(env, problem, layout, expect, outcome)
     result = _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
+    result.inputs["order"] = order  # "hessian" alone cannot tell --order 3 from 2
     if emit:
         _attach_code(result, _code(env, _emitted_value_text(expr, problem, order), problem, layout, outcome))
     return result

@@ -691,3 +691,8 @@ def test_negative_axis_counts_from_the_end_as_in_numpy(negative, positive):
 def test_other_negative_axes_are_refused():
     with pytest.raises(DlcalcError, match="axis must be 0"):
         check_derivative("sum(X, axis=-3)@y", "X")
+
+
+@pytest.mark.parametrize("options,order", [({}, 1), ({"hessian": True}, 2), ({"order": 3}, 3)])
+def test_json_inputs_name_the_order(options, order):
+    assert check_derivative("sum(x**3)", "x", **options).inputs["order"] == order
