@@ -16,12 +16,13 @@ HELP = """Compute a matrix derivative and check it, or check a claimed derivativ
 
 EXPR and --expect use NumPy syntax with broadcasting: @ * / + - ** .T and trace det logdet inv diag
 sum mean norm softmax eye ones, elementwise log exp sqrt tanh sigmoid softplus relu sin cos tan arcsin
-arccos arctan abs sign (subgradient 0 at kinks); sum/mean/softmax(X, axis=0|1), norm(x, 1|2),
+arccos arctan abs sign (subgradient 0 at kinks); sum/mean/softmax(X, axis=0|1|-1|-2), norm(x, 1|2),
 norm(X, 'fro').
 A single lowercase letter is a column vector, an uppercase letter a matrix, a Greek name a scalar,
 unless --shape says otherwise. Every answer is verified against finite differences on random
 instances; the output names its layout and method. Limits: sizes of at most 4 digits, one
-evaluation at most 5e7 operations, a Hessian or tensor at most 250,000 entries.
+evaluation at most 5e7 operations, a Hessian or tensor at most 250,000 entries and 5e6
+operations of finite differences.
 
 Exit status: 0 derivative computed or claim holds, 1 claim refuted, 2 bad input."""
 

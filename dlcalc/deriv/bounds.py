@@ -65,7 +65,7 @@ def check_evaluation(f: ir.Node, sizes: dict, sizes_text: str) -> float:
 
 def full_differences(problem, sizes: dict, cost: float) -> bool:
     """Is the full finite-difference derivative affordable here (else: random directions)?
-    A Hessian or tensor needs it in full, so beyond the limit it is refused."""
+    A Hessian or tensor needs it in full, so beyond either limit it is refused."""
     n = entries(problem.x_shape, sizes)
     if problem.kind == "hessian":
         points, dense = 4 * n * n, n * n
@@ -76,4 +76,11 @@ def full_differences(problem, sizes: dict, cost: float) -> bool:
             f"too large to check: the derivative has {dense} entries at these sizes (at most "
             f"{MAX_DENSE_DERIVATIVE} for a Hessian or a tensor); give smaller sizes with --shape"
         )
-    return n == 1 or points * max(cost, 1.0) <= MAX_FULL_DIFFERENCES_COST
+    affordable = n == 1 or points * max(cost, 1.0) <= MAX_FULL_DIFFERENCES_COST
+    if not affordable and problem.kind in ("hessian", "tensor"):  # random directions check first derivatives only
+        raise DlcalcError(
+            f"too large to check: the finite differences of this {'Hessian' if problem.kind == 'hessian' else 'tensor'} "
+            f"take about {points * max(cost, 1.0):.1e} operations (at most {MAX_FULL_DIFFERENCES_COST:.0e}); "
+            "give smaller sizes with --shape"
+        )
+    return affordable

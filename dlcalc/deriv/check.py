@@ -38,6 +38,7 @@ class Instance:
     reference: object = None  # finite differences, denominator layout
     closed: object = None  # closed form (or component-wise derivative) evaluated here, denominator layout
     tolerance: float = EXACT_TOLERANCE  # for a claim against ``derivative``
+    forced_positive: tuple = ()  # variables drawn positive only to get inside the domain (not assumed)
 
 
 @dataclass
@@ -112,8 +113,9 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
         if problem.kind != "hessian":
             raise DlcalcError(f"--order 3 needs a vector variable ({wrt} is a matrix: at most --order 2)")
         problem = _derivative_as_expression(env, problem, seed, budget, "--order 3")
-    outcome = _derive(env, problem, layout, seed, budget)
-    if order >= 2 and problem.kind == "tensor":
+    higher = order >= 2 and problem.kind == "tensor"  # the derivative of a verified lower derivative
+    outcome = _derive(env, problem, layout, seed, budget, "the lower derivative" if higher else "the expression")
+    if higher:
         from dlcalc.deriv.to_numpy_syntax import to_numpy
 
         what = "the Hessian by a matrix: T[i,j,k,l] = ∂²f/∂{x}[i,j]∂{x}[k,l]" if order == 2 else "the third derivative: T[i,j,k] = ∂³f/∂{x}_i∂{x}_j∂{x}_k"
@@ -123,8 +125,9 @@ def _check(expr, wrt, expect, shapes, assume, layout, hessian, seed, budget, emi
     if expect is not None:
         verdict = _judge(env, problem, layout, expect, outcome)
     result = _result(expr, wrt, expect, shapes, assume, layout, hessian, problem, outcome, verdict)
+    result.inputs["order"] = order  # "hessian" alone cannot tell --order 3 from 2
     if emit:
-        _attach_code(result, _code(env, expr, problem, layout, outcome))
+        _attach_code(result, _code(env, _emitted_value_text(expr, problem, order), problem, layout, outcome))
     return result
 
 
@@ -141,6 +144,17 @@ def _derivative_as_expression(env, problem, seed, budget, what: str):
         raise DlcalcError(f"{what} needs a verified closed form of the lower derivative, and none was found")
     taken = set(env.var_shapes) | set(env.all_dims())
     return classify(gradient.form, problem.wrt, problem.x_shape, False, taken)
+
+
+def _emitted_value_text(expr: str, problem, order: int) -> str:
+    """What the emitted function's ``value`` is: the expression, or for a derivative taken as the
+    derivative of a lower one (--hessian by a matrix, --order 3) that lower derivative Y."""
+    if order == 1 or problem.kind != "tensor":
+        return expr
+    from dlcalc.deriv.to_numpy_syntax import to_numpy
+
+    lower = "gradient" if order == 2 else "Hessian"
+    return f"Y = {to_numpy(problem.f)} (the verified {lower} of {expr})"
 
 
 def _code(env, expr, problem, layout, outcome) -> str | None:
@@ -190,7 +204,7 @@ def _classify(env, raw, wrt, x_raw_shape, hessian):
 # --- deriving and verifying -------------------------------------------------------------------
 
 
-def _derive(env, problem, layout, seed, budget) -> Outcome:
+def _derive(env, problem, layout, seed, budget, subject: str = "the expression") -> Outcome:
     import numpy as np
 
     from dlcalc.deriv.derivative import closed_form, in_layout
@@ -202,7 +216,7 @@ def _derive(env, problem, layout, seed, budget) -> Outcome:
     instances = _draw_instances(env, problem, rng)
     notes = []
     if not ir.contains(problem.f, problem.wrt):
-        notes.append(f"{problem.wrt} does not occur in the expression; the derivative is 0")
+        notes.append(f"{problem.wrt} does not occur in {subject}; the derivative is 0")
     try:
         closed = closed_form(problem)
         shown = in_layout(closed, problem, layout)
@@ -281,7 +295,8 @@ def _instances_at(env, problem, sizes, hints, rng) -> list:
     full = full_differences(problem, sizes, cost)
     instances = []
     for _ in range(VALUES_PER_DRAW):
-        inst = Instance(sizes, _values_in_domain(env, problem.f, sizes, hints, rng))
+        values, forced = _values_in_domain(env, problem.f, sizes, hints, rng)
+        inst = Instance(sizes, values, forced_positive=forced)
         inst.reference = _finite_differences(problem, inst) if full else _directional_differences(problem, inst, rng)
         instances.append(inst)
     return instances
@@ -326,9 +341,9 @@ def _directional_differences(problem, inst: Instance, rng) -> Directional:
     return Directional(directions, directional(fn, x0, directions))
 
 
-def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
-    """Values for every variable (honouring --assume, as normalised by the env), redrawn until
-    the expression is well inside its domain."""
+def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> tuple:
+    """(values for every variable, honouring --assume as normalised by the env, redrawn until the
+    expression is well inside its domain; the names drawn positive only to get there)."""
     from dlcalc.deriv.instances import draw
     from dlcalc.deriv.evaluate import DomainViolation, evaluate
 
@@ -337,10 +352,13 @@ def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
     last = ""
     for attempt in range(40):
         positive = attempt >= 20  # second half: try every unconstrained variable positive
-        values = {}
+        values, forced = {}, []
         for name, shape in env.var_shapes.items():
             concrete = ir.concrete_shape(env.resolve_shape(shape), sizes)
-            prop = env.assume.get(name) or hints.get(name) or ("positive" if positive else None)
+            prop = env.assume.get(name) or hints.get(name)
+            if prop is None and positive:
+                prop = "positive"
+                forced.append(name)
             values[name] = draw(concrete, prop, rng, nice=nice)
         try:
             value = evaluate(f, values, sizes, check=True)
@@ -348,7 +366,7 @@ def _values_in_domain(env, f, sizes, hints, rng, nice=False) -> dict:
             last = str(err)
             continue
         if np.all(np.isfinite(value)) and np.max(np.abs(value)) < 1e8:
-            return values
+            return values, tuple(forced)
         last = "non-finite or huge values"
     raise DlcalcError(f"could not draw a point inside the domain of the expression ({last}); add --assume")
 
@@ -671,6 +689,13 @@ def _compare_claim(env, problem, layout, claim, outcome: Outcome) -> Verdict:
         if difference is not None:
             example = _nice_counterexample(env, problem, layout, claim, outcome) or _counterexample(inst, claim, difference)
             return Verdict(False, "", example)
+    forced = sorted({name for inst in outcome.instances for name in inst.forced_positive})
+    if all(inst.forced_positive for inst in outcome.instances):  # a claim right only for positive values would hold
+        names = ", ".join(forced)
+        raise DlcalcError(
+            f"the claim could only be checked with {names} positive (random values rarely fall inside "
+            f"the expression's domain); say what holds with --assume, e.g. --assume {forced[0]}=positive"
+        )
     return Verdict(True)
 
 
@@ -703,7 +728,7 @@ def _nice_counterexample(env, problem, layout, claim, outcome: Outcome):
     form = closed_form(problem)
     for _ in range(5):
         try:
-            values = _values_in_domain(env, problem.f, sizes, hints, rng, nice=True)
+            values, _ = _values_in_domain(env, problem.f, sizes, hints, rng, nice=True)
         except DlcalcError:
             return None
         inst = Instance(sizes, values)

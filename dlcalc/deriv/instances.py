@@ -53,14 +53,27 @@ def draw(shape: tuple, prop: str | None, rng: np.random.Generator, nice: bool = 
     if len(props) <= 1:
         value = maker.get(prop, maker[None])(rows, cols, rng)
         return np.asarray(value, dtype=float).reshape(1, rows, cols)
-    primary = min(props, key=_PRIMARY.index)
+    others = [p for p in props if p != "symmetric"]  # symmetric: drawn with another property, then mirrored
+    primary = min(others or props, key=_PRIMARY.index)
     for _ in range(MAX_REDRAWS):
         value = np.asarray(maker[primary](rows, cols, rng), dtype=float)
+        if "symmetric" in props and rows == cols:
+            value = _symmetrised(value, primary, rng)
         if all(_HOLDS[p](value) for p in props):
             return value.reshape(1, rows, cols)
     from dlcalc.core.errors import DlcalcError
 
     raise DlcalcError(f"--assume: no values found that are {' and '.join(props)} at {rows}×{cols}")
+
+
+def _symmetrised(value: np.ndarray, primary: str, rng) -> np.ndarray:
+    """A symmetric matrix keeping the primary property: an orthogonal Q becomes Q diag(±1) Qᵀ
+    (symmetric and orthogonal); entry-wise properties (positive, unit, sign) survive mirroring the
+    upper triangle. Random draws are almost never symmetric by chance."""
+    if primary == "orthogonal":
+        signs = np.where(rng.random(len(value)) < 0.5, -1.0, 1.0)
+        return (value * signs) @ value.T
+    return np.triu(value) + np.triu(value, 1).T
 
 
 # --- continuous draws -------------------------------------------------------------------------

@@ -238,6 +238,14 @@ def test_mlp(depth, activations, wrt):
     verified(expr, wrt, shapes, sympy_check=depth <= 3)
 
 
+@pytest.mark.parametrize("depth", [14, 30])
+def test_deep_chain_gets_its_closed_form(depth):
+    # The printed derivative of a depth-d chain has O(d²) syntax nodes (each factor repeats the inner
+    # layers): past the 400-node limit for typed text it was dropped silently for the numeric route.
+    expr = "tanh(" * depth + "x" + ")" * depth + ".T@x"
+    verified(expr, "x", sympy_check=False)
+
+
 def test_two_layer_backprop_form():
     result = check_derivative("v.T@tanh(W@tanh(U@x))", "U")
     assert result.plain == "((1 - tanh(U@x)**2)*(W.T@((1 - tanh(W@tanh(U@x))**2)*v)))@x.T"
@@ -369,6 +377,10 @@ def test_emitted_numpy_code_matches_finite_differences(expr, wrt, shapes, kind):
         args[name] = rng.standard_normal(shape) + (3 * np.eye(shape[0]) if shape[0] == shape[1] != 1 else 0)
     args = {n: (float(v[0, 0]) if v.shape == (1, 1) else v) for n, v in args.items()}
     value, derivative = fn(**args)
+    from dlcalc.deriv.evaluate import evaluate  # the value, independently of the emitted code
+
+    own = evaluate(f, {n: np.reshape(v, (1,) + env.resolve_shape(env.var_shapes[n])) for n, v in args.items()}, {})[0]
+    assert np.allclose(value, own if np.size(own) > 1 else float(own.reshape(-1)[0]))
     h = 1e-6
     x0 = np.asarray(args[wrt], dtype=float)
     reference = []
@@ -395,6 +407,28 @@ def test_emit_in_json_and_tensor_vjp():
     value, vjp = namespace["value_and_derivative"](a, w, b, g)
     assert np.allclose(value, a @ w @ b) and np.allclose(vjp, a.T @ g @ b.T)
     assert "code" not in check_derivative("A@W@B", "W").extra
+
+
+@pytest.mark.parametrize("expr,wrt,order,lower", [
+    ("sum(x**3)", "x", 3, lambda v: 6 * np.diag(v.ravel())),  # the Hessian, by hand
+    ("trace(X@X)", "X", 2, lambda v: 2 * v.T),  # the gradient, Cookbook (104)
+])
+def test_emitted_code_of_a_higher_derivative_says_its_value_is_the_lower_derivative(expr, wrt, order, lower):
+    code = check_derivative(expr, wrt, order=order, emit="numpy").extra["code"]
+    assert "Value of Y = " in code and ("Hessian" if order == 3 else "gradient") + f" of {expr}" in code
+    fn = _run_emitted(code)["value_and_derivative"]
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 1) if wrt == "x" else (3, 3))
+    g = rng.standard_normal((3, 3))
+    value, vjp = fn(x, g)
+    assert np.allclose(value, lower(x))
+    h = 1e-6  # the vjp <G, dY/dx>, by central differences of the hand-derived Y
+    expected = np.zeros_like(x)
+    for index in np.ndindex(*x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        expected[index] = np.sum(g * (lower(x + step) - lower(x - step))) / (2 * h)
+    assert np.allclose(vjp, expected, atol=1e-6)
 
 
 def test_emit_must_be_numpy():
@@ -599,3 +633,66 @@ def test_benchmarked_compositions_get_a_verified_closed_form(expr, wrt, options)
     record = json.loads(run.out)
     assert run.code == 0, run.err
     assert record["method"] == "rules", record  # "rules" is printed only once verified numerically
+
+
+@pytest.mark.parametrize("expr,wrt,order", [("trace(X)", "X", 2), ("x.T@A@x", "x", 3)])
+def test_a_constant_lower_derivative_is_not_called_free_of_the_variable(expr, wrt, order):
+    # the variable does occur in the expression; only the verified lower derivative is constant
+    warnings = check_derivative(expr, wrt, order=order).warnings
+    assert f"{wrt} does not occur in the lower derivative; the derivative is 0" in warnings
+    assert not any("does not occur in the expression" in w for w in warnings)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_hessian_too_costly_for_full_differences_is_refused_with_that_limit(order):
+    # 10,000 entries is within the dense limit, but 4n² evaluations are not affordable; random
+    # directions check first derivatives only, so this was "no closed form could be verified"
+    with pytest.raises(DlcalcError, match="finite differences of this Hessian take about"):
+        check_derivative("sum(x**3)", "x", shapes={"x": "100"}, order=order)
+
+
+@pytest.mark.parametrize("assume,claim_true,claim_false", [
+    ("symmetric,orthogonal", "2*inv(X)", "2*eye(n)"),  # X = X.T = inv(X): reflections Q diag(±1) Q.T
+    ("positive,symmetric", "2*X", "2*X*X"),
+    ("sign,symmetric", "2*X*X*X", "2*X*X"),  # ±1 entries: X**3 = X, X**2 = 1
+])
+def test_symmetric_with_another_property_is_drawn(assume, claim_true, claim_false):
+    # random orthogonal, positive or ±1 matrices are (almost) never symmetric: these were refused
+    # with "no values found", now drawn symmetric; a claim that needs the symmetry holds, others not
+    shapes = {"X": "n,n"} if "orthogonal" in assume else {"X": "5,5"}
+    assert check_derivative("trace(X@X)", "X", expect=claim_true, shapes=shapes, assume={"X": assume}).extra["holds"] is True
+    assert check_derivative("trace(X@X)", "X", expect=claim_false, shapes=shapes, assume={"X": assume}).extra["holds"] is False
+
+
+def test_a_claim_right_only_for_positive_values_never_holds():
+    # At 9×9, random A and x almost never give A@x > 0, so every instance was drawn with all
+    # variables positive, where abs(A) = A: this wrong claim used to hold.
+    wrong = "abs(A).T@(1/(A@x))"
+    with pytest.raises(DlcalcError, match=r"could only be checked with A, x positive .* --assume"):
+        check_derivative("sum(log(A@x))", "x", expect=wrong, shapes={"A": "9,9"})
+    assumed = {"A": "positive", "x": "positive"}  # stated by the user: then it holds, and says so
+    result = check_derivative("sum(log(A@x))", "x", expect=wrong, shapes={"A": "9,9"}, assume=assumed)
+    assert result.extra["holds"] is True and "with A=positive, x=positive" in "\n".join(result.steps)
+    # where random values do reach the domain, the same wrong claim is refuted
+    assert check_derivative("sum(log(A@x))", "x", expect=wrong).extra["holds"] is False
+    assert check_derivative("sum(log(A@x))", "x", expect="A.T@(1/(A@x))").extra["holds"] is True
+
+
+@pytest.mark.parametrize("negative,positive", [
+    ("sum(softmax(X, axis=-1)*Y)", "sum(softmax(X, axis=1)*Y)"),  # attention code writes axis=-1
+    ("sum(X, axis=-2)@y", "sum(X, axis=0)@y"),
+    ("mean(X, -1).T@z", "mean(X, 1).T@z"),
+])
+def test_negative_axis_counts_from_the_end_as_in_numpy(negative, positive):
+    expected = check_derivative(positive, "X").plain
+    assert check_derivative(negative, "X", expect=expected).extra["holds"] is True
+
+
+def test_other_negative_axes_are_refused():
+    with pytest.raises(DlcalcError, match="axis must be 0"):
+        check_derivative("sum(X, axis=-3)@y", "X")
+
+
+@pytest.mark.parametrize("options,order", [({}, 1), ({"hessian": True}, 2), ({"order": 3}, 3)])
+def test_json_inputs_name_the_order(options, order):
+    assert check_derivative("sum(x**3)", "x", **options).inputs["order"] == order
