@@ -26,8 +26,9 @@ from dlcalc.core.registry import FLOAT, Formula, Param
 MAX_CELL = 1_000_000  # characters in one cell (or one JSON line)
 MAX_INPUT = 2**31  # bytes of one batch file
 
-_INTEGER = r"[+-]?\d{1,15}"  # exact in int64 and in float64
-_DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?"  # finite in float64
+# ASCII digits only: Python's int() reads other scripts' digits ("٣٢"), NumPy's parser does not.
+_INTEGER = r"[+-]?[0-9]{1,15}"  # exact in int64 and in float64
+_DECIMAL = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?"  # finite in float64
 
 
 def read_batch(formula: Formula, source: str) -> Table:
@@ -203,6 +204,8 @@ def _all_plain_numbers(formula: Formula, data: bytes) -> Table | None:
         return None
     if not _numeric_block_fits(formula, params) or not body.strip():
         return None
+    if any(p.kind is FLOAT for p in params) and not all(p.kind is FLOAT for p in params):
+        return None  # NumPy would read "100.0" or "1e2" in an integer column: the pattern route refuses them
     body = body.rstrip(b"\n") + b"\n"
     separator = _delimiter(header_text).encode()
     rows = body.count(b"\n")

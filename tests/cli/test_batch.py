@@ -218,3 +218,32 @@ def test_default_from_another_column_on_the_column_route():
     run = batch("pool-out", 'I,K,S\n"32",4,\n"32",2,1\n"32",x,\n')
     assert run.out == "8\n31\n\n"
     assert "line 4: --K: expected a whole number, got 'x'" in run.err
+
+
+ODD_INTEGER_CELLS = ["+32", " 32", "032", "٣٢", "0x20", "1_000", "-0", "3 2", "32e0", "32.0"]
+
+
+def _single_call_line(args: list[str]) -> str:
+    single = run_main(args)
+    return single.out.strip() if single.code == 0 else single.err.removeprefix("dlcalc: error: ").strip()
+
+
+def test_odd_integer_cells_read_as_the_single_call_reads_them():
+    """Every route of the reader (a file of plain numbers; a file with an odd line) gives a cell
+    the single call's answer or message; other scripts' digits once crashed the pattern route."""
+    for cell in ODD_INTEGER_CELLS:
+        expected = _single_call_line(["conv-out", "--I", cell, "--K", "3"])
+        for text in (f"I,K\n{cell},3\n", f"I,K\n{cell},3\nx,3\n"):
+            run = batch("conv-out", text)
+            got = run.out.split("\n")[0] or run.err.splitlines()[0].removeprefix("dlcalc: error: line 2: ")
+            assert (cell, got) == (cell, expected)
+
+
+def test_an_integer_column_beside_a_float_column_refuses_what_a_single_call_refuses():
+    """A FLOAT column makes NumPy read every cell as a float: "100.0" must not pass as --n 100."""
+    for cell in ("100.0", "1e2"):
+        expected = _single_call_line(["pac-bayes", "--emp-risk", "0.1", "--kl", "2", "--n", cell])
+        run = batch("pac-bayes", f"emp-risk,kl,n\n0.1,2,{cell}\n0.1,2,100\n")
+        assert run.code == 1
+        assert run.out.split("\n")[:2] == ["", _single_call_line(["pac-bayes", "--emp-risk", "0.1", "--kl", "2", "--n", "100"])]
+        assert run.err.splitlines() == [f"dlcalc: error: line 2: {expected}"]
