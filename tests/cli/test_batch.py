@@ -111,6 +111,13 @@ def test_missing_file_and_empty_input():
     assert batch("conv-out", "").err == "dlcalc: error: --batch: the input is empty\n"
 
 
+def test_a_long_missing_file_name_is_quoted_short():
+    name = "/no/such/" + "d" * 200 + ".csv"
+    err = run_main(["conv-out", "--batch", name]).err
+    assert err == (f"dlcalc: error: --batch: cannot read '{name[:60]}…' (213 characters): "
+                   "No such file or directory\n")
+
+
 def test_structured_rows_are_evaluated_one_by_one():
     run = batch("receptive-field", 'layers\n"k=3; k=3"\nk=7\nk=0\n')
     assert run.out == "5\n7\n\n"
