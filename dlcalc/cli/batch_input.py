@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from dlcalc.core.batch import EXACT_LIMIT, NUMERIC_KINDS, NumericBlock, Table, columns_to_params
-from dlcalc.core.errors import DlcalcError, quote
+from dlcalc.core.errors import QUOTE_LIMIT, DlcalcError, quote
 from dlcalc.core.registry import FLOAT, Formula, Param
 
 MAX_CELL = 1_000_000  # characters in one cell (or one JSON line)
@@ -51,7 +51,8 @@ def read_source(source: str) -> bytes:
         with open(source, "rb") as handle:
             data = handle.read(MAX_INPUT + 1)
     except OSError as err:
-        raise DlcalcError(f"--batch: cannot read {source}: {err.strerror}") from None
+        name = source if len(source) <= QUOTE_LIMIT else quote(source)  # a long name is cut short
+        raise DlcalcError(f"--batch: cannot read {name}: {err.strerror}") from None
     if len(data) > MAX_INPUT:
         raise DlcalcError(f"--batch: the input is larger than {MAX_INPUT:,} bytes; split it")
     return data

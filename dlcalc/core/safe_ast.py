@@ -41,12 +41,11 @@ def display_source(text: str) -> str:
     return text
 
 
-def parse_ast(text: str, what: str, *, max_chars: int = MAX_CHARS, max_nodes: int = MAX_NODES):
-    """Bounded parse; the limits are for text users type (dlcalc's own generated text may pass larger ones)."""
+def parse_ast(text: str, what: str):
     if not isinstance(text, str) or not text.strip():
         raise DlcalcError(f"empty {what}")
-    if len(text) > max_chars:
-        raise DlcalcError(f"{what} too long ({len(text)} characters; at most {max_chars})")
+    if len(text) > MAX_CHARS:
+        raise DlcalcError(f"{what} too long ({len(text)} characters; at most {MAX_CHARS})")
     source = _rename_keywords(" ".join(text.split()))
     try:
         tree = ast.parse(source, mode="eval")
@@ -56,8 +55,8 @@ def parse_ast(text: str, what: str, *, max_chars: int = MAX_CHARS, max_nodes: in
     except (ValueError, RecursionError, MemoryError):
         raise DlcalcError(f"cannot parse {what} {text[:60]!r}") from None
     size = sum(1 for _ in ast.walk(tree))
-    if size > max_nodes:
-        raise DlcalcError(f"{what} too large ({size} syntax nodes; at most {max_nodes})")
+    if size > MAX_NODES:
+        raise DlcalcError(f"{what} too large ({size} syntax nodes; at most {MAX_NODES})")
     return tree, source
 
 
