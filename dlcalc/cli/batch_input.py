@@ -113,7 +113,8 @@ def _read_quoted(formula: Formula, text: str, header_index: int) -> Table:
     csv.field_size_limit(MAX_CELL * 2)
     body = text.split("\n", header_index)[-1]
     delimiter = _delimiter(body.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    # Lines end at "\n" only (newline="\n"): csv's own reading would also end one at a bare "\r".
+    reader = csv.reader(io.StringIO(body, newline="\n"), delimiter=delimiter)
     table: Table | None = None
     previous_end = header_index
     while True:
@@ -128,7 +129,7 @@ def _read_quoted(formula: Formula, text: str, header_index: int) -> Table:
             index = len(table.lines)
             table.lines.append(start)
             table.rows[index] = {}
-            table.bad[index] = f"cannot read the row: {err}"
+            table.bad[index] = f"cannot read the row: {_csv_reason(err)}"
             previous_end = header_index + reader.line_num
             continue
         previous_end = header_index + reader.line_num
@@ -137,6 +138,12 @@ def _read_quoted(formula: Formula, text: str, header_index: int) -> Table:
         elif any(cell.strip() for cell in cells):
             _add_row(table, start, cells)
     return table
+
+
+def _csv_reason(err: csv.Error) -> str:
+    if "new-line character seen in unquoted field" in str(err):
+        return "a carriage return (\\r) inside a cell that is not quoted"
+    return str(err)
 
 
 # ---- the numeric block -------------------------------------------------------------------------

@@ -254,3 +254,15 @@ def test_an_integer_column_beside_a_float_column_refuses_what_a_single_call_refu
         assert run.code == 1
         assert run.out.split("\n")[:2] == ["", _single_call_line(["pac-bayes", "--emp-risk", "0.1", "--kl", "2", "--n", "100"])]
         assert run.err.splitlines() == [f"dlcalc: error: line 2: {expected}"]
+
+
+def test_a_bare_carriage_return_does_not_split_a_row_of_a_quoted_file():
+    """Lines end at "\\n" only on every route: in a file with quotes (Python's csv reader) a bare
+    "\\r" once ended a line too, adding an output row and shifting the line numbers after it."""
+    text = 'I,K\n"32",3\nab\rc,3\n"3\r2",3\nx,3\n7,3\r\n'
+    for extra in ((), ("--json",)):
+        run = batch("conv-out", text, *extra)
+        assert run.code == 1
+        assert len(run.out.split("\n")[:-1]) == 5
+        assert [line.split(":")[2].strip() for line in run.err.splitlines()] == ["line 3", "line 4", "line 5"]
+    assert batch("conv-out", text).out == "30\n\n\n\n5\n"
