@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from dlcalc.core import registry
 from dlcalc.core.sections import section_key, section_title
 from dlcalc.cli.run import run_formula
-from dlcalc.core.errors import ExitCode
+from dlcalc.core.errors import QUOTE_LIMIT, ExitCode
 from dlcalc.core.registry import Formula, Param
 from dlcalc.render.output import write_error, write_stdout
 
@@ -154,7 +154,7 @@ def run_app(args: list[str]) -> int:
         where = err.ctx.command_path if err.ctx is not None else "dlcalc"
         if where == "dlcalc" and args and args[0] in command.list_commands(err.ctx):
             where = f"dlcalc {args[0]}"  # the error came while parsing the subcommand's options
-        write_error(f"{err.format_message()} (see '{where} --help')")
+        write_error(f"{_short_quotes(err.format_message(), args)} (see '{where} --help')")
         return ExitCode.USAGE
     except typer.Abort:
         return ExitCode.INTERRUPTED
@@ -162,6 +162,13 @@ def run_app(args: list[str]) -> int:
         _reraise_a_swallowed_broken_pipe(exit_)
         raise
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def _short_quotes(message: str, args: list[str]) -> str:
+    """Click quotes a bad argument whole: cut each long one short, as dlcalc's own messages do."""
+    for arg in sorted({a for a in args if len(a) > QUOTE_LIMIT}, key=len, reverse=True):
+        message = message.replace(arg, arg[:QUOTE_LIMIT] + "…")
+    return message
 
 
 def _reraise_a_swallowed_broken_pipe(exit_: SystemExit) -> None:

@@ -318,6 +318,17 @@ def test_a_long_bad_value_is_quoted_short():
 
 
 @pytest.mark.parametrize("args", [
+    ["x" * 5000], ["info", "x" * 5000], ["verify", "x" * 5000], ["completions", "x" * 5000],
+    ["conv-out", "--" + "x" * 5000, "3"], ["conv-out", "--I", "32", "--K", "3", "x" * 5000],
+])
+def test_every_route_quotes_a_long_name_short(args):
+    """Typer's usage errors and the named-thing lookups quote at most a short excerpt too."""
+    run = run_main(args)
+    assert_refused(run, "x" * 50)
+    assert "…" in run.err and len(run.err) < 200
+
+
+@pytest.mark.parametrize("args", [
     ["conv-out", "--batch", "no\nsuch"], ["conv-out", "--I", "3\n4", "--K", "3"], ["info", "a\rb"],
     ["conv-out", "--I", "3", "--K", "\x1b[31m"],
 ])
