@@ -142,11 +142,12 @@ def run_app(args: list[str]) -> int:
     """Run the Typer app; usage errors become one line and exit 2."""
     from typer._click import exceptions as click_exceptions
 
-    formula = registry.get(args[0]) if args and "_DLCALC_COMPLETE" not in os.environ else None
-    if formula is not None and formula.is_command:
-        from dlcalc.cli.fastpath import refuse_repeated_options
+    from dlcalc.cli.fastpath import APP_COMMANDS, refuse_repeated_options
 
-        refuse_repeated_options(formula, args[1:])  # Click would keep the last value silently
+    if args and not args[0].startswith("-") and args[0] not in APP_COMMANDS and "_DLCALC_COMPLETE" not in os.environ:
+        formula = registry.get(args[0])
+        if formula is not None and formula.is_command:
+            refuse_repeated_options(formula, args[1:])  # Click would keep the last value silently
     command = click_command()
     try:
         result = command.main(args=args, prog_name="dlcalc", standalone_mode=False)
