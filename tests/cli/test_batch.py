@@ -266,3 +266,14 @@ def test_a_bare_carriage_return_does_not_split_a_row_of_a_quoted_file():
         assert len(run.out.split("\n")[:-1]) == 5
         assert [line.split(":")[2].strip() for line in run.err.splitlines()] == ["line 3", "line 4", "line 5"]
     assert batch("conv-out", text).out == "30\n\n\n\n5\n"
+
+
+def test_a_bad_command_line_option_is_a_usage_error_on_every_route():
+    """--S 0 beside --batch: one line, exit 2, whether the rows are plain numbers, quoted cells or
+    JSON Lines (the quoted file once made it each row's error, exit 1)."""
+    for text in ("I,K\n5,1\n6,1\n", 'I,K\n"5",1\n6,1\n', '{"I": 5, "K": 1}\n'):
+        for extra in ((), ("--json",)):
+            run = batch("conv-out", text, "--S", "0", *extra)
+            assert (run.code, run.out, run.err) == (2, "", "dlcalc: error: --S: must be at least 1, got 0\n")
+    run = batch("activation", "fn,x\nrelu,1\n", "--alpha", "x")
+    assert (run.code, run.err) == (2, "dlcalc: error: --alpha: expected a number, got 'x'\n")
