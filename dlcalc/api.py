@@ -6,7 +6,7 @@
 
 Parameters are the command's options, by option name or Python name (``c_in`` for ``--c-in``), with
 Python values: numbers, a list or tuple for per-axis values and vectors, nested lists for matrices,
-strings for choices, True for a flag. Bad input raises :class:`dlcalc.DlcalcError` with the message the
+strings for choices, True for a flag; None leaves a parameter at its default. Bad input raises :class:`dlcalc.DlcalcError` with the message the
 command line prints. Nothing heavy is imported until a formula needs it.
 """
 
@@ -101,7 +101,8 @@ def _raw_options(formula: Formula, params: dict[str, Any]) -> dict[str, Any]:
             raise DlcalcError(f"{formula.name} has no parameter {quote(key)} (it has: {known})")
         if param.name in raw:
             raise DlcalcError(f"--{param.name} given twice")
-        raw[param.name] = _as_text(param, value)
+        if value is not None:  # None: not given (the default), as an option left off the command line
+            raw[param.name] = _as_text(param, value)
     return raw
 
 
