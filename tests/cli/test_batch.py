@@ -277,3 +277,9 @@ def test_a_bad_command_line_option_is_a_usage_error_on_every_route():
             assert (run.code, run.out, run.err) == (2, "", "dlcalc: error: --S: must be at least 1, got 0\n")
     run = batch("activation", "fn,x\nrelu,1\n", "--alpha", "x")
     assert (run.code, run.err) == (2, "dlcalc: error: --alpha: expected a number, got 'x'\n")
+
+
+def test_a_whole_json_number_is_an_integer_in_a_list_as_alone():
+    run = batch("conv-out", '{"I": [224.0, 224], "K": 3}\n{"I": 224.0, "K": 3}\n{"I": [true, 2], "K": 3}\n')
+    assert run.out == "222,222\n222\n\n"
+    assert run.err == "dlcalc: error: line 3: --I: expected a whole number, got 'true'\n"
