@@ -6,7 +6,7 @@
 
 Parameters are the command's options, by option name or Python name (``c_in`` for ``--c-in``), with
 Python values: numbers, a list or tuple for per-axis values and vectors, nested lists for matrices,
-strings for choices, True for a flag. Bad input raises :class:`dlcalc.DlcalcError` with the message the
+strings for choices, True for a flag; None leaves a parameter at its default. Bad input raises :class:`dlcalc.DlcalcError` with the message the
 command line prints. Nothing heavy is imported until a formula needs it.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc.core import registry
-from dlcalc.core.errors import DlcalcError, ExitCode
+from dlcalc.core.errors import DlcalcError, ExitCode, quote
 from dlcalc.core.evaluate import evaluate
 from dlcalc.core.registry import Formula, Param
 from dlcalc.core.result import Result
@@ -82,7 +82,7 @@ def calc(name: str, **params: Any) -> Calculation:
     """Evaluate the formula ``name`` (a command name, e.g. "conv-out") with ``params``."""
     formula = registry.get(name)
     if formula is None or not formula.is_command:
-        raise DlcalcError(f"no formula named {name!r} (dlcalc list shows them)")
+        raise DlcalcError(f"no formula named {quote(name)} (dlcalc list shows them)")
     return Calculation(evaluate(formula, _raw_options(formula, params)))
 
 
@@ -98,10 +98,11 @@ def _raw_options(formula: Formula, params: dict[str, Any]) -> dict[str, Any]:
         param = formula.lookup_option(key)
         if param is None:
             known = ", ".join(p.dest for p in formula.params)
-            raise DlcalcError(f"{formula.name} has no parameter {key!r} (it has: {known})")
+            raise DlcalcError(f"{formula.name} has no parameter {quote(key)} (it has: {known})")
         if param.name in raw:
             raise DlcalcError(f"--{param.name} given twice")
-        raw[param.name] = _as_text(param, value)
+        if value is not None:  # None: not given (the default), as an option left off the command line
+            raw[param.name] = _as_text(param, value)
     return raw
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import inspect
+import os
 import sys
 from typing import Any, Optional
 
@@ -14,7 +15,7 @@ from typer.core import TyperGroup
 from dlcalc.core import registry
 from dlcalc.core.sections import section_key, section_title
 from dlcalc.cli.run import run_formula
-from dlcalc.core.errors import ExitCode
+from dlcalc.core.errors import QUOTE_LIMIT, ExitCode
 from dlcalc.core.registry import Formula, Param
 from dlcalc.render.output import write_error, write_stdout
 
@@ -141,6 +142,12 @@ def run_app(args: list[str]) -> int:
     """Run the Typer app; usage errors become one line and exit 2."""
     from typer._click import exceptions as click_exceptions
 
+    from dlcalc.cli.fastpath import APP_COMMANDS, refuse_repeated_options
+
+    if args and not args[0].startswith("-") and args[0] not in APP_COMMANDS and "_DLCALC_COMPLETE" not in os.environ:
+        formula = registry.get(args[0])
+        if formula is not None and formula.is_command:
+            refuse_repeated_options(formula, args[1:])  # Click would keep the last value silently
     command = click_command()
     try:
         result = command.main(args=args, prog_name="dlcalc", standalone_mode=False)
@@ -148,7 +155,7 @@ def run_app(args: list[str]) -> int:
         where = err.ctx.command_path if err.ctx is not None else "dlcalc"
         if where == "dlcalc" and args and args[0] in command.list_commands(err.ctx):
             where = f"dlcalc {args[0]}"  # the error came while parsing the subcommand's options
-        write_error(f"{err.format_message()} (see '{where} --help')")
+        write_error(f"{_short_quotes(err.format_message(), args)} (see '{where} --help')")
         return ExitCode.USAGE
     except typer.Abort:
         return ExitCode.INTERRUPTED
@@ -156,6 +163,13 @@ def run_app(args: list[str]) -> int:
         _reraise_a_swallowed_broken_pipe(exit_)
         raise
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def _short_quotes(message: str, args: list[str]) -> str:
+    """Click quotes a bad argument whole: cut each long one short, as dlcalc's own messages do."""
+    for arg in sorted({a for a in args if len(a) > QUOTE_LIMIT}, key=len, reverse=True):
+        message = message.replace(arg, arg[:QUOTE_LIMIT] + "…")
+    return message
 
 
 def _reraise_a_swallowed_broken_pipe(exit_: SystemExit) -> None:

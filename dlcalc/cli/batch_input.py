@@ -20,14 +20,15 @@ import sys
 from typing import Any
 
 from dlcalc.core.batch import EXACT_LIMIT, NUMERIC_KINDS, NumericBlock, Table, columns_to_params
-from dlcalc.core.errors import DlcalcError, quote
+from dlcalc.core.errors import QUOTE_LIMIT, DlcalcError, quote
 from dlcalc.core.registry import FLOAT, Formula, Param
 
 MAX_CELL = 1_000_000  # characters in one cell (or one JSON line)
 MAX_INPUT = 2**31  # bytes of one batch file
 
-_INTEGER = r"[+-]?\d{1,15}"  # exact in int64 and in float64
-_DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?"  # finite in float64
+# ASCII digits only: Python's int() reads other scripts' digits ("٣٢"), NumPy's parser does not.
+_INTEGER = r"[+-]?[0-9]{1,15}"  # exact in int64 and in float64
+_DECIMAL = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?"  # finite in float64
 
 
 def read_batch(formula: Formula, source: str) -> Table:
@@ -50,7 +51,8 @@ def read_source(source: str) -> bytes:
         with open(source, "rb") as handle:
             data = handle.read(MAX_INPUT + 1)
     except OSError as err:
-        raise DlcalcError(f"--batch: cannot read {source}: {err.strerror}") from None
+        name = source if len(source) <= QUOTE_LIMIT else quote(source)  # a long name is cut short
+        raise DlcalcError(f"--batch: cannot read {name}: {err.strerror}") from None
     if len(data) > MAX_INPUT:
         raise DlcalcError(f"--batch: the input is larger than {MAX_INPUT:,} bytes; split it")
     return data
@@ -111,7 +113,8 @@ def _read_quoted(formula: Formula, text: str, header_index: int) -> Table:
     csv.field_size_limit(MAX_CELL * 2)
     body = text.split("\n", header_index)[-1]
     delimiter = _delimiter(body.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    # Lines end at "\n" only (newline="\n"): csv's own reading would also end one at a bare "\r".
+    reader = csv.reader(io.StringIO(body, newline="\n"), delimiter=delimiter)
     table: Table | None = None
     previous_end = header_index
     while True:
@@ -126,7 +129,7 @@ def _read_quoted(formula: Formula, text: str, header_index: int) -> Table:
             index = len(table.lines)
             table.lines.append(start)
             table.rows[index] = {}
-            table.bad[index] = f"cannot read the row: {err}"
+            table.bad[index] = f"cannot read the row: {_csv_reason(err)}"
             previous_end = header_index + reader.line_num
             continue
         previous_end = header_index + reader.line_num
@@ -135,6 +138,12 @@ def _read_quoted(formula: Formula, text: str, header_index: int) -> Table:
         elif any(cell.strip() for cell in cells):
             _add_row(table, start, cells)
     return table
+
+
+def _csv_reason(err: csv.Error) -> str:
+    if "new-line character seen in unquoted field" in str(err):
+        return "a carriage return (\\r) inside a cell that is not quoted"
+    return str(err)
 
 
 # ---- the numeric block -------------------------------------------------------------------------
@@ -203,6 +212,8 @@ def _all_plain_numbers(formula: Formula, data: bytes) -> Table | None:
         return None
     if not _numeric_block_fits(formula, params) or not body.strip():
         return None
+    if any(p.kind is FLOAT for p in params) and not all(p.kind is FLOAT for p in params):
+        return None  # NumPy would read "100.0" or "1e2" in an integer column: the pattern route refuses them
     body = body.rstrip(b"\n") + b"\n"
     separator = _delimiter(header_text).encode()
     rows = body.count(b"\n")

@@ -8,7 +8,7 @@ import typer
 
 from dlcalc.core import registry
 from dlcalc.core.sections import section_key
-from dlcalc.core.errors import DlcalcError
+from dlcalc.core.errors import DlcalcError, quote
 from dlcalc.core.registry import Formula
 from dlcalc.render.catalogue import write_errata, write_info, write_listing
 from dlcalc.render.output import write_stdout
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         registry.formulas()  # a formula may cite an erratum that another module declares
         formula = registry.get(name)
         if formula is None:
-            raise DlcalcError(f"no formula named {name!r} (see 'dlcalc list')")
+            raise DlcalcError(f"no formula named {quote(name)} (see 'dlcalc list')")
         write_info(info_record(formula), json_mode=json_mode)
 
     @app.command("errata", rich_help_panel="The catalogue")
@@ -82,5 +82,5 @@ def register(app: typer.Typer) -> None:
         from dlcalc.cli.completions import SHELLS, script
 
         if shell not in SHELLS:
-            raise DlcalcError(f"unknown shell {shell!r}; expected one of {', '.join(SHELLS)}")
+            raise DlcalcError(f"unknown shell {quote(shell)}; expected one of {', '.join(SHELLS)}")
         write_stdout(script(shell))

@@ -1,8 +1,9 @@
 """Run formula commands without building the Typer app, to keep start-up near Python's own.
 
 Only the plain form of a call is handled here: ``NAME --opt VALUE --opt=VALUE --flag ... [--json]
-[--batch FILE]`` with options the formula declares. An option given twice (under any of its names)
-is refused here: Typer would silently keep the last. Anything else (help, an unknown option,
+[--batch FILE]`` with options the formula declares (a positional parameter is an argument only, as
+in Typer). An option given twice (under any of its names) is refused on both routes
+(`refuse_repeated_options`): Typer would silently keep the last. Anything else (help, an unknown option,
 completion requests) returns None and goes to Typer, which gives the full behaviour and the error
 messages. A test runs every registered example through both routes.
 """
@@ -14,12 +15,41 @@ from typing import Any
 
 from dlcalc.core import registry
 from dlcalc.core.errors import DlcalcError, ExitCode
-from dlcalc.core.registry import Formula
+from dlcalc.core.registry import Formula, Param
+
+
+def option_flags(formula: Formula) -> dict[str, Param]:
+    """--name -> parameter, for the parameters given as options (a positional one is an argument
+    only, as in Typer's help and parser)."""
+    return {flag: p for p in formula.params if not p.positional for flag in p.flags}
+
+
+def refuse_repeated_options(formula: Formula, args: list[str]) -> None:
+    """Raise if an option (under any of its names) or --batch is given twice: Typer would silently
+    keep the last. Both routes call this, so both refuse with the same message; help wins."""
+    if "--help" in args or "-h" in args:
+        return
+    by_flag = option_flags(formula)
+    seen: set[str] = set()
+    position = 0
+    while position < len(args) and args[position] != "--":
+        option, has_value, _ = args[position].partition("=")
+        position += 1
+        param = by_flag.get(option)
+        if option == "--batch" or (param is not None and not param.multiple):
+            name = param.name if param is not None else "batch"
+            if name in seen:
+                again = "given twice" if option == f"--{name}" else f"another name for --{name}, already given"
+                raise DlcalcError(f"{option}: {again}; give each option once")
+            seen.add(name)
+        if not has_value and (option == "--batch" or (param is not None and not param.kind.is_flag)):
+            position += 1  # its value, whatever it looks like
 
 
 def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool, str | None] | None:
     """argv after the command name -> (raw options, json mode, batch file), or None."""
-    by_flag = {flag: p for p in formula.params for flag in p.flags}
+    refuse_repeated_options(formula, args)
+    by_flag = option_flags(formula)
     positionals = [p for p in formula.params if p.positional]
     raw: dict[str, Any] = {}
     json_mode, batch = False, None
@@ -37,9 +67,6 @@ def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool,
             continue
         if option != "--batch" and param is None:
             return None
-        if param is not None and not param.multiple and param.name in raw:
-            again = "given twice" if option == f"--{param.name}" else f"another name for --{param.name}, already given"
-            raise DlcalcError(f"{option}: {again}; give each option once")
         if param is not None and param.kind.is_flag:
             if has_value:
                 return None
@@ -51,8 +78,6 @@ def parse_call(formula: Formula, args: list[str]) -> tuple[dict[str, Any], bool,
             value = args[position]
             position += 1
         if option == "--batch":
-            if batch is not None:
-                raise DlcalcError("--batch: given twice; give each option once")
             batch = value
         elif param.multiple:
             raw.setdefault(param.name, []).append(value)

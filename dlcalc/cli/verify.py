@@ -15,7 +15,7 @@ from typing import Any, Optional
 import typer
 
 from dlcalc.core import registry
-from dlcalc.core.errors import DlcalcError, ExitCode
+from dlcalc.core.errors import DlcalcError, ExitCode, quote
 from dlcalc.core.registry import Formula
 from dlcalc.render.catalogue import each_with_progress, write_proof
 from dlcalc.core.deadline import TimeUp, time_limit
@@ -37,7 +37,7 @@ def select(names: list[str], everything: bool) -> list[Formula]:
     for name in names:
         formula = registry.get(name)
         if formula is None:
-            raise DlcalcError(f"no formula named {name!r} (see 'dlcalc list')")
+            raise DlcalcError(f"no formula named {quote(name)} (see 'dlcalc list')")
         if formula.prove is None:
             raise DlcalcError(f"{name} has no symbolic statement to verify; run 'dlcalc {name}' instead")
         chosen.append(formula)

@@ -137,6 +137,7 @@ class Outcome:
 
 def evaluate_table(formula: Formula, table: Table, cli_raw: dict[str, Any]) -> Outcome:
     """Evaluate every row; options given on the command line fill the columns a row lacks."""
+    refuse_bad_options(formula, cli_raw)
     outcome = Outcome(formula, table.lines, errors=dict(table.bad))
     loose = [i for i in sorted(table.rows) if i not in table.bad]
     if not formula.vectorised:
@@ -151,6 +152,16 @@ def evaluate_table(formula: Formula, table: Table, cli_raw: dict[str, Any]) -> O
         _evaluate_group(formula, group, table, cli_raw, outcome)
     outcome.groups = [g for g in groups if g.outputs]
     return outcome
+
+
+def refuse_bad_options(formula: Formula, cli_raw: dict[str, Any]) -> None:
+    """A bad value given on the command line is a usage error (exit 2) whatever the file holds, not
+    an error of each row that uses it (which depended on the route the file's rows took)."""
+    for param in formula.params:
+        text = cli_raw.get(param.name)
+        if text is not None and text != []:
+            for item in text if isinstance(text, list) else [text]:
+                param.convert(item)
 
 
 def _with_defaults(cli_raw: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:

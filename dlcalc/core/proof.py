@@ -114,10 +114,3 @@ def prove_statement(build: Statement, method: str = "simplify") -> Proof:
     if hasattr(lhs, "shape"):
         return prove_matrices_equal(lhs, rhs, method=method, sampler=small_sampler)
     return prove_equal(lhs, rhs, method=method, sampler=small_sampler)
-
-
-def refute_statement(build: Statement, method: str = "simplify") -> Proof:
-    """The sheet's wrong version must be refuted: proven is True when it is shown false."""
-    proof = prove_statement(build, method)
-    return Proof(not proof.proven, f"refuted ({proof.method})" if not proof.proven else proof.method,
-                 proof.detail)

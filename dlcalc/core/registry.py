@@ -302,12 +302,18 @@ class Param:
         if self.kind.is_flag and isinstance(raw, bool):
             return raw
         if isinstance(raw, list) and self.kind.per_axis:  # JSON Lines: [224, 224]
-            raw = ",".join(str(v) for v in raw)
+            raw = ",".join(self._json_number_text(v) for v in raw)
         if isinstance(raw, bool):
             raise DlcalcError(f"expected {self.kind.metavar}, got {str(raw).lower()}")
-        if isinstance(raw, float) and raw.is_integer() and self.kind in (INT, AXES, PADDING):
-            raw = int(raw)
-        return self.kind.parse(str(raw))
+        return self.kind.parse(self._json_number_text(raw))
+
+    def _json_number_text(self, value: Any) -> str:
+        """A JSON number as text: 224.0 is the whole number 224 for an integer kind, alone or in a list."""
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, float) and value.is_integer() and self.kind in (INT, AXES, PADDING):
+            value = int(value)
+        return str(value)
 
     def _check_bounds(self, value: Any) -> None:
         if self.minimum is None and self.maximum is None:

@@ -33,6 +33,13 @@ def test_vectors_matrices_choices_flags_and_python_names():
     assert dlcalc.calc("pool-out", I=5, K=2, ceil_mode=True).value == 3
 
 
+def test_none_leaves_a_parameter_at_its_default():
+    assert dlcalc.calc("conv-out", I=32, K=3, S=None, P=None).value == 30  # (32 - 3) / 1 + 1
+    assert dlcalc.calc("pool-out", I=32, K=4, S=None).value == 8  # S defaults to K: (32 - 4) / 4 + 1
+    with pytest.raises(dlcalc.DlcalcError, match="missing option --K"):
+        dlcalc.calc("conv-out", I=32, K=None)
+
+
 def test_a_claim_says_whether_it_holds():
     assert dlcalc.calc("robbins-monro", alpha="1/t").holds is True
     assert dlcalc.calc("robbins-monro", alpha="1/sqrt(t)").holds is False

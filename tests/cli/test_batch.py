@@ -111,6 +111,13 @@ def test_missing_file_and_empty_input():
     assert batch("conv-out", "").err == "dlcalc: error: --batch: the input is empty\n"
 
 
+def test_a_long_missing_file_name_is_quoted_short():
+    name = "/no/such/" + "d" * 200 + ".csv"
+    err = run_main(["conv-out", "--batch", name]).err
+    assert err == (f"dlcalc: error: --batch: cannot read '{name[:60]}…' (213 characters): "
+                   "No such file or directory\n")
+
+
 def test_structured_rows_are_evaluated_one_by_one():
     run = batch("receptive-field", 'layers\n"k=3; k=3"\nk=7\nk=0\n')
     assert run.out == "5\n7\n\n"
@@ -218,3 +225,61 @@ def test_default_from_another_column_on_the_column_route():
     run = batch("pool-out", 'I,K,S\n"32",4,\n"32",2,1\n"32",x,\n')
     assert run.out == "8\n31\n\n"
     assert "line 4: --K: expected a whole number, got 'x'" in run.err
+
+
+ODD_INTEGER_CELLS = ["+32", " 32", "032", "٣٢", "0x20", "1_000", "-0", "3 2", "32e0", "32.0"]
+
+
+def _single_call_line(args: list[str]) -> str:
+    single = run_main(args)
+    return single.out.strip() if single.code == 0 else single.err.removeprefix("dlcalc: error: ").strip()
+
+
+def test_odd_integer_cells_read_as_the_single_call_reads_them():
+    """Every route of the reader (a file of plain numbers; a file with an odd line) gives a cell
+    the single call's answer or message; other scripts' digits once crashed the pattern route."""
+    for cell in ODD_INTEGER_CELLS:
+        expected = _single_call_line(["conv-out", "--I", cell, "--K", "3"])
+        for text in (f"I,K\n{cell},3\n", f"I,K\n{cell},3\nx,3\n"):
+            run = batch("conv-out", text)
+            got = run.out.split("\n")[0] or run.err.splitlines()[0].removeprefix("dlcalc: error: line 2: ")
+            assert (cell, got) == (cell, expected)
+
+
+def test_an_integer_column_beside_a_float_column_refuses_what_a_single_call_refuses():
+    """A FLOAT column makes NumPy read every cell as a float: "100.0" must not pass as --n 100."""
+    for cell in ("100.0", "1e2"):
+        expected = _single_call_line(["pac-bayes", "--emp-risk", "0.1", "--kl", "2", "--n", cell])
+        run = batch("pac-bayes", f"emp-risk,kl,n\n0.1,2,{cell}\n0.1,2,100\n")
+        assert run.code == 1
+        assert run.out.split("\n")[:2] == ["", _single_call_line(["pac-bayes", "--emp-risk", "0.1", "--kl", "2", "--n", "100"])]
+        assert run.err.splitlines() == [f"dlcalc: error: line 2: {expected}"]
+
+
+def test_a_bare_carriage_return_does_not_split_a_row_of_a_quoted_file():
+    """Lines end at "\\n" only on every route: in a file with quotes (Python's csv reader) a bare
+    "\\r" once ended a line too, adding an output row and shifting the line numbers after it."""
+    text = 'I,K\n"32",3\nab\rc,3\n"3\r2",3\nx,3\n7,3\r\n'
+    for extra in ((), ("--json",)):
+        run = batch("conv-out", text, *extra)
+        assert run.code == 1
+        assert len(run.out.split("\n")[:-1]) == 5
+        assert [line.split(":")[2].strip() for line in run.err.splitlines()] == ["line 3", "line 4", "line 5"]
+    assert batch("conv-out", text).out == "30\n\n\n\n5\n"
+
+
+def test_a_bad_command_line_option_is_a_usage_error_on_every_route():
+    """--S 0 beside --batch: one line, exit 2, whether the rows are plain numbers, quoted cells or
+    JSON Lines (the quoted file once made it each row's error, exit 1)."""
+    for text in ("I,K\n5,1\n6,1\n", 'I,K\n"5",1\n6,1\n', '{"I": 5, "K": 1}\n'):
+        for extra in ((), ("--json",)):
+            run = batch("conv-out", text, "--S", "0", *extra)
+            assert (run.code, run.out, run.err) == (2, "", "dlcalc: error: --S: must be at least 1, got 0\n")
+    run = batch("activation", "fn,x\nrelu,1\n", "--alpha", "x")
+    assert (run.code, run.err) == (2, "dlcalc: error: --alpha: expected a number, got 'x'\n")
+
+
+def test_a_whole_json_number_is_an_integer_in_a_list_as_alone():
+    run = batch("conv-out", '{"I": [224.0, 224], "K": 3}\n{"I": 224.0, "K": 3}\n{"I": [true, 2], "K": 3}\n')
+    assert run.out == "222,222\n222\n\n"
+    assert run.err == "dlcalc: error: line 3: --I: expected a whole number, got 'true'\n"

@@ -60,3 +60,9 @@ def test_a_command_imports_only_its_own_module():
     loaded = modules_loaded_by([["conv-out", "--I", "32", "--K", "3"]])
     catalogue = sorted(m for m in loaded if m.startswith("dlcalc.catalogue.") and not m.split(".")[-1].startswith("_"))
     assert catalogue == ["dlcalc.catalogue.cnn_sizes"]
+
+
+def test_a_command_that_is_no_formula_imports_no_catalogue_module():
+    """The Typer route looks a formula up only for a formula's name: check-deriv loads no area."""
+    loaded = modules_loaded_by([["check-deriv", "x", "--wrt", "x"]])
+    assert sorted(m for m in loaded if m.startswith("dlcalc.catalogue.")) == []

@@ -21,16 +21,26 @@ ALLOWED = {
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
-    """(line, dotted module) for every import of dlcalc in the file."""
+    """(line, dotted module) for every import of dlcalc in the file (relative ones made absolute)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.append((node.lineno, node.module))
-            if node.module == "dlcalc":  # from dlcalc import registry
-                found += [(node.lineno, f"dlcalc.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(path, node.level, node.module)
+            found.append((node.lineno, module))
+            if module == "dlcalc" or (node.level and not node.module):  # from dlcalc import x; from . import x
+                found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
     return [(line, name) for line, name in found if name == "dlcalc" or name.startswith("dlcalc.")]
+
+
+def _absolute(path: Path, level: int, module: str | None) -> str:
+    """``from ..render import x`` in dlcalc/core/a.py -> "dlcalc.render"."""
+    if level == 0:
+        return module or ""
+    package = ("dlcalc", *path.relative_to(PACKAGE).parts[:-1])
+    base = package[: len(package) - (level - 1)]
+    return ".".join((*base, module) if module else base)
 
 
 def violations() -> list[str]:
@@ -74,9 +84,12 @@ def test_the_checker_sees_a_wrong_arrow(tmp_path, monkeypatch):
     (fake / "catalogue").mkdir()
     (fake / "core" / "bad.py").write_text("def f():\n    from dlcalc.render.output import emit\n")
     (fake / "catalogue" / "area_a.py").write_text("from dlcalc.catalogue.area_b import g\nfrom dlcalc.catalogue._common import h\n")
+    (fake / "render").mkdir()
+    (fake / "render" / "sly.py").write_text("from ..cli import app\nfrom . import output\nfrom .output import emit\n")
     monkeypatch.setattr(__import__(__name__), "PACKAGE", fake)
     found = violations()
-    assert len(found) == 2
+    assert len(found) == 3
+    assert any("render/sly.py:1 imports dlcalc.cli " in line for line in found)
     assert any("core/bad.py:2 imports dlcalc.render.output" in line for line in found)
     assert any("area_a.py:1 imports another area, dlcalc.catalogue.area_b" in line for line in found)
 

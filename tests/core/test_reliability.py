@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import run_batch as batch
-from conftest import run_main, run_process
+from conftest import run_main, run_process, run_typer
 from dlcalc.core import registry
 from dlcalc.core.errors import ExitCode
 
@@ -280,6 +280,18 @@ def test_line_numbers_count_blank_lines_on_the_numpy_route():
 ])
 def test_duplicate_options_are_refused(args, fragment):
     assert_refused(run_main(args), fragment)
+    typer_route = run_typer(args)  # where the fast path declines (help elsewhere, a stale index)
+    assert (typer_route.code, typer_route.err) == (2, run_main(args).err)
+
+
+def test_a_positional_parameter_is_an_argument_on_both_routes():
+    """Typer's help shows PRESET as an argument; the fast path once also took --preset silently."""
+    assert (run_main(["model-params", "bert-base"]).out, run_typer(["model-params", "bert-base"]).out) == (
+        "109482240\n", "109482240\n")
+    for args in (["model-params", "--preset", "bert-base"], ["model-params", "bert-base", "--preset", "gpt2"]):
+        fast, typer_route = run_main(args), run_typer(args)
+        assert (fast.code, fast.out, fast.err) == (typer_route.code, typer_route.out, typer_route.err)
+        assert fast.code == 2 and "No such option: --preset" in fast.err
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -303,6 +315,17 @@ def test_a_long_bad_value_is_quoted_short():
     run = run_main(["conv-out", "--I", "x" * 100_000, "--K", "3"])
     assert_refused(run, "'" + "x" * 60 + "…' (100,000 characters)")
     assert len(run.err) < 200
+
+
+@pytest.mark.parametrize("args", [
+    ["x" * 5000], ["info", "x" * 5000], ["verify", "x" * 5000], ["completions", "x" * 5000],
+    ["conv-out", "--" + "x" * 5000, "3"], ["conv-out", "--I", "32", "--K", "3", "x" * 5000],
+])
+def test_every_route_quotes_a_long_name_short(args):
+    """Typer's usage errors and the named-thing lookups quote at most a short excerpt too."""
+    run = run_main(args)
+    assert_refused(run, "x" * 50)
+    assert "…" in run.err and len(run.err) < 200
 
 
 @pytest.mark.parametrize("args", [
