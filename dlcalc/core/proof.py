@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from dlcalc.core.safe_ast import format_shape
+
 
 @dataclass
 class Proof:
@@ -73,10 +75,6 @@ def prove_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 1
     if symbolic and not ok:  # SymPy said 0 but the numbers disagree: never trust the proof
         return Proof(False, f"{method} (refuted by numeric spot check)", detail)
     return Proof(False, method, f"SymPy could not reduce the difference to 0 ({detail})")
-
-
-def format_shape(shape) -> str:
-    return "×".join(str(d) for d in shape)
 
 
 def prove_matrices_equal(lhs: Any, rhs: Any, *, method: str = "simplify", points: int = 4,
