@@ -243,3 +243,16 @@ def test_help_shows_required_and_defaults():
     record = json.loads(run_main(["info", "pool-out", "--json"]).out)
     assert [(p["name"], p["default"]) for p in record["parameters"]][:4] == [("I", None), ("K", None), ("S", "=K"), ("P", 0)]
     assert json.loads(run_main(["info", "param-compare", "--json"]).out)["sheet_says"].startswith("fully connected mnc")
+
+
+def test_the_fast_path_knows_every_command_that_is_no_formula():
+    """cli.fastpath.APP_COMMANDS sends these straight to Typer: it must name exactly the commands
+    build_app registers itself (a name missing there would be looked up as a formula first)."""
+    from typer._click.core import Context
+
+    from dlcalc.cli.app import FormulaGroup, click_command
+    from dlcalc.cli.fastpath import APP_COMMANDS
+
+    group = click_command()
+    own = set(super(FormulaGroup, group).list_commands(Context(group)))
+    assert own == set(APP_COMMANDS)
